@@ -1,0 +1,52 @@
+"""Roles and what each may do. Area scope (which records) is separate: see ``fupin.accounts.scope``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    VILLAGE_CADRE = "village_cadre", _("Village cadre")
+    TOWNSHIP_OFFICER = "township_officer", _("Township officer")
+    COUNTY_OFFICER = "county_officer", _("County officer")
+    COUNTY_ADMIN = "county_admin", _("County administrator")
+    DEPARTMENT_USER = "department_user", _("Department user")
+    PROVINCE_VIEWER = "province_viewer", _("Province viewer")
+
+
+class Capability(StrEnum):
+    EDIT_RECORDS = "edit_records"  # create and correct households, members, incomes (in capture scope)
+    REVEAL_PII = "reveal_pii"  # see a full ID number or phone (audited)
+    EXPORT = "export"  # download lists (masked, audited)
+    MANAGE_USERS = "manage_users"
+    MANAGE_AREAS = "manage_areas"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.VILLAGE_CADRE: frozenset({Capability.EDIT_RECORDS, Capability.REVEAL_PII}),
+    Role.TOWNSHIP_OFFICER: frozenset({Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.EXPORT}),
+    Role.COUNTY_OFFICER: frozenset({Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.EXPORT}),
+    Role.COUNTY_ADMIN: frozenset(
+        {
+            Capability.EDIT_RECORDS,
+            Capability.REVEAL_PII,
+            Capability.EXPORT,
+            Capability.MANAGE_USERS,
+            Capability.MANAGE_AREAS,
+        }
+    ),
+    # Departments send data and read the registry to match it; they never see full identifiers.
+    Role.DEPARTMENT_USER: frozenset(),
+    # Province staff watch figures and lists; personal data stays masked.
+    Role.PROVINCE_VIEWER: frozenset({Capability.EXPORT}),
+}
+
+# Roles whose capture scope is the same as their view scope by default when created from the CLI.
+ROLES_THAT_CAPTURE = {Role.VILLAGE_CADRE, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, Role.COUNTY_ADMIN}
+
+
+def has_capability(role: str, capability: Capability) -> bool:
+    return capability in ROLE_CAPABILITIES.get(role, frozenset())

@@ -1,0 +1,159 @@
+"""Accounts: creating users with their area scope, API tokens, and login with lock-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fupin.accounts.models import ApiToken, ScopeKind, User, UserArea
+from fupin.accounts.roles import ROLES_THAT_CAPTURE, Role
+from fupin.areas.models import Area
+from fupin.audit import services as audit
+from fupin.core.errors import InvalidInput, Message, ServiceError
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    role: str,
+    area_codes: Iterable[str],
+    password: str | None,
+    actor: Any = None,
+    full_name: str = "",
+    capture: bool | None = None,
+) -> User:
+    """Create an account with view scope on the given areas (and capture scope if the role edits)."""
+    errors: dict[str, list[Message]] = {}
+    if role not in Role.values:
+        errors["role"] = [_("Unknown role. Choose one of: %(roles)s.") % {"roles": ", ".join(Role.values)}]
+    if User.objects.filter(username=username).exists():
+        errors["username"] = [_("This user name is taken.")]
+    codes = list(area_codes)
+    areas = list(Area.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {a.code for a in areas})
+    if missing:
+        errors["area"] = [_("No area with code %(codes)s.") % {"codes": ", ".join(missing)}]
+    if password is not None:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
+    if errors:
+        raise InvalidInput(errors)
+    user = User(username=username, role=role, first_name=full_name)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save()
+    may_capture = role in ROLES_THAT_CAPTURE if capture is None else capture
+    for area in areas:
+        UserArea.objects.create(user=user, area=area, kind=ScopeKind.VIEW)
+        if may_capture:
+            UserArea.objects.create(user=user, area=area, kind=ScopeKind.CAPTURE)
+    audit.record(
+        actor=actor or "system",
+        action="grant",
+        object_type="user",
+        object_id=user.pk,
+        summary=f"user {username} created",
+        changes={"role": [None, role], "areas": [None, ",".join(codes)], "capture": [None, str(may_capture)]},
+    )
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_token(*, user: User, actor: Any = None) -> str:
+    """A new API token; only its hash is kept, so it is shown to the operator once."""
+    token = "fpn_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, token_hash=_token_hash(token), prefix=token[:8])
+    audit.record(
+        actor=actor or "system",
+        action="grant",
+        object_type="user",
+        object_id=user.pk,
+        summary=f"API token issued for {user.username}",
+    )
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    record = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=_token_hash(token), revoked=False, user__is_active=True)
+        .first()
+    )
+    if record is None:
+        return None
+    ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+    return record.user
+
+
+class AccountLocked(ServiceError):
+    message = _("Too many failed logins: this account is locked for a while. Try again later.")
+
+
+class BadCredentials(ServiceError):
+    message = _("User name or password is wrong.")
+
+
+def login_attempt(request: Any, username: str, password: str) -> User:
+    """Authenticate, counting failures; lock the account after too many in a row."""
+    user = User.objects.filter(username=username).first()
+    now = timezone.now()
+    if user is not None and user.locked_until and user.locked_until > now:
+        audit.record(
+            actor=user,
+            action="login_failed",
+            object_type="user",
+            object_id=user.pk,
+            summary="login while locked",
+        )
+        raise AccountLocked()
+    authenticated = authenticate(request, username=username, password=password)
+    if authenticated is None:
+        if user is not None:
+            User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+            user.refresh_from_db(fields=["failed_logins"])
+            audit.record(
+                actor=user,
+                action="login_failed",
+                object_type="user",
+                object_id=user.pk,
+                summary="wrong password",
+            )
+            if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+                locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+                User.objects.filter(pk=user.pk).update(locked_until=locked_until, failed_logins=0)
+                audit.record(
+                    actor=user,
+                    action="locked",
+                    object_type="user",
+                    object_id=user.pk,
+                    summary=f"locked until {locked_until.isoformat(timespec='minutes')}",
+                )
+                raise AccountLocked()
+        raise BadCredentials()
+    assert isinstance(authenticated, User)
+    User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
+    audit.record(
+        actor=authenticated, action="login", object_type="user", object_id=authenticated.pk, summary="login"
+    )
+    return authenticated

@@ -1,0 +1,45 @@
+"""The ``fupin`` operator command: a thin front on Django's management commands.
+
+``fupin migrate``, ``fupin serve``, ``fupin demo-data``, ``fupin users add|token``, ``fupin areas import``,
+``fupin audit verify``; any other Django command works too (``fupin shell``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ALIASES = {"demo-data": "demo_data"}
+
+USAGE = """usage: fupin COMMAND [options]
+
+  migrate                         create or upgrade the database
+  serve [--port N] [--host H]     run the web server (default http://127.0.0.1:8000)
+  demo-data [--county CODE] [--households N] [--seed S]
+                                  load a generated demo county (default 通榆县 220822)
+  users add USERNAME --role ROLE --area CODE [--area CODE …] [--password-stdin]
+  users token USERNAME            print a new API token for the user
+  areas import FILE               load townships and villages from CSV or xlsx
+  audit verify                    check the audit log's hash chain
+
+Database: FUPIN_DATABASE_URL (default: SQLite file under ./var/).
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
+    from fupin.core.i18n import compile_catalogs
+
+    compile_catalogs()
+    args[0] = ALIASES.get(args[0], args[0])
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["fupin", *args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Helpers for messages shown in both languages (command line, import reports)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.utils import translation
+
+
+def bilingual(message: object) -> str:
+    """'中文 / English' for a lazy or plain message: operators and reviewers read either."""
+    with translation.override("zh-hans"):
+        chinese = str(message)
+    with translation.override("en"):
+        english = str(message)
+    return chinese if chinese == english else f"{chinese} / {english}"
+
+
+def compile_catalogs(locale_dir: Path | None = None) -> int:
+    """Compile every .po under ``locale_dir`` to .mo when the .mo is missing or older.
+
+    Uses polib (pure Python) so that a machine without GNU gettext can run fupin.
+    """
+    import polib
+
+    base = locale_dir or Path(__file__).resolve().parent.parent / "locale"
+    compiled = 0
+    for po_path in base.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and os.path.getmtime(mo_path) >= os.path.getmtime(po_path):
+            continue
+        polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+        compiled += 1
+    return compiled

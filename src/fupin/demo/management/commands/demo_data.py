@@ -1,0 +1,125 @@
+"""``fupin demo-data [--county CODE] [--households N] [--seed S] [--if-empty]``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fupin.accounts.roles import Role
+from fupin.core.i18n import bilingual
+from fupin.demo import generator, loader
+
+URL = "http://127.0.0.1:8000/"
+
+
+class Command(BaseCommand):
+    help = "Generate a demo county (townships, villages, households, members, incomes) and demo logins."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--county",
+            default=generator.DEFAULT_COUNTY_CODE,
+            help="6-digit county code (default 220822 通榆县)",
+        )
+        parser.add_argument(
+            "--households", type=int, default=20_000, help="number of households (default 20000)"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2024, help="random seed: the same seed gives the same data"
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="if the county already has households, load nothing and just print the demo logins",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        code, households = options["county"].strip(), options["households"]
+        existing = 0
+        try:
+            county = loader.county_or_error(code)
+            existing = loader.county_household_count(code)
+            if existing and options["if_empty"]:
+                self.stdout.write(
+                    f"{county.name} ({code}): 已有 {existing:,} 户，未加载演示数据 / "
+                    f"already has {existing:,} households, nothing loaded."
+                )
+                self._print_logins(loader.demo_logins())
+                return
+            loader.check_can_load(code, households=households)
+        except loader.DemoDataError as exc:
+            hint = "\n（加 --if-empty 则只显示演示账号 / add --if-empty to only print the demo logins）"
+            raise CommandError(bilingual(exc.message) + (hint if existing else "")) from None
+
+        self.stdout.write(
+            f"生成演示数据 / Generating {county.name} ({code}): "
+            f"{households:,} households, seed {options['seed']} …"
+        )
+        bar = _ProgressBar(self.stdout, "写入 / writing households")
+        try:
+            summary = loader.load_demo_county(
+                county_code=code, households=households, seed=options["seed"], progress=bar
+            )
+        except loader.DemoDataError as exc:
+            raise CommandError(bilingual(exc.message)) from None
+        bar.finish()
+        self.stdout.write(
+            f"载入完成 / Loaded in {summary.generate_seconds + summary.write_seconds:.1f} s "
+            f"(generate {summary.generate_seconds:.1f} s, write {summary.write_seconds:.1f} s): "
+            f"{summary.townships_created} townships and {summary.villages_created} villages created, "
+            f"{summary.households:,} households, {summary.members:,} members, "
+            f"{summary.income_records:,} income records, {summary.monitoring_objects:,} monitoring objects."
+        )
+        self._print_logins(summary.logins)
+
+    def _print_logins(self, logins: list[loader.DemoLogin]) -> None:
+        if not logins:
+            self.stdout.write("没有演示账号 / No demo accounts exist.")
+            return
+        self.stdout.write("")
+        self.stdout.write("演示账号 / Demo logins:")
+        width = max(len(login.username) for login in logins)
+        for login in logins:
+            role = bilingual(Role(login.role).label) if login.role in Role.values else login.role
+            password = login.password or "(已修改 / changed)"
+            self.stdout.write(
+                f"  {login.username:<{width}}  password {password:<16}  {login.role:<17} "
+                f"{login.area_name} ({login.area_code})  — {role}"
+            )
+        self.stdout.write(f"\n打开 / Open {URL} and log in with one of the accounts above.")
+        self.stdout.write("演示密码仅供演示，切勿用于生产环境 / The demo password is for demonstration only.")
+
+
+class _ProgressBar:
+    """A one-line bar on a terminal; a line every 10% otherwise (logs, CI)."""
+
+    def __init__(self, out: Any, label: str) -> None:
+        self.out = out
+        self.label = label
+        self.tty = out.isatty()
+        self.last_tenth = -1
+        self.started: float | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.started is None:
+            self.started = time.perf_counter()
+        fraction = done / total if total else 1.0
+        if self.tty:
+            filled = int(fraction * 30)
+            self.out.write(
+                f"\r  {self.label} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} {fraction:4.0%}",
+                ending="",
+            )
+            self.out.flush()
+            return
+        tenth = int(fraction * 10)
+        if tenth != self.last_tenth:
+            self.last_tenth = tenth
+            elapsed = time.perf_counter() - self.started
+            self.out.write(f"  {self.label}: {done:,}/{total:,} ({fraction:.0%}, {elapsed:.1f} s)")
+
+    def finish(self) -> None:
+        if self.tty:
+            self.out.write("")

@@ -1,0 +1,617 @@
+"""Pages. Thin: parse with a form, read through selectors, write through services, render.
+
+Records outside the user's scope answer 404 (``OutOfScope``), actions the role may not take 403.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fupin.accounts import scope
+from fupin.accounts.models import User
+from fupin.accounts.roles import Capability
+from fupin.accounts.services import AccountLocked, BadCredentials, login_attempt
+from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, StaleEdit
+from fupin.registry import selectors as registry_selectors
+from fupin.registry import services as registry
+from fupin.registry.choices import MonitoringCategory
+from fupin.registry.models import Household
+from fupin.web import forms, history
+from fupin.web import selectors as web_selectors
+from fupin.web import services as web_services
+
+PAGE_SIZE = 50
+
+
+View = Callable[..., HttpResponseBase]
+F = TypeVar("F", bound=forms.FieldsetForm)
+
+
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (every page but the login page is behind ``login_required``)."""
+    return cast(User, request.user)
+
+
+def service_errors(view: View) -> View:
+    """Out-of-scope becomes 'not found' (nothing leaks), a refused role 'forbidden'."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except OutOfScope as exc:
+            raise Http404(str(exc.message)) from None
+        except NotPermitted as exc:
+            raise PermissionDenied(str(exc.message)) from None
+
+    return wrapper
+
+
+def page(view: View) -> View:
+    return login_required(service_errors(view))
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+# ---------------------------------------------------------------- login
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = ""
+    if request.user.is_authenticated and request.method != "POST":
+        return redirect(next_url or "web:home")
+    form = forms.LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = login_attempt(request, form.cleaned_data["username"], form.cleaned_data["password"])
+        except (AccountLocked, BadCredentials) as exc:
+            form.add_error(None, exc.message)
+        else:
+            auth_login(request, user)
+            return redirect(next_url or "web:home")
+    return render(request, "web/login.html", {"form": form, "next": next_url})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    return redirect("web:login")
+
+
+# ---------------------------------------------------------------- landing page
+
+
+@page
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    has_scope = bool(scope.granted_paths(user, "view"))
+    counts = registry_selectors.counts_for(user) if has_scope else None
+    categories = []
+    if counts is not None:
+        categories = [
+            (code, label, counts.by_category.get(code, 0)) for code, label in MonitoringCategory.choices
+        ]
+    return render(
+        request,
+        "web/home.html",
+        {
+            "has_scope": has_scope,
+            "counts": counts,
+            "categories": categories,
+            "areas": web_selectors.granted_areas(user),
+        },
+    )
+
+
+# ---------------------------------------------------------------- household list and export
+
+
+def _filter_form(request: HttpRequest) -> forms.HouseholdFilterForm:
+    return forms.HouseholdFilterForm(request.GET, areas=web_selectors.filter_areas(request.user))
+
+
+@page
+def household_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = _filter_form(request)
+    filters = form.filters()
+    paginator = Paginator(web_selectors.household_rows(user, filters), PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page_obj": page_obj,
+        "filtered": any(
+            [filters.query, filters.area_code, filters.household_type, filters.status]
+            + [filters.monitoring_category, filters.monitored_only, filters.risk_type]
+        ),
+        "has_scope": bool(scope.granted_paths(user, "view")),
+        "can_export": user.can(Capability.EXPORT),
+        "can_create": user.can(Capability.EDIT_RECORDS) and bool(scope.granted_paths(user, "capture")),
+    }
+    template = "web/households/_results.html" if _is_htmx(request) else "web/households/list.html"
+    return render(request, template, context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: object) -> str:
+    """Text for a CSV cell; a leading = + - @ is defused so a spreadsheet does not run it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@page
+def household_export(request: HttpRequest) -> StreamingHttpResponse:
+    user = _user(request)
+    if not user.can(Capability.EXPORT):
+        raise PermissionDenied(_("Your role does not allow this."))
+    filters = _filter_form(request).filters()
+    rows = web_selectors.household_rows(user, filters)
+    total = rows.count()
+    web_services.record_export(actor=user, filters=filters, rows=total)
+    header = [
+        _("Household number"),
+        _("Township"),
+        _("Village"),
+        _("Village code"),
+        _("Village group"),
+        _("Head of household"),
+        _("Phone"),
+        _("Household type"),
+        _("Status"),
+        _("Monitoring category"),
+        _("Risk types"),
+    ]
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield "\ufeff" + writer.writerow(header)  # the BOM lets Excel read the Chinese text
+        for household in rows.iterator(chunk_size=2000):
+            heads = getattr(household, "heads", [])
+            township = household.village.parent
+            yield writer.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        household.number,
+                        township.name if township else "",
+                        household.village.name,
+                        household.village.code,
+                        household.group_name,
+                        heads[0].name if heads else "",
+                        household.phone_masked,
+                        household.get_household_type_display(),
+                        household.get_status_display(),
+                        household.get_monitoring_category_display(),
+                        "、".join(history.risk_labels(household.risk_types)),
+                    )
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="households.csv"'
+    return response
+
+
+# ---------------------------------------------------------------- household page
+
+
+@page
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    detail = web_selectors.household_detail(user, pk)
+    subjects = {("household", str(detail.household.pk)): _("Household")}
+    subjects.update({("member", str(m.pk)): m.name for m in detail.members})
+    subjects.update({("income", str(i.pk)): _("Income %(year)s") % {"year": i.year} for i in detail.incomes})
+    return render(
+        request,
+        "web/households/detail.html",
+        {
+            "household": detail.household,
+            "members": detail.members,
+            "incomes": detail.incomes,
+            "type_history": detail.type_history,
+            "monitoring_history": detail.monitoring_history,
+            "history": history.history_items(detail.changes, subjects),
+            "can_edit": web_selectors.may_edit(user, detail.household),
+            "can_reveal": user.can(Capability.REVEAL_PII),
+        },
+    )
+
+
+def _editable_household(request: HttpRequest, pk: int) -> Household:
+    household = registry_selectors.get_household(request.user, pk)
+    if not web_selectors.may_edit(request.user, household):
+        raise PermissionDenied(_("Your role does not allow this."))
+    return household
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except ArithmeticError:
+            return False
+    if isinstance(a, list | tuple) or isinstance(b, list | tuple):
+        return sorted(a or []) == sorted(b or [])
+    return str(a) == str(b)
+
+
+def _display(form: forms.FieldsetForm, name: str, value: Any) -> str:
+    field = form.fields[name]
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    choices = dict(_flat(getattr(field, "choices", [])))
+    if isinstance(value, list | tuple):
+        return "、".join(str(choices.get(v, v)) for v in value) or "—"
+    return str(choices.get(value, value))
+
+
+def _flat(choices: Any) -> list[tuple[Any, Any]]:
+    flat: list[tuple[Any, Any]] = []
+    for key, label in choices or []:
+        if isinstance(label, list | tuple):
+            flat.extend(label)
+        else:
+            flat.append((key, label))
+    return flat
+
+
+def _stale_form(form_class: type[F], request: HttpRequest, current: dict[str, Any], **kwargs: Any) -> F:
+    """The user's input again, with the stale message, the saved values that now differ shown by
+    their fields, and the current version so that saving again (after review) is possible."""
+    data = request.POST.copy()
+    data["version"] = str(current["version"])
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    form.add_error(None, StaleEdit.message)
+    form.saved_now = {
+        name: _display(form, name, value)
+        for name, value in current.items()
+        if name in form.fields
+        and name != "version"
+        and name in form.cleaned_data
+        and not _same(form.cleaned_data[name], value)
+    }
+    return form
+
+
+def _form_page(request: HttpRequest, form: forms.FieldsetForm, **context: Any) -> HttpResponse:
+    return render(request, "web/form.html", {"form": form, **context})
+
+
+@page
+def household_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    villages = web_selectors.villages_in_scope(user, "capture")
+    if not user.can(Capability.EDIT_RECORDS) or not villages:
+        raise PermissionDenied(_("Your role does not allow this."))
+    form = forms.HouseholdForm(request.POST or None, villages=villages, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            household = registry.create_household(
+                actor=user,
+                number=form.cleaned_data["number"],
+                village_code=form.cleaned_data["village"],
+                household_type=form.cleaned_data["household_type"],
+                status=form.cleaned_data["status"],
+                values=form.values(),
+                phone_number=form.phone_argument() or "",
+                effective_from=form.cleaned_data["effective_from"],
+            )
+        except InvalidInput as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Household %(number)s was registered.") % {"number": household.number}
+            )
+            return redirect("web:household", pk=household.pk)
+    return _form_page(
+        request, form, title=_("Register a household"), cancel_url=reverse("web:households"), household=None
+    )
+
+
+@page
+def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = _editable_household(request, pk)
+    villages = web_selectors.villages_in_scope(user, "capture")
+    form = forms.HouseholdForm(
+        request.POST or None, villages=villages, creating=False, initial=forms.household_initial(household)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.update_household(
+                actor=user,
+                household=household,
+                expected_version=form.cleaned_data["version"],
+                values=form.values(),
+                phone_number=form.phone_argument(),
+                village_code=form.cleaned_data["village"],
+            )
+        except InvalidInput as exc:
+            forms.apply_errors(form, exc)
+        except StaleEdit:
+            current = registry_selectors.get_household(user, pk)
+            form = _stale_form(
+                forms.HouseholdForm,
+                request,
+                forms.household_initial(current),
+                villages=villages,
+                creating=False,
+            )
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:household", pk=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("Edit household %(number)s") % {"number": household.number},
+        cancel_url=reverse("web:household", args=[household.pk]),
+        household=household,
+    )
+
+
+# ---------------------------------------------------------------- members
+
+
+@page
+def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = _editable_household(request, pk)
+    form = forms.MemberForm(request.POST or None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.add_member(
+                actor=user,
+                household=household,
+                values=form.values(),
+                id_number=form.id_number_argument() or "",
+                phone_number=form.phone_argument() or "",
+            )
+        except InvalidInput as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:household", pk=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("Add a member to household %(number)s") % {"number": household.number},
+        cancel_url=reverse("web:household", args=[household.pk]),
+        household=household,
+    )
+
+
+@page
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    member = registry_selectors.get_member(user, pk)
+    household = _editable_household(request, member.household_id)
+    form = forms.MemberForm(request.POST or None, creating=False, initial=forms.member_initial(member))
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.update_member(
+                actor=user,
+                member=member,
+                expected_version=form.cleaned_data["version"],
+                values=form.values(),
+                id_number=form.id_number_argument(),
+                phone_number=form.phone_argument(),
+            )
+        except InvalidInput as exc:
+            forms.apply_errors(form, exc)
+        except StaleEdit:
+            current = registry_selectors.get_member(user, pk)
+            form = _stale_form(forms.MemberForm, request, forms.member_initial(current), creating=False)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:household", pk=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("Edit member %(name)s") % {"name": member.name},
+        cancel_url=reverse("web:household", args=[household.pk]),
+        household=household,
+    )
+
+
+# ---------------------------------------------------------------- incomes
+
+
+@page
+def income_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = _editable_household(request, pk)
+    form = forms.IncomeForm(request.POST or None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.save_income(
+                actor=user, household=household, year=form.cleaned_data["year"], values=form.values()
+            )
+        except InvalidInput as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:household", pk=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("Record a year's income for household %(number)s") % {"number": household.number},
+        cancel_url=reverse("web:household", args=[household.pk]),
+        household=household,
+    )
+
+
+@page
+def income_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    user = _user(request)
+    household = _editable_household(request, pk)
+    record = web_selectors.get_income(user, household, year)
+    form = forms.IncomeForm(request.POST or None, creating=False, initial=forms.income_initial(record))
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.save_income(
+                actor=user,
+                household=household,
+                year=year,
+                values=form.values(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except InvalidInput as exc:
+            forms.apply_errors(form, exc)
+        except StaleEdit:
+            current = web_selectors.get_income(user, household, year)
+            form = _stale_form(forms.IncomeForm, request, forms.income_initial(current), creating=False)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:household", pk=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("Income %(year)s of household %(number)s") % {"year": year, "number": household.number},
+        cancel_url=reverse("web:household", args=[household.pk]),
+        household=household,
+    )
+
+
+# ---------------------------------------------------------------- dated changes
+
+
+@page
+def household_type_change(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = _editable_household(request, pk)
+    initial = {
+        "household_type": household.household_type,
+        "status": household.status,
+        "version": household.version,
+    }
+    form = forms.TypeStatusForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.change_type_and_status(
+                actor=user,
+                household=household,
+                expected_version=form.cleaned_data["version"],
+                household_type=form.cleaned_data["household_type"],
+                status=form.cleaned_data["status"],
+                effective_from=form.cleaned_data["effective_from"],
+                reason=form.cleaned_data["reason"],
+            )
+        except InvalidInput as exc:
+            forms.apply_errors(form, exc)
+        except StaleEdit:
+            current = registry_selectors.get_household(user, pk)
+            form = _stale_form(
+                forms.TypeStatusForm,
+                request,
+                {
+                    "household_type": current.household_type,
+                    "status": current.status,
+                    "version": current.version,
+                },
+            )
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:household", pk=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("Change type and status of household %(number)s") % {"number": household.number},
+        cancel_url=reverse("web:household", args=[household.pk]),
+        household=household,
+    )
+
+
+@page
+def household_monitoring_change(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    household = _editable_household(request, pk)
+    initial = {
+        "category": household.monitoring_category,
+        "risk_types": household.risk_type_list,
+        "version": household.version,
+    }
+    form = forms.MonitoringForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.change_monitoring(
+                actor=user,
+                household=household,
+                expected_version=form.cleaned_data["version"],
+                category=form.cleaned_data["category"],
+                risk_types=list(form.cleaned_data["risk_types"]),
+                effective_from=form.cleaned_data["effective_from"],
+                reason=form.cleaned_data["reason"],
+            )
+        except InvalidInput as exc:
+            forms.apply_errors(form, exc)
+        except StaleEdit:
+            current = registry_selectors.get_household(user, pk)
+            form = _stale_form(
+                forms.MonitoringForm,
+                request,
+                {
+                    "category": current.monitoring_category,
+                    "risk_types": current.risk_type_list,
+                    "version": current.version,
+                },
+            )
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:household", pk=household.pk)
+    return _form_page(
+        request,
+        form,
+        title=_("Change monitoring of household %(number)s") % {"number": household.number},
+        cancel_url=reverse("web:household", args=[household.pk]),
+        household=household,
+    )
+
+
+# ---------------------------------------------------------------- revealing identifiers
+
+
+@require_POST
+@page
+def reveal(request: HttpRequest, kind: str, pk: int, field: str) -> HttpResponse:
+    """The full ID number or phone in place of the masked one (HTMX swap); audited by the service."""
+    user = _user(request)
+    if kind == "household":
+        instance: Any = registry_selectors.get_household(user, pk)
+    elif kind == "member":
+        instance = registry_selectors.get_member(user, pk)
+    else:
+        raise Http404()
+    value = registry.reveal(actor=user, instance=instance, field=field)
+    return render(request, "web/_revealed.html", {"value": value})
