@@ -122,7 +122,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Static files are few and ship inside the package: WhiteNoise serves them straight from the apps'
+# static directories, so there is no collectstatic step (and no STATIC_ROOT) to forget on install.
+STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True

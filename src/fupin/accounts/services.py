@@ -22,6 +22,7 @@ from fupin.accounts.roles import ROLES_THAT_CAPTURE, Role
 from fupin.areas.models import Area
 from fupin.audit import services as audit
 from fupin.core.errors import InvalidInput, Message, ServiceError
+from fupin.core.i18n import lazy_format
 
 
 @transaction.atomic
@@ -38,14 +39,16 @@ def create_user(
     """Create an account with view scope on the given areas (and capture scope if the role edits)."""
     errors: dict[str, list[Message]] = {}
     if role not in Role.values:
-        errors["role"] = [_("Unknown role. Choose one of: %(roles)s.") % {"roles": ", ".join(Role.values)}]
+        errors["role"] = [
+            lazy_format(_("Unknown role. Choose one of: %(roles)s."), roles=", ".join(Role.values))
+        ]
     if User.objects.filter(username=username).exists():
         errors["username"] = [_("This user name is taken.")]
     codes = list(area_codes)
     areas = list(Area.objects.filter(code__in=codes))
     missing = sorted(set(codes) - {a.code for a in areas})
     if missing:
-        errors["area"] = [_("No area with code %(codes)s.") % {"codes": ", ".join(missing)}]
+        errors["area"] = [lazy_format(_("No area with code %(codes)s."), codes=", ".join(missing))]
     if password is not None:
         try:
             validate_password(password)

@@ -24,6 +24,7 @@ from fupin.accounts.roles import Capability
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core.errors import Message, NotPermitted, ServiceError
+from fupin.core.i18n import lazy_format
 
 # Header names accepted for each column, compared after normalizing (see ``_header_key``).
 CODE_HEADERS = {"code", "areacode", "代码", "编码", "区划代码", "统计用区划代码", "行政区划代码"}
@@ -86,8 +87,10 @@ def read_table(path: str | Path) -> Table:
                 ImportProblem(
                     0,
                     "",
-                    _("The file type %(suffix)s is not supported: save the sheet as .xlsx or .csv.")
-                    % {"suffix": suffix or "?"},
+                    lazy_format(
+                        _("The file type %(suffix)s is not supported: save the sheet as .xlsx or .csv."),
+                        suffix=suffix or "?",
+                    ),
                 )
             ]
         )
@@ -274,11 +277,13 @@ def import_areas(
                 ImportProblem(
                     number,
                     code_col,
-                    _(
-                        "The code %(code)s is in scientific notation: Excel turned it into a number. "
-                        "Format the column as text and export the file again."
-                    )
-                    % {"code": code},
+                    lazy_format(
+                        _(
+                            "The code %(code)s is in scientific notation: Excel turned it into a number. "
+                            "Format the column as text and export the file again."
+                        ),
+                        code=code,
+                    ),
                 )
             )
         elif problem:
@@ -286,8 +291,10 @@ def import_areas(
                 ImportProblem(
                     number,
                     code_col,
-                    _("The code %(code)s is not 9 digits (township) or 12 digits (village).")
-                    % {"code": code or _cell_text(raw_code)},
+                    lazy_format(
+                        _("The code %(code)s is not 9 digits (township) or 12 digits (village)."),
+                        code=code or _cell_text(raw_code),
+                    ),
                 )
             )
         elif code in seen:
@@ -295,7 +302,9 @@ def import_areas(
                 ImportProblem(
                     number,
                     code_col,
-                    _("The code %(code)s also appears in row %(row)s.") % {"code": code, "row": seen[code]},
+                    lazy_format(
+                        _("The code %(code)s also appears in row %(row)s."), code=code, row=seen[code]
+                    ),
                 )
             )
         if not name:
@@ -305,7 +314,7 @@ def import_areas(
                 ImportProblem(
                     number,
                     name_col,
-                    _("The name is longer than %(max)s characters.") % {"max": NAME_MAX_LENGTH},
+                    lazy_format(_("The name is longer than %(max)s characters."), max=NAME_MAX_LENGTH),
                 )
             )
         if not problem and code not in seen:
@@ -328,7 +337,7 @@ def import_areas(
                     ImportProblem(
                         r.number,
                         code_col or "",
-                        _("There is no county %(parent)s for this township.") % {"parent": r.code[:6]},
+                        lazy_format(_("There is no county %(parent)s for this township."), parent=r.code[:6]),
                     )
                 )
         else:
@@ -338,17 +347,21 @@ def import_areas(
                     ImportProblem(
                         r.number,
                         code_col or "",
-                        _(
-                            "There is no township %(parent)s for this village: "
-                            "add it to the file or import it first."
-                        )
-                        % {"parent": parent},
+                        lazy_format(
+                            _(
+                                "There is no township %(parent)s for this village: "
+                                "add it to the file or import it first."
+                            ),
+                            parent=parent,
+                        ),
                     )
                 )
         if is_user and not scope.area_in_scope(actor, Area.path_of(r.code), "capture"):
             problems.append(
                 ImportProblem(
-                    r.number, code_col or "", _("The code %(code)s is outside your area.") % {"code": r.code}
+                    r.number,
+                    code_col or "",
+                    lazy_format(_("The code %(code)s is outside your area."), code=r.code),
                 )
             )
     if problems:

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 from django.utils import translation
+from django.utils.functional import Promise, lazy
+
+
+def _interpolate(message: object, params: Mapping[str, object]) -> str:
+    return str(message) % params
+
+
+# `gettext_lazy(...) % params` translates at once, in whatever language is active where the message
+# is built (often none, in a service or a command). Services build messages that are rendered later,
+# by a page, the API or a bilingual command-line report, so interpolation must wait until then too.
+_lazy_interpolate = lazy(_interpolate, str)
+
+
+def lazy_format(message: object, **params: object) -> Promise:
+    """A message with %(name)s placeholders, translated and filled in only when it is rendered."""
+    return cast(Promise, _lazy_interpolate(message, params))  # the stubs type lazy() results as str
 
 
 def bilingual(message: object) -> str:

@@ -25,6 +25,7 @@ from fupin.accounts.roles import Role
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core.errors import ServiceError
+from fupin.core.i18n import lazy_format
 from fupin.demo import generator
 from fupin.domain import idnumber, phone
 from fupin.pii.crypto import get_cipher
@@ -90,8 +91,10 @@ def county_or_error(county_code: str) -> Area:
     county = Area.objects.filter(code=county_code, level=AreaLevel.COUNTY).first()
     if county is None:
         raise DemoDataError(
-            _("There is no county with code %(code)s. Give a 6-digit county code, e.g. 220822.")
-            % {"code": county_code}
+            lazy_format(
+                _("There is no county with code %(code)s. Give a 6-digit county code, e.g. 220822."),
+                code=county_code,
+            )
         )
     return county
 
@@ -105,7 +108,7 @@ def check_can_load(county_code: str, *, households: int = 1) -> Area:
     county = county_or_error(county_code)
     if county_household_count(county_code):
         raise DemoDataError(
-            _("County %(code)s already has households: nothing was loaded.") % {"code": county_code}
+            lazy_format(_("County %(code)s already has households: nothing was loaded."), code=county_code)
         )
     if households < 1:
         raise DemoDataError(_("Give a number of households of at least 1."))

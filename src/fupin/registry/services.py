@@ -23,6 +23,7 @@ from fupin.areas.divisions import id_area_code_exists
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, StaleEdit
+from fupin.core.i18n import lazy_format
 from fupin.domain import idnumber, phone
 from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import MAX_RISK_TYPES, MonitoringCategory, Relation, RiskType
@@ -197,8 +198,10 @@ def _set_id_number(member: Member, raw: str, errors: dict[str, list[Message]]) -
     )
     if duplicate is not None:
         errors.setdefault("id_number", []).append(
-            _("This ID number is already registered in household %(number)s.")
-            % {"number": duplicate.household.number}
+            lazy_format(
+                _("This ID number is already registered in household %(number)s."),
+                number=duplicate.household.number,
+            )
         )
         return
     member.id_number_enc = cipher.encrypt(info.number)

@@ -5,33 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, 'Province'), (2, 'Prefecture'), (3, 'County'), (4, 'Township'), (5, 'Village')], verbose_name='level')),
-                ('path', models.CharField(db_index=True, max_length=64)),
-                ('province_code', models.CharField(max_length=2)),
-                ('prefecture_code', models.CharField(blank=True, max_length=4)),
-                ('county_code', models.CharField(blank=True, max_length=6)),
-                ('township_code', models.CharField(blank=True, max_length=9)),
-                ('source', models.CharField(blank=True, max_length=40)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='areas.area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=12, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Province"),
+                            (2, "Prefecture"),
+                            (3, "County"),
+                            (4, "Township"),
+                            (5, "Village"),
+                        ],
+                        verbose_name="level",
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=64)),
+                ("province_code", models.CharField(max_length=2)),
+                ("prefecture_code", models.CharField(blank=True, max_length=4)),
+                ("county_code", models.CharField(blank=True, max_length=6)),
+                ("township_code", models.CharField(blank=True, max_length=9)),
+                ("source", models.CharField(blank=True, max_length=40)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="areas.area",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'area',
-                'verbose_name_plural': 'areas',
-                'ordering': ['code'],
-                'indexes': [models.Index(fields=['level', 'path'], name='areas_area_level_d33873_idx')],
+                "verbose_name": "area",
+                "verbose_name_plural": "areas",
+                "ordering": ["code"],
+                "indexes": [models.Index(fields=["level", "path"], name="areas_area_level_d33873_idx")],
             },
         ),
     ]

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext_lazy as _
 
 from fupin.areas import services
-from fupin.core.i18n import bilingual
+from fupin.core.i18n import bilingual, lazy_format
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         if not path.is_file():
-            raise CommandError(bilingual(_("No such file: %(path)s") % {"path": str(path)}))
+            raise CommandError(bilingual(lazy_format(_("No such file: %(path)s"), path=str(path))))
         try:
             result = services.import_area_file(path, actor="cli")
         except services.AreaImportFailed as exc:
