@@ -1,0 +1,333 @@
+"""The access matrix: every page and API route × every role × a record inside and outside the scope.
+
+Routes are enumerated from the URL configuration and the OpenAPI document, so a route added later
+without an entry here fails ``test_every_route_is_in_the_matrix`` instead of going unchecked.
+Each user is granted one village; the "outside" household sits in the next village of the same
+township, so the only thing keeping it hidden is the scoping layer.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, reverse
+
+from fupin.accounts.roles import Capability, Role, has_capability
+from fupin.accounts.services import issue_token
+from fupin.registry import selectors, services
+from tests.conftest import valid_id
+
+YEAR = dt.date.today().year - 1
+
+
+@dataclass
+class Records:
+    """One household with a member and an income: ids and the strings that must never leak."""
+
+    household: Any
+    member: Any
+    id_number: str
+    secrets: tuple[str, ...]
+
+
+def _make_records(actor, village, suffix: str, sequence: int) -> Records:
+    household = services.create_household(
+        actor=actor,
+        number=f"{village.code}-{suffix}",
+        village_code=village.code,
+        household_type="lifted_out",
+        status="lifted",
+        phone_number="1390000" + f"{sequence:04d}",
+    )
+    id_number = valid_id(birth=dt.date(1971, 2, 3), sequence=sequence)
+    member = services.add_member(
+        actor=actor,
+        household=household,
+        values={
+            "name": f"矩阵{suffix}",
+            "sex": "M" if sequence % 2 else "F",
+            "birth_date": dt.date(1971, 2, 3),
+            "relation": "head",
+            "labour_capacity": "ordinary",
+        },
+        id_number=id_number,
+    )
+    services.save_income(actor=actor, household=household, year=YEAR, values={"wage": Decimal(9000)})
+    return Records(household, member, id_number, (household.number, member.name, id_number))
+
+
+@pytest.fixture
+def records(place, county_officer):
+    inside = _make_records(county_officer, place.village_a1, "IN", 101)
+    outside = _make_records(county_officer, place.village_a2, "OUT", 203)
+    return inside, outside
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def _web_routes() -> dict[str, URLPattern]:
+    from fupin.web.urls import urlpatterns
+
+    return {p.name: p for p in urlpatterns if isinstance(p, URLPattern) and p.name}
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """A page about one record: its route, its arguments for a target, what it needs, how it is sent."""
+
+    route: str
+    args: Callable[[Records], list[Any]]
+    needs: Capability | None = None
+    post_only: bool = False
+
+    def url(self, target: Records) -> str:
+        return reverse(f"web:{self.route}", args=self.args(target))
+
+
+EDIT = Capability.EDIT_RECORDS
+RECORD_PAGES = [
+    RecordPage("household", lambda r: [r.household.pk]),
+    RecordPage("household_edit", lambda r: [r.household.pk], EDIT),
+    RecordPage("household_type", lambda r: [r.household.pk], EDIT),
+    RecordPage("household_monitoring", lambda r: [r.household.pk], EDIT),
+    RecordPage("member_add", lambda r: [r.household.pk], EDIT),
+    RecordPage("income_add", lambda r: [r.household.pk], EDIT),
+    RecordPage("income_edit", lambda r: [r.household.pk, YEAR], EDIT),
+    RecordPage("member_edit", lambda r: [r.member.pk], EDIT),
+    RecordPage("reveal", lambda r: ["member", r.member.pk, "id_number"], Capability.REVEAL_PII, True),
+    RecordPage("reveal", lambda r: ["household", r.household.pk, "phone"], Capability.REVEAL_PII, True),
+]
+# Pages that are not about one record (lists, counts, search, export, forms for new records).
+COLLECTION_PAGES = {"home", "login", "logout", "households", "households_export", "household_create"}
+
+
+def test_every_route_is_in_the_matrix():
+    assert set(_web_routes()) == {page.route for page in RECORD_PAGES} | COLLECTION_PAGES
+    assert {(m, p) for p, methods in _api_routes().items() for m in methods} == set(API_MATRIX)
+
+
+def _login(client, user):
+    client.cookies["django_language"] = "en"
+    client.force_login(user)
+    return client
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8-sig")
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_pages_show_what_is_inside_and_nothing_outside(client, make_user, records, role):
+    inside, outside = records
+    user = make_user(role, inside.household.village.code)
+    _login(client, user)
+
+    for page in RECORD_PAGES:
+        allowed = page.needs is None or has_capability(role, page.needs)
+        method = client.post if page.post_only else client.get
+        in_response = method(page.url(inside))
+        assert in_response.status_code == (200 if allowed else 403), (page.route, "inside")
+        out_response = method(page.url(outside))
+        assert out_response.status_code == 404, (page.route, "outside")
+        assert client.post(page.url(outside), {}).status_code == 404, (page.route, "outside POST")
+        for secret in outside.secrets:
+            assert secret not in _body(out_response), (page.route, secret)
+
+    # Lists, search (by number, name and full ID number), counts and export.
+    listing = _body(client.get(reverse("web:households")))
+    assert inside.household.number in listing
+    outside_link = reverse("web:household", args=[outside.household.pk])
+    for query in outside.secrets:
+        page = _body(client.get(reverse("web:households"), {"q": query}))
+        assert outside_link not in page, query
+        results = _body(client.get(reverse("web:households"), {"q": query}, HTTP_HX_REQUEST="true"))
+        for secret in outside.secrets:
+            assert secret not in results, (query, secret)
+    found_inside = _body(
+        client.get(reverse("web:households"), {"q": inside.id_number}, HTTP_HX_REQUEST="true")
+    )
+    assert reverse("web:household", args=[inside.household.pk]) in found_inside  # found via the blind index
+    assert inside.household.phone_masked in found_inside and "13900000101" not in found_inside
+
+    counts = selectors.counts_for(user)
+    assert (counts.households, counts.people) == (1, 1)
+    home = _body(client.get(reverse("web:home")))
+    assert all(secret not in home for secret in outside.secrets)
+
+    export = client.get(reverse("web:households_export"))
+    if has_capability(role, Capability.EXPORT):
+        rows = list(csv.reader(io.StringIO(_body(export))))
+        assert [row[0] for row in rows[1:]] == [inside.household.number]
+        assert inside.id_number not in _body(export)
+    else:
+        assert export.status_code == 403
+
+    create = client.get(reverse("web:household_create"))
+    assert create.status_code == (200 if has_capability(role, Capability.EDIT_RECORDS) else 403)
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_a_user_without_an_area_gets_nothing_from_any_page(client, make_user, records, role):
+    inside, _ = records
+    nobody = make_user(role)
+    _login(client, nobody)
+    for page in RECORD_PAGES:
+        method = client.post if page.post_only else client.get
+        assert method(page.url(inside)).status_code in (403, 404), page.route
+    listing = _body(client.get(reverse("web:households")))
+    assert inside.household.number not in listing
+    export = client.get(reverse("web:households_export"))
+    assert export.status_code == 403 or inside.household.number not in _body(export)
+
+
+# ---------------------------------------------------------------- the API
+
+API = "/api/v1"
+
+
+def _api_routes() -> dict[str, set[str]]:
+    from fupin.api.api import api
+
+    schema = api.get_openapi_schema()
+    return {path.removeprefix(API): {m.upper() for m in ops} for path, ops in schema["paths"].items()}
+
+
+def _member_body(sequence: int) -> dict:
+    return {
+        "name": "新成员",
+        "sex": "F",
+        "birth_date": "2001-04-05",
+        "relation": "child",
+        "labour_capacity": "ordinary",
+        "id_number": valid_id(birth=dt.date(2001, 4, 5), sequence=sequence),
+    }
+
+
+# (method, path template) → (path args for a target, body for a target, capability needed)
+ApiEntry = tuple[Callable[[Records], dict[str, Any]], Callable[[Records], dict | None], Capability | None]
+API_MATRIX: dict[tuple[str, str], ApiEntry] = {
+    ("GET", "/households"): (lambda r: {}, lambda r: None, None),
+    ("POST", "/households"): (lambda r: {}, lambda r: None, Capability.EDIT_RECORDS),
+    ("GET", "/households/{household_id}"): (
+        lambda r: {"household_id": r.household.pk},
+        lambda r: None,
+        None,
+    ),
+    ("PATCH", "/households/{household_id}"): (
+        lambda r: {"household_id": r.household.pk},
+        lambda r: {"version": r.household.version, "address": "新地址"},
+        Capability.EDIT_RECORDS,
+    ),
+    ("POST", "/households/{household_id}/type-status"): (
+        lambda r: {"household_id": r.household.pk},
+        lambda r: {
+            "version": r.household.version,
+            "household_type": "lifted_out",
+            "status": "lifted",
+            "effective_from": str(dt.date.today()),
+            "reason": "核实",
+        },
+        Capability.EDIT_RECORDS,
+    ),
+    ("POST", "/households/{household_id}/monitoring"): (
+        lambda r: {"household_id": r.household.pk},
+        lambda r: {
+            "version": r.household.version,
+            "category": "unstable_lifted",
+            "risk_types": ["illness"],
+            "effective_from": str(dt.date.today()),
+            "reason": "核实",
+        },
+        Capability.EDIT_RECORDS,
+    ),
+    ("GET", "/households/{household_id}/members"): (
+        lambda r: {"household_id": r.household.pk},
+        lambda r: None,
+        None,
+    ),
+    ("POST", "/households/{household_id}/members"): (
+        lambda r: {"household_id": r.household.pk},
+        lambda r: _member_body(400 + 2 * (r.household.pk % 50)),  # even: a woman
+        Capability.EDIT_RECORDS,
+    ),
+    ("GET", "/members/{member_id}"): (lambda r: {"member_id": r.member.pk}, lambda r: None, None),
+    ("PATCH", "/members/{member_id}"): (
+        lambda r: {"member_id": r.member.pk},
+        lambda r: {"version": r.member.version, "education": "junior"},
+        Capability.EDIT_RECORDS,
+    ),
+    ("GET", "/households/{household_id}/incomes"): (
+        lambda r: {"household_id": r.household.pk},
+        lambda r: None,
+        None,
+    ),
+    ("PUT", "/households/{household_id}/incomes/{year}"): (
+        lambda r: {"household_id": r.household.pk, "year": YEAR - 1},
+        lambda r: {"wage": "8000"},
+        Capability.EDIT_RECORDS,
+    ),
+}
+
+
+def _call(client, token: str, method: str, path: str, body: dict | None):
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    send = getattr(client, method.lower())
+    if body is None:
+        return send(API + path, headers=headers)
+    return send(API + path, body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_api_serves_what_is_inside_and_nothing_outside(client, make_user, records, role, place):
+    inside, outside = records
+    user = make_user(role, inside.household.village.code)
+    token = issue_token(user=user)
+    may_edit = has_capability(role, Capability.EDIT_RECORDS)
+
+    for (method, template), (args_for, body_for, capability) in API_MATRIX.items():
+        if "{" not in template:
+            continue
+        out_response = _call(client, token, method, template.format(**args_for(outside)), body_for(outside))
+        assert out_response.status_code == 404, (method, template, "outside")
+        for secret in outside.secrets:
+            assert secret not in out_response.content.decode(), (method, template, secret)
+
+        inside.household.refresh_from_db()
+        inside.member.refresh_from_db()
+        in_response = _call(client, token, method, template.format(**args_for(inside)), body_for(inside))
+        allowed = capability is None or has_capability(role, capability)
+        expected = {200, 201} if allowed else {403}
+        assert in_response.status_code in expected, (method, template, in_response.content[:300])
+
+    listing = _call(client, token, "GET", "/households", None).json()
+    assert [item["number"] for item in listing["items"]] == [inside.household.number]
+    assert listing["count"] == 1
+    for query in outside.secrets:
+        found = _call(client, token, "GET", f"/households?q={query}", None).json()
+        assert found["count"] == 0 and found["items"] == [], query
+
+    created = _call(
+        client,
+        token,
+        "POST",
+        "/households",
+        {
+            "number": "matrix-new",
+            "village_code": place.village_a2.code,  # a village outside the user's scope
+            "household_type": "ordinary",
+            "status": "normal",
+        },
+    )
+    assert created.status_code in (403, 404, 422)
+    assert not selectors.search_households(user, selectors.HouseholdFilters(query="matrix-new")).exists()
+    assert may_edit or created.status_code == 403
