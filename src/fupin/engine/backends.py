@@ -1,0 +1,168 @@
+"""Where the compiled SQL runs: DuckDB (embedded default), PostgreSQL, or Spark.
+
+Each backend is given the input tables as Arrow and returns the result as Arrow. The SQL is the
+same query transpiled by SQLGlot; a backend is a constructor argument, not a fork of the rules.
+Data reaches PostgreSQL through ADBC (Arrow in, Arrow out) and Spark through Parquet files, because
+DuckDB's own sqlite/postgres extensions cannot be downloaded on these machines.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fupin.engine.compiler import Compiled
+
+ENGINES = ("duckdb", "postgres", "spark")
+
+
+class Backend(Protocol):
+    name: str
+
+    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table: ...
+
+
+class DuckDBBackend:
+    name = "duckdb"
+
+    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
+        self.threads = threads
+        self.memory_limit = memory_limit
+
+    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table:
+        import duckdb
+
+        connection = duckdb.connect()
+        try:
+            if self.threads:
+                connection.execute(f"SET threads = {int(self.threads)}")
+            if self.memory_limit:
+                connection.execute("SET memory_limit = ?", [self.memory_limit])
+            for name, table in data.items():
+                connection.register(name, table)
+            return connection.sql(compiled.for_dialect("duckdb")).to_arrow_table()
+        finally:
+            connection.close()
+
+    def run_parquet(self, compiled: Compiled, files: Mapping[str, Path]) -> pa.Table:
+        """Screen straight from Parquet files (a province or national snapshot) without loading them first."""
+        import duckdb
+
+        connection = duckdb.connect()
+        try:
+            if self.threads:
+                connection.execute(f"SET threads = {int(self.threads)}")
+            if self.memory_limit:
+                connection.execute("SET memory_limit = ?", [self.memory_limit])
+            for name, path in files.items():
+                connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet(?)", [str(path)])
+            return connection.sql(compiled.for_dialect("duckdb")).to_arrow_table()
+        finally:
+            connection.close()
+
+
+class PostgresBackend:
+    """Runs in the database: the tables are loaded into a scratch schema, screened, and dropped."""
+
+    name = "postgres"
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri.replace("postgres://", "postgresql://", 1)
+
+    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table:
+        import adbc_driver_postgresql.dbapi as pg
+
+        schema = f"fupin_screen_{uuid.uuid4().hex[:12]}"
+        with pg.connect(self.uri) as connection:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(f'CREATE SCHEMA "{schema}"')
+                for name, table in data.items():
+                    cursor.adbc_ingest(name, table, mode="create", db_schema_name=schema)
+                cursor.execute(f'SET search_path TO "{schema}"')
+                connection.commit()
+                return self.run_in_place(cursor, compiled)
+            finally:
+                connection.rollback()
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                connection.commit()
+                cursor.close()
+
+    @staticmethod
+    def run_in_place(cursor: Any, compiled: Compiled) -> pa.Table:
+        """Screen tables that are already in the cursor's search path (in-database screening)."""
+        cursor.execute(compiled.for_dialect("postgres"))
+        result: pa.Table = cursor.fetch_arrow_table()
+        return result
+
+
+_spark_session: Any = None
+
+
+def spark_session() -> Any:
+    """One local Spark session per process (starting the JVM takes seconds)."""
+    global _spark_session
+    if _spark_session is None:
+        import os
+
+        from pyspark.sql import SparkSession
+
+        # Bind to the loopback interface only: local mode needs no network, and nothing else is allowed.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+        _spark_session = (
+            SparkSession.builder.master("local[2]")
+            .appName("fupin-screening")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", "4g")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate()
+        )
+        _spark_session.sparkContext.setLogLevel("ERROR")
+    return _spark_session
+
+
+class SparkBackend:
+    name = "spark"
+
+    def __init__(self, session: Any = None) -> None:
+        self.session = session
+
+    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table:
+        with tempfile.TemporaryDirectory(prefix="fupin-spark-") as folder:
+            files = {}
+            for name, table in data.items():
+                path = Path(folder) / f"{name}.parquet"
+                pq.write_table(table, path)
+                files[name] = path
+            return self.run_parquet(compiled, files)
+
+    def run_parquet(self, compiled: Compiled, files: Mapping[str, Path]) -> pa.Table:
+        session = self.session or spark_session()
+        for name, path in files.items():
+            session.read.parquet(str(path)).createOrReplaceTempView(name)
+        result = session.sql(compiled.for_dialect("spark"))
+        table: pa.Table = result.toArrow()
+        return table
+
+
+def backend(name: str, *, database_uri: str | None = None) -> Backend:
+    if name == "duckdb":
+        return DuckDBBackend()
+    if name == "postgres":
+        if not database_uri:
+            raise ValueError("the postgres engine needs a PostgreSQL database URL")
+        return PostgresBackend(database_uri)
+    if name == "spark":
+        return SparkBackend()
+    raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")

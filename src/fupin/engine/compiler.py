@@ -1,0 +1,214 @@
+"""Compiling a checked pack to one SQL query, written once and transpiled for each engine.
+
+The query (DuckDB dialect, transpiled by SQLGlot to PostgreSQL and Spark SQL) reads the tables
+``households``, ``members``, ``incomes``, ``feeds`` and ``params`` and returns one row per household
+(or only households that hit a rule) with every variable, parameter and rule result as columns.
+Names in expressions become qualified columns of the right table; expression variables are inlined,
+so nothing a pack writes reaches the SQL except through the checked syntax tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from fupin.engine import tables
+from fupin.engine.checker import DIALECT, CheckedPack
+
+_SOURCE_ALIAS = {"members": "m", "incomes": "i", "feeds": "f"}
+
+
+@dataclass(frozen=True)
+class Compiled:
+    sql: str  # DuckDB dialect
+    variables: tuple[str, ...]
+    parameters: tuple[str, ...]
+    rules: tuple[str, ...]  # rule ids; column of rule X is "rule__X"
+
+    def for_dialect(self, dialect: str) -> str:
+        import sqlglot
+
+        if dialect == DIALECT:
+            return self.sql
+        return sqlglot.transpile(self.sql, read=DIALECT, write=dialect)[0]
+
+
+def rule_column(rule_id: str) -> str:
+    return f"rule__{rule_id}"
+
+
+def _date(value: dt.date) -> exp.Expression:
+    return exp.Cast(this=exp.Literal.string(value.isoformat()), to=exp.DataType.build("DATE"))
+
+
+def _qualify(tree: exp.Expression, resolve: dict[str, exp.Expression]) -> exp.Expression:
+    """A copy of ``tree`` with every plain name replaced by what it stands for."""
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name in resolve:
+            return exp.Paren(this=resolve[node.name].copy())
+        return node
+
+    return tree.copy().transform(replace)
+
+
+def _col(alias: str, name: str) -> exp.Column:
+    return exp.column(name, table=alias, quoted=True)
+
+
+def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True) -> Compiled:
+    pack = checked.pack
+    builtins: dict[str, exp.Expression] = {
+        "as_of": _date(as_of),
+        "as_of_year": exp.Literal.number(as_of.year),
+    }
+    params = tuple(pack.parameters)
+
+    # Row views: members with age, feeds with days_ago (and nothing dated after as_of).
+    birth = exp.column("birth_date")
+    age = exp.Sub(
+        this=exp.Sub(
+            this=exp.Literal.number(as_of.year),
+            expression=exp.Extract(this=exp.var("YEAR"), expression=birth),
+        ),
+        expression=exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.GT(
+                        this=exp.Add(
+                            this=exp.Mul(
+                                this=exp.Extract(this=exp.var("MONTH"), expression=birth.copy()),
+                                expression=exp.Literal.number(100),
+                            ),
+                            expression=exp.Extract(this=exp.var("DAY"), expression=birth.copy()),
+                        ),
+                        expression=exp.Literal.number(as_of.month * 100 + as_of.day),
+                    ),
+                    true=exp.Literal.number(1),
+                )
+            ],
+            default=exp.Literal.number(0),
+        ),
+    )
+    views = {
+        "members": exp.select("*", exp.alias_(age, "age")).from_("members"),
+        "incomes": exp.select("*").from_("incomes"),
+        "feeds": exp.select(
+            "*",
+            exp.alias_(
+                exp.DateDiff(this=_date(as_of), expression=exp.column("event_date"), unit=exp.var("DAY")),
+                "days_ago",
+            ),
+        )
+        .from_("feeds")
+        .where(exp.LTE(this=exp.column("event_date"), expression=_date(as_of))),
+    }
+
+    hp_columns = [exp.column(c, table="h", quoted=True) for c in tables.HOUSEHOLDS]
+    hp_columns += [exp.alias_(_col("p", p), p, quoted=True) for p in params]
+    hp = (
+        exp.select(*hp_columns)
+        .from_(exp.to_table("households").as_("h"))
+        .join(exp.to_table("params").as_("p"), on=exp.EQ(this=_col("h", "county_code"), expression=_col("p", "county_code")))
+    )
+
+    # Aggregates, one grouped sub-query per source table.
+    aggregate_ctes: dict[str, exp.Select] = {}
+    for name, variable in pack.variables.items():
+        if variable.source is None:
+            continue
+        alias = _SOURCE_ALIAS[variable.source]
+        row_names: dict[str, exp.Expression] = {
+            c: _col(alias, c) for c in tables.columns_for_policies(variable.source)
+        }
+        row_names.update({p: _col("hp", p) for p in params})
+        row_names.update(builtins)
+        where_tree = checked.trees.get(f"variables.{name}.where")
+        value_tree = checked.trees.get(f"variables.{name}.value")
+        condition = _qualify(where_tree, row_names) if where_tree is not None else exp.true()
+        if variable.aggregate in ("count", "any"):
+            value: exp.Expression = exp.Literal.number(1)
+        else:
+            assert value_tree is not None
+            value = _qualify(value_tree, row_names)
+        case = exp.Case(ifs=[exp.If(this=exp.Paren(this=condition), true=value)])
+        if variable.aggregate == "count":
+            aggregated: exp.Expression = exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
+        elif variable.aggregate == "any":
+            aggregated = exp.Coalesce(
+                this=exp.GT(this=exp.Max(this=case), expression=exp.Literal.number(0)), expressions=[exp.false()]
+            )
+        elif variable.aggregate == "sum":
+            aggregated = exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
+        elif variable.aggregate == "max":
+            aggregated = exp.Max(this=case)
+        else:
+            aggregated = exp.Min(this=case)
+        select = aggregate_ctes.get(variable.source)
+        if select is None:
+            select = (
+                exp.select(exp.alias_(_col(alias, "household_id"), "household_id", quoted=True))
+                .from_(exp.to_table(f"{variable.source}_v").as_(alias))
+                .join(
+                    exp.to_table("hp").as_("hp"),
+                    on=exp.EQ(this=_col("hp", "household_id"), expression=_col(alias, "household_id")),
+                )
+                .group_by(_col(alias, "household_id"))
+            )
+        aggregate_ctes[variable.source] = select.select(exp.alias_(aggregated, name, quoted=True))
+
+    # Household level: columns, parameters, aggregates (with their empty-group values), expressions.
+    resolve: dict[str, exp.Expression] = {c: _col("hp", c) for c in tables.HOUSEHOLDS}
+    resolve.update({p: _col("hp", p) for p in params})
+    resolve.update(builtins)
+    for name, variable in pack.variables.items():
+        if variable.source is None:
+            continue
+        column: exp.Expression = _col(f"a_{variable.source}", name)
+        if variable.aggregate in ("count", "sum"):
+            column = exp.Coalesce(this=column, expressions=[exp.Literal.number(0)])
+        elif variable.aggregate == "any":
+            column = exp.Coalesce(this=column, expressions=[exp.false()])
+        resolve[name] = column
+    for name in checked.order:
+        resolve[name] = _qualify(checked.trees[f"variables.{name}.expr"], resolve)
+
+    outputs: list[exp.Expression] = [_col("hp", "household_id").as_("household_id", quoted=True)]
+    outputs += [exp.alias_(_col("hp", "county_code"), "county_code", quoted=True)]
+    outputs += [exp.alias_(resolve[p].copy(), p, quoted=True) for p in params]
+    outputs += [exp.alias_(resolve[v].copy(), v, quoted=True) for v in pack.variables]
+    rule_exprs = []
+    for rule in pack.rules:
+        condition = exp.Coalesce(
+            this=exp.Paren(this=_qualify(checked.trees[f"rules.{rule.id}"], resolve)), expressions=[exp.false()]
+        )
+        rule_exprs.append(condition)
+        outputs.append(exp.alias_(condition, rule_column(rule.id), quoted=True))
+
+    evaluated = exp.select(*outputs).from_(exp.to_table("hp").as_("hp"))
+    for source in aggregate_ctes:
+        evaluated = evaluated.join(
+            exp.to_table(f"a_{source}").as_(f"a_{source}"),
+            on=exp.EQ(this=_col(f"a_{source}", "household_id"), expression=_col("hp", "household_id")),
+            join_type="left",
+        )
+
+    query = exp.select("*").from_("evaluated")
+    if only_hits and pack.rules:
+        query = query.where(exp.or_(*(exp.column(rule_column(r.id), quoted=True) for r in pack.rules)))
+    query = query.order_by(exp.column("household_id", quoted=True))
+
+    query = query.with_("hp", as_=hp)
+    for source, view in views.items():
+        query = query.with_(f"{source}_v", as_=view)
+    for source, select in aggregate_ctes.items():
+        query = query.with_(f"a_{source}", as_=select)
+    query = query.with_("evaluated", as_=evaluated)
+    return Compiled(
+        sql=query.sql(dialect=DIALECT),
+        variables=tuple(pack.variables),
+        parameters=params,
+        rules=tuple(r.id for r in pack.rules),
+    )

@@ -1,0 +1,154 @@
+"""Screening: a checked pack, the input tables and a date in; one row per (household, rule hit) out.
+
+``screen`` is the only way rules are evaluated, for a batch of ten million households and for the
+one household just saved on a page, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from fupin.engine import tables
+from fupin.engine.backends import Backend, DuckDBBackend
+from fupin.engine.checker import CheckedPack, message_names
+from fupin.engine.compiler import compile_pack, rule_column
+from fupin.engine.packs import CATEGORIES
+from fupin.engine.parameters import parameter_table, values_used
+
+HITS_SCHEMA = pa.schema(
+    [
+        pa.field("household_id", pa.int64()),
+        pa.field("rule_id", pa.string()),
+        pa.field("category", pa.string()),
+        pa.field("risk_types", pa.list_(pa.string())),
+        pa.field("severity", pa.string()),
+        pa.field("values", pa.string()),  # JSON of the names the rule's message shows
+    ]
+)
+
+
+@dataclass
+class ScreenResult:
+    pack: str
+    engine: str
+    as_of: dt.date
+    households: int
+    evaluated: pa.Table  # one row per household that hit something (or all, with only_hits=False)
+    hits: list[dict[str, Any]]
+    counts: dict[str, int]
+    parameters: dict[str, dict[str, object]]
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(data: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """The four source tables, conformed to their schemas (an absent feed table is empty)."""
+    prepared = {}
+    for source in tables.SOURCES:
+        table = data.get(source)
+        prepared[source] = tables.empty(source) if table is None else tables.conform(source, table)
+    return prepared
+
+
+def screen(
+    checked: CheckedPack,
+    data: Mapping[str, pa.Table],
+    as_of: dt.date,
+    backend: Backend | None = None,
+    *,
+    only_hits: bool = True,
+) -> ScreenResult:
+    backend = backend or DuckDBBackend()
+    started = time.perf_counter()
+    prepared = prepare(data)
+    counties = prepared["households"].column("county_code").unique().to_pylist()
+    prepared["params"] = parameter_table(checked.pack, counties, as_of)
+    compiled = compile_pack(checked, as_of, only_hits=only_hits)
+    evaluated = backend.run(compiled, prepared)
+    ran = time.perf_counter()
+    hits = hits_of(checked, evaluated)
+    counts = {rule.id: 0 for rule in checked.pack.rules}
+    for hit in hits:
+        counts[hit["rule_id"]] += 1
+    return ScreenResult(
+        pack=checked.pack.label,
+        engine=backend.name,
+        as_of=as_of,
+        households=prepared["households"].num_rows,
+        evaluated=evaluated,
+        hits=hits,
+        counts=counts,
+        parameters=values_used(checked.pack, counties, as_of),
+        seconds=time.perf_counter() - started,
+        timings={"evaluate": ran - started, "collect": time.perf_counter() - ran},
+    )
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return round(value, 2)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def hits_of(checked: CheckedPack, evaluated: pa.Table) -> list[dict[str, Any]]:
+    """One dict per (household, rule hit), with the values its message shows."""
+    shown = sorted(message_names(checked.pack))
+    rules = checked.pack.rules
+    rule_columns = {r.id: evaluated.column(rule_column(r.id)).to_pylist() for r in rules}
+    value_columns = {n: evaluated.column(n).to_pylist() for n in shown if n in evaluated.column_names}
+    households = evaluated.column("household_id").to_pylist()
+    hits = []
+    for row, household_id in enumerate(households):
+        for rule in rules:
+            if rule_columns[rule.id][row]:
+                hits.append(
+                    {
+                        "household_id": household_id,
+                        "rule_id": rule.id,
+                        "category": rule.category,
+                        "risk_types": list(rule.risk_types),
+                        "severity": rule.severity,
+                        "values": {n: _plain(value_columns[n][row]) for n in shown if n in value_columns},
+                    }
+                )
+    return hits
+
+
+def explain(rule_message: Mapping[str, str], values: Mapping[str, object], language: str) -> str:
+    """The rule's message in a language, with the values that made it fire."""
+    template = rule_message.get(language) or rule_message.get("en", "")
+    return template.format_map({k: _format_value(v) for k, v in values.items()})
+
+
+def _format_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "是/yes" if value else "否/no"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return "—" if value is None else str(value)
+
+
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def suggestion(hits: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """The category a household's hits suggest (most severe first, then the pack's order of
+    categories) and its risk types (at most five, most severe hits first)."""
+    ordered = sorted(hits, key=lambda h: (_SEVERITY_ORDER.get(h["severity"], 9), CATEGORIES.index(h["category"])))
+    risk_types: list[str] = []
+    for hit in ordered:
+        for risk in hit["risk_types"]:
+            if risk not in risk_types:
+                risk_types.append(risk)
+    return ordered[0]["category"], risk_types[:5]
