@@ -23,12 +23,15 @@ class Capability(StrEnum):
     EXPORT = "export"  # download lists (masked, audited)
     MANAGE_USERS = "manage_users"
     MANAGE_AREAS = "manage_areas"
+    RUN_SCREENING = "run_screening"  # start a screening run over an area in capture scope
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.VILLAGE_CADRE: frozenset({Capability.EDIT_RECORDS, Capability.REVEAL_PII}),
     Role.TOWNSHIP_OFFICER: frozenset({Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.EXPORT}),
-    Role.COUNTY_OFFICER: frozenset({Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.EXPORT}),
+    Role.COUNTY_OFFICER: frozenset(
+        {Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.EXPORT, Capability.RUN_SCREENING}
+    ),
     Role.COUNTY_ADMIN: frozenset(
         {
             Capability.EDIT_RECORDS,
@@ -36,6 +39,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.EXPORT,
             Capability.MANAGE_USERS,
             Capability.MANAGE_AREAS,
+            Capability.RUN_SCREENING,
         }
     ),
     # Departments send data and read the registry to match it; they never see full identifiers.

@@ -61,7 +61,7 @@ class DuckDBBackend:
             if self.memory_limit:
                 connection.execute("SET memory_limit = ?", [self.memory_limit])
             for name, path in files.items():
-                connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet(?)", [str(path)])
+                connection.read_parquet(str(path)).create_view(name)
             return connection.sql(compiled.for_dialect("duckdb")).to_arrow_table()
         finally:
             connection.close()

@@ -25,7 +25,7 @@ DIALECT = "duckdb"
 BUILTINS = {"as_of": "date", "as_of_year": "integer"}
 
 # Node types an expression may contain (besides the functions below).
-_ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+_ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Column,
     exp.Identifier,
     exp.Literal,
@@ -57,7 +57,7 @@ _ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
     exp.DataType,
 )
 # Functions by their SQLGlot class, with the name a policy writer sees.
-_FUNCTIONS: dict[type[exp.Expression], str] = {
+_FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.Coalesce: "COALESCE",
     exp.Abs: "ABS",
     exp.Greatest: "GREATEST",
@@ -79,7 +79,7 @@ class CheckFailed(Exception):
         super().__init__(message)
 
 
-def parse(text: str) -> exp.Expression:
+def parse(text: str) -> exp.Expr:
     """Parse one expression; refuse anything that is not a single allowed expression."""
     if ";" in text:
         raise CheckFailed("only one expression is allowed: remove the ';'")
@@ -117,7 +117,7 @@ class Names:
 _NUMERIC = {"number", "integer"}
 
 
-def infer(node: exp.Expression, names: Names) -> str:
+def infer(node: exp.Expr, names: Names) -> str:
     """The type kind of an expression: number, integer, boolean, string, date or null."""
     if isinstance(node, exp.Paren):
         return infer(node.this, names)
@@ -186,25 +186,27 @@ def infer(node: exp.Expression, names: Names) -> str:
         infer(node.this, names)
         target = node.to.this
         if target not in _CAST_TYPES:
-            raise CheckFailed(f"CAST to {node.to.sql()} is not allowed; use DOUBLE, BIGINT, BOOLEAN or VARCHAR")
+            raise CheckFailed(
+                f"CAST to {node.to.sql()} is not allowed; use DOUBLE, BIGINT, BOOLEAN or VARCHAR"
+            )
         return _CAST_TYPES[target]
     raise CheckFailed(f"{type(node).__name__} is not allowed in a policy expression")
 
 
-def _expect(node: exp.Expression, names: Names, kinds: set[str], why: str) -> str:
+def _expect(node: exp.Expr, names: Names, kinds: set[str], why: str) -> str:
     kind = infer(node, names)
     if kind not in kinds and kind != "null":
         raise CheckFailed(f"{why}: {node.sql(dialect=DIALECT)} is {kind}")
     return kind
 
 
-def _comparable(left: str, right: str, node: exp.Expression) -> None:
+def _comparable(left: str, right: str, node: exp.Expr) -> None:
     if "null" in (left, right) or left == right or {left, right} <= _NUMERIC:
         return
     raise CheckFailed(f"cannot compare {left} with {right} in {node.sql(dialect=DIALECT)}")
 
 
-def _common(kinds: list[str], node: exp.Expression) -> str:
+def _common(kinds: list[str], node: exp.Expr) -> str:
     real = {k for k in kinds if k != "null"}
     if not real:
         return "null"
@@ -224,7 +226,7 @@ class CheckedPack:
 
     pack: Pack
     variable_kinds: dict[str, str]
-    trees: dict[str, exp.Expression]  # "variables.NAME.value|where|expr", "rules.ID"
+    trees: dict[str, exp.Expr]  # "variables.NAME.value|where|expr", "rules.ID"
     order: tuple[str, ...]  # expression variables in dependency order
 
 
@@ -244,7 +246,7 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 def check_pack(pack: Pack) -> CheckedPack:
     """Parse and type-check everything; raise PackError naming file, place and line of each problem."""
     problems: list[Problem] = []
-    trees: dict[str, exp.Expression] = {}
+    trees: dict[str, exp.Expr] = {}
 
     def fail(place: str, line: int | None, message: str) -> None:
         problems.append(Problem(pack.file, place, line, message))
@@ -254,14 +256,18 @@ def check_pack(pack: Pack) -> CheckedPack:
     scalars = {**BUILTINS, **parameter_kinds}
     for name in pack.variables:
         if name in household_kinds or name in scalars:
-            fail(f"variables[{name}]", pack.variables[name].line, "this name is already a column or parameter")
+            fail(
+                f"variables[{name}]", pack.variables[name].line, "this name is already a column or parameter"
+            )
 
     variable_kinds: dict[str, str] = {}
     # Aggregates first: they read only their source's columns, parameters and built-ins.
     for name, variable in pack.variables.items():
         if variable.expr is not None or variable.source is None:
             continue
-        row_names = Names({**{n: c.kind for n, c in tables.columns_for_policies(variable.source).items()}, **scalars})
+        row_names = Names(
+            {**{n: c.kind for n, c in tables.columns_for_policies(variable.source).items()}, **scalars}
+        )
         value_kind = None
         for part in ("value", "where"):
             text = getattr(variable, part)
@@ -283,7 +289,7 @@ def check_pack(pack: Pack) -> CheckedPack:
 
     # Expression variables in dependency order; a cycle is an error.
     pending = {n: v for n, v in pack.variables.items() if v.expr is not None}
-    parsed: dict[str, exp.Expression] = {}
+    parsed: dict[str, exp.Expr] = {}
     for name, variable in pending.items():
         try:
             parsed[name] = parse(variable.expr or "")
@@ -309,7 +315,11 @@ def check_pack(pack: Pack) -> CheckedPack:
             progressed = True
         if not progressed:
             for name in remaining:
-                fail(f"variables[{name}].expr", pack.variables[name].line, "refers to itself through other variables")
+                fail(
+                    f"variables[{name}].expr",
+                    pack.variables[name].line,
+                    "refers to itself through other variables",
+                )
             break
 
     names = Names({**household_kinds, **scalars, **variable_kinds})
@@ -326,7 +336,11 @@ def check_pack(pack: Pack) -> CheckedPack:
         for language, template in rule.message.items():
             for placeholder in _PLACEHOLDER.findall(template):
                 if placeholder not in names.kinds:
-                    fail(f"{place}.message.{language}", rule.line, f"unknown name {{{placeholder}}} in the message")
+                    fail(
+                        f"{place}.message.{language}",
+                        rule.line,
+                        f"unknown name {{{placeholder}}} in the message",
+                    )
     if not pack.rules:
         fail("rules", None, "a pack needs at least one rule")
     for test in pack.tests:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlglot import exp
 
 from fupin.engine import tables
-from fupin.engine.checker import DIALECT, CheckedPack
+from fupin.engine.checker import DIALECT, CheckedPack, message_names
 
 _SOURCE_ALIAS = {"members": "m", "incomes": "i", "feeds": "f"}
 
@@ -39,14 +40,14 @@ def rule_column(rule_id: str) -> str:
     return f"rule__{rule_id}"
 
 
-def _date(value: dt.date) -> exp.Expression:
+def _date(value: dt.date) -> exp.Expr:
     return exp.Cast(this=exp.Literal.string(value.isoformat()), to=exp.DataType.build("DATE"))
 
 
-def _qualify(tree: exp.Expression, resolve: dict[str, exp.Expression]) -> exp.Expression:
+def _qualify(tree: exp.Expr, resolve: dict[str, exp.Expr]) -> exp.Expr:
     """A copy of ``tree`` with every plain name replaced by what it stands for."""
 
-    def replace(node: exp.Expression) -> exp.Expression:
+    def replace(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and not node.table and node.name in resolve:
             return exp.Paren(this=resolve[node.name].copy())
         return node
@@ -60,7 +61,7 @@ def _col(alias: str, name: str) -> exp.Column:
 
 def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True) -> Compiled:
     pack = checked.pack
-    builtins: dict[str, exp.Expression] = {
+    builtins: dict[str, exp.Expr] = {
         "as_of": _date(as_of),
         "as_of_year": exp.Literal.number(as_of.year),
     }
@@ -106,12 +107,15 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
         .where(exp.LTE(this=exp.column("event_date"), expression=_date(as_of))),
     }
 
-    hp_columns = [exp.column(c, table="h", quoted=True) for c in tables.HOUSEHOLDS]
+    hp_columns: list[Any] = [exp.column(c, table="h", quoted=True) for c in tables.HOUSEHOLDS]
     hp_columns += [exp.alias_(_col("p", p), p, quoted=True) for p in params]
     hp = (
         exp.select(*hp_columns)
         .from_(exp.to_table("households").as_("h"))
-        .join(exp.to_table("params").as_("p"), on=exp.EQ(this=_col("h", "county_code"), expression=_col("p", "county_code")))
+        .join(
+            exp.to_table("params").as_("p"),
+            on=exp.EQ(this=_col("h", "county_code"), expression=_col("p", "county_code")),
+        )
     )
 
     # Aggregates, one grouped sub-query per source table.
@@ -120,7 +124,7 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
         if variable.source is None:
             continue
         alias = _SOURCE_ALIAS[variable.source]
-        row_names: dict[str, exp.Expression] = {
+        row_names: dict[str, exp.Expr] = {
             c: _col(alias, c) for c in tables.columns_for_policies(variable.source)
         }
         row_names.update({p: _col("hp", p) for p in params})
@@ -129,16 +133,19 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
         value_tree = checked.trees.get(f"variables.{name}.value")
         condition = _qualify(where_tree, row_names) if where_tree is not None else exp.true()
         if variable.aggregate in ("count", "any"):
-            value: exp.Expression = exp.Literal.number(1)
+            value: exp.Expr = exp.Literal.number(1)
         else:
             assert value_tree is not None
             value = _qualify(value_tree, row_names)
         case = exp.Case(ifs=[exp.If(this=exp.Paren(this=condition), true=value)])
         if variable.aggregate == "count":
-            aggregated: exp.Expression = exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
+            aggregated: exp.Expr = exp.Coalesce(
+                this=exp.Sum(this=case), expressions=[exp.Literal.number(0)]
+            )
         elif variable.aggregate == "any":
             aggregated = exp.Coalesce(
-                this=exp.GT(this=exp.Max(this=case), expression=exp.Literal.number(0)), expressions=[exp.false()]
+                this=exp.GT(this=exp.Max(this=case), expression=exp.Literal.number(0)),
+                expressions=[exp.false()],
             )
         elif variable.aggregate == "sum":
             aggregated = exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
@@ -160,13 +167,13 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
         aggregate_ctes[variable.source] = select.select(exp.alias_(aggregated, name, quoted=True))
 
     # Household level: columns, parameters, aggregates (with their empty-group values), expressions.
-    resolve: dict[str, exp.Expression] = {c: _col("hp", c) for c in tables.HOUSEHOLDS}
+    resolve: dict[str, exp.Expr] = {c: _col("hp", c) for c in tables.HOUSEHOLDS}
     resolve.update({p: _col("hp", p) for p in params})
     resolve.update(builtins)
     for name, variable in pack.variables.items():
         if variable.source is None:
             continue
-        column: exp.Expression = _col(f"a_{variable.source}", name)
+        column: exp.Expr = _col(f"a_{variable.source}", name)
         if variable.aggregate in ("count", "sum"):
             column = exp.Coalesce(this=column, expressions=[exp.Literal.number(0)])
         elif variable.aggregate == "any":
@@ -175,16 +182,17 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
     for name in checked.order:
         resolve[name] = _qualify(checked.trees[f"variables.{name}.expr"], resolve)
 
-    outputs: list[exp.Expression] = [_col("hp", "household_id").as_("household_id", quoted=True)]
+    outputs: list[Any] = [_col("hp", "household_id").as_("household_id", quoted=True)]
     outputs += [exp.alias_(_col("hp", "county_code"), "county_code", quoted=True)]
+    shown_columns = [c for c in tables.HOUSEHOLDS if c in message_names(pack) and c != "county_code"]
+    outputs += [exp.alias_(_col("hp", c), c, quoted=True) for c in shown_columns if c != "household_id"]
     outputs += [exp.alias_(resolve[p].copy(), p, quoted=True) for p in params]
     outputs += [exp.alias_(resolve[v].copy(), v, quoted=True) for v in pack.variables]
-    rule_exprs = []
     for rule in pack.rules:
         condition = exp.Coalesce(
-            this=exp.Paren(this=_qualify(checked.trees[f"rules.{rule.id}"], resolve)), expressions=[exp.false()]
+            this=exp.Paren(this=_qualify(checked.trees[f"rules.{rule.id}"], resolve)),
+            expressions=[exp.false()],
         )
-        rule_exprs.append(condition)
         outputs.append(exp.alias_(condition, rule_column(rule.id), quoted=True))
 
     evaluated = exp.select(*outputs).from_(exp.to_table("hp").as_("hp"))

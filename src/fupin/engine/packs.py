@@ -146,7 +146,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping = {str(key): value for key, value in loader.construct_mapping(node, deep=True).items()}
     mapping[_LINE] = node.start_mark.line + 1
     return mapping
 
@@ -189,7 +189,9 @@ class _Reader:
             self.problem(place, data.get(_LINE), f"'{key}' must be a date like 2024-01-01, not {value!r}")
             return None
 
-    def languages(self, data: dict[str, Any], key: str, place: str, *, required: bool = True) -> dict[str, str]:
+    def languages(
+        self, data: dict[str, Any], key: str, place: str, *, required: bool = True
+    ) -> dict[str, str]:
         value = data.get(key)
         if value is None:
             if required:
@@ -230,9 +232,13 @@ def _parameter(reader: _Reader, name: str, data: dict[str, Any]) -> Parameter:
         end = reader.date(item, "to", item_place, required=False)
         raw = item.get("value")
         value: float | int | bool
-        if kind == "boolean" and isinstance(raw, bool):
-            value = raw
-        elif kind == "integer" and isinstance(raw, int) and not isinstance(raw, bool):
+        if (
+            kind == "boolean"
+            and isinstance(raw, bool)
+            or kind == "integer"
+            and isinstance(raw, int)
+            and not isinstance(raw, bool)
+        ):
             value = raw
         elif kind == "number" and isinstance(raw, int | float) and not isinstance(raw, bool):
             value = float(raw)
@@ -244,7 +250,9 @@ def _parameter(reader: _Reader, name: str, data: dict[str, Any]) -> Parameter:
             reader.problem(item_place, item.get(_LINE), f"region {region!r} is not a 2, 4 or 6-digit code")
             continue
         if start is not None:
-            values.append(ParameterValue(region, start, end, value, bool(item.get("example")), item.get(_LINE)))
+            values.append(
+                ParameterValue(region, start, end, value, bool(item.get("example")), item.get(_LINE))
+            )
     confidence = reader.choice(data, "confidence", place, CONFIDENCES)
     return Parameter(
         name=name,
@@ -297,7 +305,9 @@ def _rule(reader: _Reader, data: dict[str, Any], index: int) -> Rule | None:
         risk_types = []
     for risk in risk_types:
         if risk not in RISK_TYPES:
-            reader.problem(place, data.get(_LINE), f"unknown risk type {risk!r}; choose from {', '.join(RISK_TYPES)}")
+            reader.problem(
+                place, data.get(_LINE), f"unknown risk type {risk!r}; choose from {', '.join(RISK_TYPES)}"
+            )
     return Rule(
         id=rule_id,
         category=reader.choice(data, "category", place, CATEGORIES),
@@ -375,7 +385,9 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
         if rule.id in seen:
             reader.problem(f"rules[{rule.id}]", rule.line, "this rule id is used twice")
         seen.add(rule.id)
-    tests = [_test_case(reader, raw, i) for i, raw in enumerate(data.get("tests") or []) if isinstance(raw, dict)]
+    tests = [
+        _test_case(reader, raw, i) for i, raw in enumerate(data.get("tests") or []) if isinstance(raw, dict)
+    ]
     if reader.problems:
         raise PackError(reader.problems)
     assert start is not None
@@ -438,8 +450,12 @@ def load_pack(path: Path, search: list[Path] | None = None) -> Pack:
     pack = parse_pack(path.read_text(encoding="utf-8"), file=path.name)
     if pack.extends:
         folders = [path.parent, *(search or [])]
-        base_path = next((f / f"{pack.extends}.yaml" for f in folders if (f / f"{pack.extends}.yaml").exists()), None)
+        base_path = next(
+            (f / f"{pack.extends}.yaml" for f in folders if (f / f"{pack.extends}.yaml").exists()), None
+        )
         if base_path is None:
-            raise PackError([Problem(path.name, "extends", None, f"no pack named {pack.extends!r} next to it")])
+            raise PackError(
+                [Problem(path.name, "extends", None, f"no pack named {pack.extends!r} next to it")]
+            )
         pack = merge(load_pack(base_path, search), pack)
     return pack

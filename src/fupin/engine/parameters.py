@@ -49,7 +49,7 @@ def values_used(pack: Pack, county_codes: Iterable[str], on: dt.date) -> dict[st
     """What a run records: for each parameter, the value and where it came from, per county."""
     used: dict[str, dict[str, object]] = {}
     for name, parameter in pack.parameters.items():
-        per_county = {}
+        per_county: dict[str, object] = {}
         for code in sorted(set(county_codes)):
             v = value_in_force(parameter, code, on)
             per_county[code] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,9 @@ def screen(
 
 
 def _plain(value: object) -> object:
+    """A JSON-ready value; numbers rounded to the fen, whatever numeric type the engine returned."""
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float):
         if math.isnan(value):
             return None
@@ -145,7 +149,9 @@ _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 def suggestion(hits: list[dict[str, Any]]) -> tuple[str, list[str]]:
     """The category a household's hits suggest (most severe first, then the pack's order of
     categories) and its risk types (at most five, most severe hits first)."""
-    ordered = sorted(hits, key=lambda h: (_SEVERITY_ORDER.get(h["severity"], 9), CATEGORIES.index(h["category"])))
+    ordered = sorted(
+        hits, key=lambda h: (_SEVERITY_ORDER.get(h["severity"], 9), CATEGORIES.index(h["category"]))
+    )
     risk_types: list[str] = []
     for hit in ordered:
         for risk in hit["risk_types"]:

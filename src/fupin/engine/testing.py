@@ -83,13 +83,27 @@ def case_tables(case: TestCase, household_id: int = 1) -> dict[str, pa.Table]:
     for record in case.incomes:
         row = {**INCOME_DEFAULTS, **record, "household_id": household_id}
         row.setdefault("household_size", size)
-        net = row["wage"] + row["business"] + row["property_income"] + row["transfer"] - row["business_expenditure"]
+        net = (
+            row["wage"]
+            + row["business"]
+            + row["property_income"]
+            + row["transfer"]
+            - row["business_expenditure"]
+        )
         row["net_income"] = float(net)
-        row["per_capita_net_income"] = round(net / row["household_size"], 2) if row["household_size"] else None
+        row["per_capita_net_income"] = (
+            round(net / row["household_size"], 2) if row["household_size"] else None
+        )
         incomes.append(row)
     feeds = [
-        {"record_id": household_id * 1000 + i, "household_id": household_id, "member_id": None, "code": None,
-         "amount": None, **f}
+        {
+            "record_id": household_id * 1000 + i,
+            "household_id": household_id,
+            "member_id": None,
+            "code": None,
+            "amount": None,
+            **f,
+        }
         for i, f in enumerate(case.feeds)
     ]
     return {
@@ -113,18 +127,31 @@ class CaseOutcome:
         return not self.missing and not self.unexpected
 
 
+def _concat(parts: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+    return {source: pa.concat_tables([p[source] for p in parts]) for source in tables.SOURCES}
+
+
 def run_cases(checked: CheckedPack, backend: Backend) -> list[CaseOutcome]:
+    """Every case of the pack, as one household each; cases with the same date run in one batch
+    (one query per date, which matters on Spark where each query costs seconds)."""
+    by_date: dict[dt.date, list[tuple[int, TestCase]]] = {}
+    for number, case in enumerate(checked.pack.tests, start=1):
+        by_date.setdefault(case.as_of or DEFAULT_AS_OF, []).append((number, case))
+    hit_by_case: dict[int, set[str]] = {}
+    for as_of, cases in by_date.items():
+        data = _concat([case_tables(case, household_id=number) for number, case in cases])
+        for hit in screen(checked, data, as_of, backend).hits:
+            hit_by_case.setdefault(hit["household_id"], set()).add(hit["rule_id"])
     outcomes = []
-    for case in checked.pack.tests:
-        result = screen(checked, case_tables(case), case.as_of or DEFAULT_AS_OF, backend)
-        hit = tuple(sorted(h["rule_id"] for h in result.hits))
+    for number, case in enumerate(checked.pack.tests, start=1):
+        found = tuple(sorted(hit_by_case.get(number, set())))
         outcomes.append(
             CaseOutcome(
                 case=case.name,
                 engine=backend.name,
-                hit=hit,
-                missing=tuple(r for r in case.hits if r not in hit),
-                unexpected=tuple(r for r in case.misses if r in hit),
+                hit=found,
+                missing=tuple(r for r in case.hits if r not in found),
+                unexpected=tuple(r for r in case.misses if r in found),
             )
         )
     return outcomes

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.roles import Role
 from fupin.core.i18n import bilingual
+from fupin.core.progress import ProgressBar
 from fupin.demo import generator, loader
 
 URL = "http://127.0.0.1:8000/"
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             f"生成演示数据 / Generating {county.name} ({code}): "
             f"{households:,} households, seed {options['seed']} …"
         )
-        bar = _ProgressBar(self.stdout, "写入 / writing households")
+        bar = ProgressBar(self.stdout, "写入 / writing households")
         try:
             summary = loader.load_demo_county(
                 county_code=code, households=households, seed=options["seed"], progress=bar
@@ -70,7 +70,8 @@ class Command(BaseCommand):
             f"(generate {summary.generate_seconds:.1f} s, write {summary.write_seconds:.1f} s): "
             f"{summary.townships_created} townships and {summary.villages_created} villages created, "
             f"{summary.households:,} households, {summary.members:,} members, "
-            f"{summary.income_records:,} income records, {summary.monitoring_objects:,} monitoring objects."
+            f"{summary.income_records:,} income records, {summary.monitoring_objects:,} monitoring objects, "
+            f"{summary.feed_records:,} department feed records ({summary.feed_records_linked:,} linked)."
         )
         self._print_logins(summary.logins)
 
@@ -90,36 +91,3 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"\n打开 / Open {URL} and log in with one of the accounts above.")
         self.stdout.write("演示密码仅供演示，切勿用于生产环境 / The demo password is for demonstration only.")
-
-
-class _ProgressBar:
-    """A one-line bar on a terminal; a line every 10% otherwise (logs, CI)."""
-
-    def __init__(self, out: Any, label: str) -> None:
-        self.out = out
-        self.label = label
-        self.tty = out.isatty()
-        self.last_tenth = -1
-        self.started: float | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.started is None:
-            self.started = time.perf_counter()
-        fraction = done / total if total else 1.0
-        if self.tty:
-            filled = int(fraction * 30)
-            self.out.write(
-                f"\r  {self.label} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} {fraction:4.0%}",
-                ending="",
-            )
-            self.out.flush()
-            return
-        tenth = int(fraction * 10)
-        if tenth != self.last_tenth:
-            self.last_tenth = tenth
-            elapsed = time.perf_counter() - self.started
-            self.out.write(f"  {self.label}: {done:,}/{total:,} ({fraction:.0%}, {elapsed:.1f} s)")
-
-    def finish(self) -> None:
-        if self.tty:
-            self.out.write("")

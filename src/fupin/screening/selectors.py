@@ -1,0 +1,46 @@
+"""Reads: risk clues and runs in a user's scope, and the rules one household hits now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from fupin.accounts import scope
+from fupin.engine.screening import screen
+from fupin.registry.models import Household
+from fupin.screening import packs
+from fupin.screening.models import RiskClue, ScreeningRun
+from fupin.screening.services import explanation_of
+from fupin.screening.snapshot import snapshot
+
+
+def clues_for(user: Any) -> QuerySet[RiskClue]:
+    return scope.scoped(RiskClue.objects.select_related("household", "household__village", "run"), user)
+
+
+def runs_for(user: Any) -> QuerySet[ScreeningRun]:
+    """Runs over an area the user can see (or that contains it: a county run concerns its villages)."""
+    paths = scope.granted_paths(user, "view")
+    if not paths:
+        return ScreeningRun.objects.none()
+    condition = Q()
+    for path in paths:
+        # Inside the user's area, or one of its ancestors (paths look like /22/2208/220822/).
+        parts = path.strip("/").split("/")
+        ancestors = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts))]
+        condition |= Q(area__path__startswith=path) | Q(area__path__in=ancestors)
+    return ScreeningRun.objects.select_related("area", "started_by").filter(condition)
+
+
+def rules_hit_now(household: Household) -> list[dict[str, Any]]:
+    """The rules this household hits today, by the same compiled pack as the batch (DuckDB, in process).
+
+    The caller has already read ``household`` through the scoping layer.
+    """
+    checked = packs.checked()
+    today = timezone.localdate()
+    data = snapshot(household.village, household_ids=[household.pk], as_of=today)
+    result = screen(checked, data, today)
+    return explanation_of(checked, result.hits)
