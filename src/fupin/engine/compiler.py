@@ -139,9 +139,7 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
             value = _qualify(value_tree, row_names)
         case = exp.Case(ifs=[exp.If(this=exp.Paren(this=condition), true=value)])
         if variable.aggregate == "count":
-            aggregated: exp.Expr = exp.Coalesce(
-                this=exp.Sum(this=case), expressions=[exp.Literal.number(0)]
-            )
+            aggregated: exp.Expr = exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
         elif variable.aggregate == "any":
             aggregated = exp.Coalesce(
                 this=exp.GT(this=exp.Max(this=case), expression=exp.Literal.number(0)),

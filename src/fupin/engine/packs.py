@@ -214,7 +214,10 @@ def _region(value: object) -> str:
     return "" if text in ("", "0", "000000", "nation") else text
 
 
-def _parameter(reader: _Reader, name: str, data: dict[str, Any]) -> Parameter:
+def _parameter(reader: _Reader, name: str, data: dict[str, Any], *, overlay: bool = False) -> Parameter:
+    """A parameter; in a pack that ``extends`` another, a parameter may give only more ``values``."""
+    if overlay and "type" not in data:
+        return _overlay_parameter(reader, name, data)
     place = f"parameters[{name}]"
     line = data.get(_LINE)
     kind = reader.choice(data, "type", place, PARAMETER_TYPES)
@@ -264,6 +267,24 @@ def _parameter(reader: _Reader, name: str, data: dict[str, Any]) -> Parameter:
         values=tuple(values),
         line=line,
     )
+
+
+def _overlay_parameter(reader: _Reader, name: str, data: dict[str, Any]) -> Parameter:
+    place = f"parameters[{name}]"
+    values = []
+    for index, item in enumerate(data.get("values") or []):
+        item_place = f"{place}.values[{index}]"
+        start = reader.date(item, "from", item_place) if isinstance(item, dict) else None
+        raw = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(raw, bool | int | float) or start is None:
+            reader.problem(item_place, data.get(_LINE), "each value needs from and a number or true/false")
+            continue
+        end = reader.date(item, "to", item_place, required=False)
+        region = _region(item.get("region"))
+        values.append(ParameterValue(region, start, end, raw, bool(item.get("example")), item.get(_LINE)))
+    if not values:
+        reader.problem(place, data.get(_LINE), "'values' must list at least one dated value")
+    return Parameter(name, "", "", {}, "", "", tuple(values), data.get(_LINE))
 
 
 def _variable(reader: _Reader, name: str, data: dict[str, Any]) -> Variable:
@@ -368,7 +389,7 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
         if key == _LINE:
             continue
         if isinstance(value, dict):
-            parameters[key] = _parameter(reader, key, value)
+            parameters[key] = _parameter(reader, key, value, overlay=bool(data.get("extends")))
         else:
             reader.problem(f"parameters[{key}]", None, "a parameter is a mapping")
     variables: dict[str, Variable] = {}
@@ -410,11 +431,41 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
 def merge(base: Pack, overlay: Pack) -> Pack:
     """A province pack over the pack it extends: its parameter values are added to the base's
     (more specific regions win when resolved), its variables and rules are added or replace the
-    base's by name and id, and its tests are run as well as the base's."""
+    base's by name and id. Its own test cases are its tests: the base's cases describe the base's
+    parameter values, which the province has just changed (run them on the base pack itself)."""
     parameters = dict(base.parameters)
+    problems = []
     for name, parameter in overlay.parameters.items():
         if name in parameters:
             old = parameters[name]
+            if parameter.type and parameter.type != old.type:
+                problems.append(
+                    Problem(overlay.file, f"parameters[{name}]", parameter.line, f"must stay {old.type}")
+                )
+            converted = []
+            for v in parameter.values:
+                if old.type == "boolean" and not isinstance(v.value, bool):
+                    problems.append(
+                        Problem(overlay.file, f"parameters[{name}]", v.line, "must be true or false")
+                    )
+                elif old.type == "integer" and (isinstance(v.value, bool) or not float(v.value).is_integer()):
+                    problems.append(
+                        Problem(overlay.file, f"parameters[{name}]", v.line, "must be a whole number")
+                    )
+                elif old.type != "boolean" and isinstance(v.value, bool):
+                    problems.append(
+                        Problem(overlay.file, f"parameters[{name}]", v.line, f"must be a {old.type}")
+                    )
+                else:
+                    value = (
+                        v.value
+                        if old.type == "boolean"
+                        else (int if old.type == "integer" else float)(v.value)
+                    )
+                    converted.append(
+                        ParameterValue(v.region, v.effective_from, v.effective_to, value, v.example, v.line)
+                    )
+            parameter = Parameter(name, old.type, "", {}, "", "", tuple(converted), parameter.line)
             parameters[name] = Parameter(
                 name=name,
                 type=old.type,
@@ -425,8 +476,13 @@ def merge(base: Pack, overlay: Pack) -> Pack:
                 values=old.values + parameter.values,
                 line=old.line,
             )
+        elif not parameter.type:
+            message = f"the pack it extends has no parameter {name}: give its type, description and source"
+            problems.append(Problem(overlay.file, f"parameters[{name}]", parameter.line, message))
         else:
             parameters[name] = parameter
+    if problems:
+        raise PackError(problems)
     rules = {rule.id: rule for rule in base.rules}
     rules.update({rule.id: rule for rule in overlay.rules})
     return Pack(
@@ -439,7 +495,7 @@ def merge(base: Pack, overlay: Pack) -> Pack:
         parameters=parameters,
         variables={**base.variables, **overlay.variables},
         rules=tuple(rules.values()),
-        tests=base.tests + overlay.tests,
+        tests=overlay.tests,
         file=overlay.file,
         extends=overlay.extends,
     )
