@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "fupin.accounts",
     "fupin.audit",
     "fupin.registry",
+    "fupin.feeds",
     "fupin.web",
     "fupin.api",
     "fupin.demo",

@@ -26,8 +26,11 @@ from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core.errors import ServiceError
 from fupin.core.i18n import lazy_format
+from fupin.demo import feeds as demo_feeds
 from fupin.demo import generator
 from fupin.domain import idnumber, phone
+from fupin.feeds.models import FeedBatch, FeedRecord
+from fupin.feeds.services import link_people
 from fupin.pii.crypto import get_cipher
 from fupin.registry.models import (
     Household,
@@ -82,6 +85,8 @@ class LoadSummary:
     type_history: int = 0
     monitoring_history: int = 0
     monitoring_objects: int = 0
+    feed_records: int = 0
+    feed_records_linked: int = 0
     generate_seconds: float = 0.0
     write_seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
@@ -148,6 +153,7 @@ def load_demo_county(
         villages=existing_villages or None,
         other_id_areas=_other_id_areas(county),
     )
+    feed_rows = demo_feeds.generate_feeds(data, seed=seed)
     summary = LoadSummary(county_code=county_code, county_name=county.name, seed=seed)
     summary.generate_seconds = time.perf_counter() - started
 
@@ -155,6 +161,7 @@ def load_demo_county(
     with transaction.atomic():
         villages = _write_areas(county, data, summary)
         _write_households(data.households, villages, summary, progress, batch_size)
+        _write_feeds(feed_rows, summary, batch_size)
         summary.logins = _ensure_demo_accounts(county, data)
         audit.record(
             actor="demo-data",
@@ -174,6 +181,8 @@ def load_demo_county(
                 "type_history": summary.type_history,
                 "monitoring_history": summary.monitoring_history,
                 "monitoring_objects": summary.monitoring_objects,
+                "feed_records": summary.feed_records,
+                "feed_records_linked": summary.feed_records_linked,
             },
         )
     summary.write_seconds = time.perf_counter() - started
@@ -359,6 +368,43 @@ def _write_households(
         summary.monitoring_objects += sum(1 for r in batch if r.monitoring_category)
         if progress:
             progress(summary.households, total)
+
+
+def _write_feeds(rows: list[demo_feeds.FeedRow], summary: LoadSummary, batch_size: int) -> None:
+    """One batch per kind of list, linked to the people just written through the blind index."""
+    cipher = get_cipher()
+    digests = {row.id_number: cipher.blind_index("id", row.id_number) for row in rows}
+    people = link_people(digests.values())
+    by_kind: dict[str, list[demo_feeds.FeedRow]] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row)
+    for kind, kind_rows in by_kind.items():
+        batch = FeedBatch.objects.create(kind=kind, file_name=f"demo-{kind}.csv", row_count=len(kind_rows))
+        records = []
+        for number, row in enumerate(kind_rows, start=2):  # as if row 1 were the header
+            person = people.get(digests[row.id_number])
+            records.append(
+                FeedRecord(
+                    batch=batch,
+                    kind=kind,
+                    member_id=person.member_id if person else None,
+                    household_id=person.household_id if person else None,
+                    id_number_enc=cipher.encrypt(row.id_number),
+                    id_number_bidx=digests[row.id_number],
+                    id_number_masked=idnumber.mask(row.id_number),
+                    name=row.name,
+                    event_date=row.event_date,
+                    amount=row.amount,
+                    code=row.code,
+                    source_row=number,
+                )
+            )
+        FeedRecord.objects.bulk_create(records, batch_size=batch_size)
+        linked = sum(1 for r in records if r.household_id is not None)
+        batch.linked_count, batch.unlinked_count = linked, len(records) - linked
+        batch.save(update_fields=["linked_count", "unlinked_count"])
+        summary.feed_records += len(records)
+        summary.feed_records_linked += linked
 
 
 def _demo_areas(county: Area, data: generator.DemoCounty) -> dict[str, str]:
