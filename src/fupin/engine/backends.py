@@ -9,6 +9,7 @@ DuckDB's own sqlite/postgres extensions cannot be downloaded on these machines.
 from __future__ import annotations
 
 import tempfile
+import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,42 +30,61 @@ class Backend(Protocol):
 
 
 class DuckDBBackend:
+    """In-process DuckDB. One database per backend object; each run gets its own cursor, so runs
+    from several threads (web requests) do not see each other's tables."""
+
     name = "duckdb"
 
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
         self.threads = threads
         self.memory_limit = memory_limit
+        self._database: Any = None
+        self._lock = threading.Lock()
 
-    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table:
+    def _cursor(self) -> Any:
         import duckdb
 
-        connection = duckdb.connect()
+        with self._lock:
+            if self._database is None:
+                config: dict[str, Any] = {}
+                if self.threads:
+                    config["threads"] = int(self.threads)
+                if self.memory_limit:
+                    config["memory_limit"] = self.memory_limit
+                self._database = duckdb.connect(config=config)
+            return self._database.cursor()
+
+    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table:
+        cursor = self._cursor()
         try:
-            if self.threads:
-                connection.execute(f"SET threads = {int(self.threads)}")
-            if self.memory_limit:
-                connection.execute("SET memory_limit = ?", [self.memory_limit])
             for name, table in data.items():
-                connection.register(name, table)
-            return connection.sql(compiled.for_dialect("duckdb")).to_arrow_table()
+                cursor.register(name, table)
+            result: pa.Table = cursor.sql(compiled.for_dialect("duckdb")).to_arrow_table()
+            return result
         finally:
-            connection.close()
+            cursor.close()
 
     def run_parquet(self, compiled: Compiled, files: Mapping[str, Path]) -> pa.Table:
         """Screen straight from Parquet files (a province or national snapshot) without loading them first."""
-        import duckdb
-
-        connection = duckdb.connect()
+        cursor = self._cursor()
         try:
-            if self.threads:
-                connection.execute(f"SET threads = {int(self.threads)}")
-            if self.memory_limit:
-                connection.execute("SET memory_limit = ?", [self.memory_limit])
             for name, path in files.items():
-                connection.read_parquet(str(path)).create_view(name)
-            return connection.sql(compiled.for_dialect("duckdb")).to_arrow_table()
+                cursor.read_parquet(str(path)).create_view(name)
+            result: pa.Table = cursor.sql(compiled.for_dialect("duckdb")).to_arrow_table()
+            return result
         finally:
-            connection.close()
+            cursor.close()
+
+
+_default_duckdb: DuckDBBackend | None = None
+
+
+def default_duckdb() -> DuckDBBackend:
+    """The process's shared in-process DuckDB (the county's default engine)."""
+    global _default_duckdb
+    if _default_duckdb is None:
+        _default_duckdb = DuckDBBackend()
+    return _default_duckdb
 
 
 class PostgresBackend:
@@ -120,6 +140,7 @@ def spark_session() -> Any:
             SparkSession.builder.master("local[2]")
             .appName("fupin-screening")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
@@ -158,7 +179,7 @@ class SparkBackend:
 
 def backend(name: str, *, database_uri: str | None = None) -> Backend:
     if name == "duckdb":
-        return DuckDBBackend()
+        return default_duckdb()
     if name == "postgres":
         if not database_uri:
             raise ValueError("the postgres engine needs a PostgreSQL database URL")

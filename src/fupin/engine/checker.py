@@ -95,7 +95,8 @@ def parse(text: str) -> exp.Expr:
             name = node.sql(dialect=DIALECT) if isinstance(node, exp.Func) else type(node).__name__
             if isinstance(node, exp.Anonymous | exp.Func):
                 allowed = ", ".join(sorted(_FUNCTIONS.values()))
-                raise CheckFailed(f"function {node.sql_name()} is not allowed; allowed: {allowed}")
+                function = node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name()
+                raise CheckFailed(f"function {function} is not allowed; allowed: {allowed}")
             raise CheckFailed(f"{name} is not allowed in a policy expression")
         if isinstance(node, exp.Column) and node.table:
             raise CheckFailed(f"write the plain name, not {node.sql()}")

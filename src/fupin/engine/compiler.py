@@ -164,10 +164,12 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
             )
         aggregate_ctes[variable.source] = select.select(exp.alias_(aggregated, name, quoted=True))
 
-    # Household level: columns, parameters, aggregates (with their empty-group values), expressions.
-    resolve: dict[str, exp.Expr] = {c: _col("hp", c) for c in tables.HOUSEHOLDS}
-    resolve.update({p: _col("hp", p) for p in params})
-    resolve.update(builtins)
+    # Household level, in layers: l0 has the household columns, parameters and aggregates (with
+    # their empty-group values); each further layer adds the expression variables whose inputs are
+    # all in the layer below. Rules read the last layer by column name, so no expression is copied
+    # into another (Spark's planner is slow on large inlined expressions).
+    layer0: list[Any] = [_col("hp", c) for c in tables.HOUSEHOLDS]
+    layer0 += [_col("hp", p) for p in params]
     for name, variable in pack.variables.items():
         if variable.source is None:
             continue
@@ -176,30 +178,49 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
             column = exp.Coalesce(this=column, expressions=[exp.Literal.number(0)])
         elif variable.aggregate == "any":
             column = exp.Coalesce(this=column, expressions=[exp.false()])
-        resolve[name] = column
-    for name in checked.order:
-        resolve[name] = _qualify(checked.trees[f"variables.{name}.expr"], resolve)
+        layer0.append(exp.alias_(column, name, quoted=True))
+    layers: list[exp.Select] = [exp.select(*layer0).from_(exp.to_table("hp").as_("hp"))]
+    for source in aggregate_ctes:
+        layers[0] = layers[0].join(
+            exp.to_table(f"a_{source}").as_(f"a_{source}"),
+            on=exp.EQ(this=_col(f"a_{source}", "household_id"), expression=_col("hp", "household_id")),
+            join_type="left",
+        )
 
-    outputs: list[Any] = [_col("hp", "household_id").as_("household_id", quoted=True)]
-    outputs += [exp.alias_(_col("hp", "county_code"), "county_code", quoted=True)]
-    shown_columns = [c for c in tables.HOUSEHOLDS if c in message_names(pack) and c != "county_code"]
-    outputs += [exp.alias_(_col("hp", c), c, quoted=True) for c in shown_columns if c != "household_id"]
-    outputs += [exp.alias_(resolve[p].copy(), p, quoted=True) for p in params]
-    outputs += [exp.alias_(resolve[v].copy(), v, quoted=True) for v in pack.variables]
+    depth: dict[str, int] = {}
+    for name in checked.order:
+        refs = {c.name for c in checked.trees[f"variables.{name}.expr"].find_all(exp.Column)}
+        depth[name] = 1 + max((depth[r] for r in refs if r in depth), default=0)
+    available = [*tables.HOUSEHOLDS, *params, *(n for n, v in pack.variables.items() if v.source)]
+    for level in range(1, max(depth.values(), default=0) + 1):
+        below = f"l{level - 1}"
+        resolve: dict[str, exp.Expr] = {n: _col(below, n) for n in available}
+        resolve.update(builtins)
+        added = [n for n in checked.order if depth[n] == level]
+        columns: list[Any] = [exp.Column(this=exp.Star(), table=exp.to_identifier(below))]
+        columns += [
+            exp.alias_(_qualify(checked.trees[f"variables.{n}.expr"], resolve), n, quoted=True) for n in added
+        ]
+        layers.append(exp.select(*columns).from_(exp.to_table(below).as_(below)))
+        available += added
+
+    last = f"l{len(layers) - 1}"
+    resolve = {n: _col(last, n) for n in available}
+    resolve.update(builtins)
+    outputs: list[Any] = [_col(last, "household_id"), _col(last, "county_code")]
+    shown = message_names(pack)
+    outputs += [
+        _col(last, c) for c in tables.HOUSEHOLDS if c in shown and c not in ("household_id", "county_code")
+    ]
+    outputs += [_col(last, p) for p in params]
+    outputs += [_col(last, v) for v in pack.variables]
     for rule in pack.rules:
         condition = exp.Coalesce(
             this=exp.Paren(this=_qualify(checked.trees[f"rules.{rule.id}"], resolve)),
             expressions=[exp.false()],
         )
         outputs.append(exp.alias_(condition, rule_column(rule.id), quoted=True))
-
-    evaluated = exp.select(*outputs).from_(exp.to_table("hp").as_("hp"))
-    for source in aggregate_ctes:
-        evaluated = evaluated.join(
-            exp.to_table(f"a_{source}").as_(f"a_{source}"),
-            on=exp.EQ(this=_col(f"a_{source}", "household_id"), expression=_col("hp", "household_id")),
-            join_type="left",
-        )
+    evaluated = exp.select(*outputs).from_(exp.to_table(last).as_(last))
 
     query = exp.select("*").from_("evaluated")
     if only_hits and pack.rules:
@@ -211,6 +232,8 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
         query = query.with_(f"{source}_v", as_=view)
     for source, select in aggregate_ctes.items():
         query = query.with_(f"a_{source}", as_=select)
+    for level, layer in enumerate(layers):
+        query = query.with_(f"l{level}", as_=layer)
     query = query.with_("evaluated", as_=evaluated)
     return Compiled(
         sql=query.sql(dialect=DIALECT),

@@ -17,9 +17,9 @@ from typing import Any
 import pyarrow as pa
 
 from fupin.engine import tables
-from fupin.engine.backends import Backend, DuckDBBackend
+from fupin.engine.backends import Backend, default_duckdb
 from fupin.engine.checker import CheckedPack, message_names
-from fupin.engine.compiler import compile_pack, rule_column
+from fupin.engine.compiler import Compiled, compile_pack, rule_column
 from fupin.engine.packs import CATEGORIES
 from fupin.engine.parameters import parameter_table, values_used
 
@@ -66,12 +66,12 @@ def screen(
     *,
     only_hits: bool = True,
 ) -> ScreenResult:
-    backend = backend or DuckDBBackend()
+    backend = backend or default_duckdb()
     started = time.perf_counter()
     prepared = prepare(data)
     counties = prepared["households"].column("county_code").unique().to_pylist()
     prepared["params"] = parameter_table(checked.pack, counties, as_of)
-    compiled = compile_pack(checked, as_of, only_hits=only_hits)
+    compiled = _compiled(checked, as_of, only_hits)
     evaluated = backend.run(compiled, prepared)
     ran = time.perf_counter()
     hits = hits_of(checked, evaluated)
@@ -90,6 +90,22 @@ def screen(
         seconds=time.perf_counter() - started,
         timings={"evaluate": ran - started, "collect": time.perf_counter() - ran},
     )
+
+
+_COMPILED: dict[tuple[int, dt.date, bool], tuple[CheckedPack, Compiled]] = {}
+
+
+def _compiled(checked: CheckedPack, as_of: dt.date, only_hits: bool) -> Compiled:
+    """Compiling takes longer than screening one household: keep the last few queries per pack."""
+    key = (id(checked), as_of, only_hits)
+    cached = _COMPILED.get(key)
+    if cached is not None and cached[0] is checked:  # the id of a pack that is gone may be reused
+        return cached[1]
+    compiled = compile_pack(checked, as_of, only_hits=only_hits)
+    if len(_COMPILED) >= 32:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = (checked, compiled)
+    return compiled
 
 
 def _plain(value: object) -> object:
