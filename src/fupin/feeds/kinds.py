@@ -143,7 +143,7 @@ ID_NUMBER = Column(
     "身份证号",
     "id_number",
     True,
-    ("身份证号码", "公民身份号码", "身份证件号码", "证件号码", "身份号码", "idcard", "id"),
+    ("身份证号码", "公民身份号码", "身份证件号码", "证件号码", "身份号码", "idcard", "id_card_number"),
 )
 NAME = Column("name", "姓名", "name", True, ("名字", "人员姓名", "参保人姓名", "full_name"))
 
