@@ -11,6 +11,14 @@ import pytest
 from fupin.accounts.roles import Role
 
 
+def pytest_configure(config):
+    """Compile the .po catalogues before any test renders a message, as the ``fupin`` command does
+    at start-up (.mo files are generated, not committed)."""
+    from fupin.core.i18n import compile_catalogs
+
+    compile_catalogs()
+
+
 @dataclass
 class Place:
     county: Any

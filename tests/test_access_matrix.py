@@ -22,6 +22,7 @@ from django.urls import URLPattern, reverse
 from fupin.accounts.roles import Capability, Role, has_capability
 from fupin.accounts.services import issue_token
 from fupin.registry import selectors, services
+from fupin.screening.models import RiskClue, ScreeningRun
 from tests.conftest import valid_id
 
 YEAR = dt.date.today().year - 1
@@ -35,6 +36,7 @@ class Records:
     member: Any
     id_number: str
     secrets: tuple[str, ...]
+    run: Any = None  # a screening run over the household's village, with a risk clue for it
 
 
 def _make_records(actor, village, suffix: str, sequence: int) -> Records:
@@ -60,7 +62,15 @@ def _make_records(actor, village, suffix: str, sequence: int) -> Records:
         id_number=id_number,
     )
     services.save_income(actor=actor, household=household, year=YEAR, values={"wage": Decimal(9000)})
-    return Records(household, member, id_number, (household.number, member.name, id_number))
+    run = ScreeningRun.objects.create(
+        policy_name="national-monitoring",
+        policy_version="t",
+        engine="duckdb",
+        as_of=dt.date.today(),
+        area=village,
+    )
+    RiskClue.objects.create(household=household, run=run, suggested_category="marginal", rule_ids=["x"])
+    return Records(household, member, id_number, (household.number, member.name, id_number), run)
 
 
 @pytest.fixture
@@ -74,9 +84,14 @@ def records(place, county_officer):
 
 
 def _web_routes() -> dict[str, URLPattern]:
-    from fupin.web.urls import urlpatterns
+    """Every named page, as namespace:name."""
+    from fupin.screening.urls import urlpatterns as screening_urls
+    from fupin.web.urls import urlpatterns as web_urls
 
-    return {p.name: p for p in urlpatterns if isinstance(p, URLPattern) and p.name}
+    routes = {}
+    for namespace, patterns in (("web", web_urls), ("screening", screening_urls)):
+        routes.update({f"{namespace}:{p.name}": p for p in patterns if isinstance(p, URLPattern) and p.name})
+    return routes
 
 
 @dataclass(frozen=True)
@@ -89,24 +104,36 @@ class RecordPage:
     post_only: bool = False
 
     def url(self, target: Records) -> str:
-        return reverse(f"web:{self.route}", args=self.args(target))
+        return reverse(self.route, args=self.args(target))
 
 
 EDIT = Capability.EDIT_RECORDS
 RECORD_PAGES = [
-    RecordPage("household", lambda r: [r.household.pk]),
-    RecordPage("household_edit", lambda r: [r.household.pk], EDIT),
-    RecordPage("household_type", lambda r: [r.household.pk], EDIT),
-    RecordPage("household_monitoring", lambda r: [r.household.pk], EDIT),
-    RecordPage("member_add", lambda r: [r.household.pk], EDIT),
-    RecordPage("income_add", lambda r: [r.household.pk], EDIT),
-    RecordPage("income_edit", lambda r: [r.household.pk, YEAR], EDIT),
-    RecordPage("member_edit", lambda r: [r.member.pk], EDIT),
-    RecordPage("reveal", lambda r: ["member", r.member.pk, "id_number"], Capability.REVEAL_PII, True),
-    RecordPage("reveal", lambda r: ["household", r.household.pk, "phone"], Capability.REVEAL_PII, True),
+    RecordPage("web:household", lambda r: [r.household.pk]),
+    RecordPage("web:household_edit", lambda r: [r.household.pk], EDIT),
+    RecordPage("web:household_type", lambda r: [r.household.pk], EDIT),
+    RecordPage("web:household_monitoring", lambda r: [r.household.pk], EDIT),
+    RecordPage("web:member_add", lambda r: [r.household.pk], EDIT),
+    RecordPage("web:income_add", lambda r: [r.household.pk], EDIT),
+    RecordPage("web:income_edit", lambda r: [r.household.pk, YEAR], EDIT),
+    RecordPage("web:member_edit", lambda r: [r.member.pk], EDIT),
+    RecordPage("web:reveal", lambda r: ["member", r.member.pk, "id_number"], Capability.REVEAL_PII, True),
+    RecordPage("web:reveal", lambda r: ["household", r.household.pk, "phone"], Capability.REVEAL_PII, True),
+    RecordPage("screening:household_rules", lambda r: [r.household.pk]),
+    RecordPage("screening:run", lambda r: [r.run.pk]),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
-COLLECTION_PAGES = {"home", "login", "logout", "households", "households_export", "household_create"}
+COLLECTION_PAGES = {
+    "web:home",
+    "web:login",
+    "web:logout",
+    "web:households",
+    "web:households_export",
+    "web:household_create",
+    "screening:overview",
+    "screening:start",
+    "screening:clues",
+}
 
 
 def test_every_route_is_in_the_matrix():
@@ -161,6 +188,11 @@ def test_pages_show_what_is_inside_and_nothing_outside(client, make_user, record
 
     counts = selectors.counts_for(user)
     assert (counts.households, counts.people) == (1, 1)
+    clues = _body(client.get(reverse("screening:clues")))
+    assert inside.household.number in clues and outside.household.number not in clues
+    runs = _body(client.get(reverse("screening:overview")))
+    assert reverse("screening:run", args=[inside.run.pk]) in runs
+    assert reverse("screening:run", args=[outside.run.pk]) not in runs
     home = _body(client.get(reverse("web:home")))
     assert all(secret not in home for secret in outside.secrets)
 
@@ -171,6 +203,10 @@ def test_pages_show_what_is_inside_and_nothing_outside(client, make_user, record
         assert inside.id_number not in _body(export)
     else:
         assert export.status_code == 403
+
+    started = client.post(reverse("screening:start"), {"area": outside.household.village.code})
+    assert started.status_code == 403
+    assert not ScreeningRun.objects.filter(area=outside.household.village).exclude(pk=outside.run.pk).exists()
 
     create = client.get(reverse("web:household_create"))
     assert create.status_code == (200 if has_capability(role, Capability.EDIT_RECORDS) else 403)

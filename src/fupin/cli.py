@@ -21,6 +21,12 @@ USAGE = """usage: fupin COMMAND [options]
   users token USERNAME            print a new API token for the user
   areas import FILE               load townships and villages from CSV or xlsx
   audit verify                    check the audit log's hash chain
+  feeds import KIND FILE [--user U]  load a department list (medical, disaster, school, insurance,
+                                  returned_migrant, housing, death, assistance_roll); all or nothing
+  feeds template KIND             print a CSV template with the bilingual headers
+  screen [--policy P] [--as-of DATE] [--area CODE] [--engine duckdb|postgres|spark]
+                                  screen households with a policy pack and open risk clues
+  policy check|test|explain PACK  check a policy pack, run its test cases, explain one household
 
 Database: FUPIN_DATABASE_URL (default: SQLite file under ./var/).
 """

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fupin.web",
     "fupin.api",
     "fupin.demo",
+    "fupin.screening",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,13 @@ LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "15"))
 # Income rules that differ by province [uncertain in domain.md section 3]: when true, the
 # allowances recorded as "excluded transfer income" are left out of per-capita net income.
 INCOME_EXCLUDE_LISTED_ALLOWANCES = os.environ.get("FUPIN_INCOME_EXCLUDE_ALLOWANCES", "1") == "1"
+
+# Screening: the policy pack used when none is named, and extra folders of packs (a province's own).
+DEFAULT_POLICY_PACK = os.environ.get("FUPIN_POLICY_PACK", "national-monitoring")
+POLICY_DIRS = [p for p in os.environ.get("FUPIN_POLICY_DIRS", "").split(os.pathsep) if p]
+# A run started from a page goes on in a thread of the server while the page shows its progress;
+# "0" runs it within the request (useful where threads cannot see the request's transaction).
+SCREENING_IN_BACKGROUND = os.environ.get("FUPIN_SCREENING_IN_BACKGROUND", "1") == "1"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -3,5 +3,6 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("fupin.api.urls")),
+    path("screening/", include("fupin.screening.urls")),
     path("", include("fupin.web.urls")),
 ]

@@ -33,6 +33,9 @@ class ScreeningRun(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
+    # What the run is doing now (snapshot, evaluate, clues, done) and how far it is, for the page.
+    stage = models.CharField(_("stage"), max_length=20, blank=True)
+    percent = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     households = models.PositiveIntegerField(_("households screened"), default=0)
     hits = models.PositiveIntegerField(_("rule hits"), default=0)
     new_clues = models.PositiveIntegerField(_("new risk clues"), default=0)

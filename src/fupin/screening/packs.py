@@ -45,3 +45,7 @@ def _checked(path: Path, mtime: float) -> CheckedPack:
 def checked(name_or_path: str | None = None) -> CheckedPack:
     path = path_of(name_or_path or settings.DEFAULT_POLICY_PACK)
     return _checked(path, path.stat().st_mtime)
+
+
+def default_name() -> str:
+    return str(settings.DEFAULT_POLICY_PACK)

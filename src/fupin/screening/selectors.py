@@ -11,13 +11,17 @@ from fupin.accounts import scope
 from fupin.engine.screening import screen
 from fupin.registry.models import Household
 from fupin.screening import packs
-from fupin.screening.models import RiskClue, ScreeningRun
+from fupin.screening.models import ClueStatus, RiskClue, ScreeningRun
 from fupin.screening.services import explanation_of
 from fupin.screening.snapshot import snapshot
 
 
 def clues_for(user: Any) -> QuerySet[RiskClue]:
     return scope.scoped(RiskClue.objects.select_related("household", "household__village", "run"), user)
+
+
+def open_clue_count(user: Any) -> int:
+    return clues_for(user).filter(status=ClueStatus.OPEN).count()
 
 
 def runs_for(user: Any) -> QuerySet[ScreeningRun]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +21,7 @@ from fupin.areas.models import Area
 from fupin.audit import services as audit
 from fupin.core.errors import InvalidInput, NotPermitted
 from fupin.core.i18n import lazy_format
+from fupin.engine.backends import ENGINES
 from fupin.engine.backends import backend as make_backend
 from fupin.engine.screening import explain, screen, suggestion
 from fupin.screening import packs
@@ -26,6 +29,7 @@ from fupin.screening.models import ClueStatus, RiskClue, RunStatus, ScreeningRun
 from fupin.screening.snapshot import snapshot
 
 Progress = Callable[[str, int, int], None]
+logger = logging.getLogger(__name__)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -36,6 +40,47 @@ def database_uri() -> str | None:
     """The PostgreSQL URL for in-database screening, when the application runs on PostgreSQL."""
     url = settings.DATABASE_URL
     return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def start_screening(
+    *,
+    actor: Any,
+    area_code: str,
+    policy: str | None = None,
+    as_of: dt.date | None = None,
+    engine: str = "duckdb",
+) -> ScreeningRun:
+    """Check who may screen what, and record the run as started. Nothing is evaluated yet."""
+    as_of = as_of or timezone.localdate()
+    area = Area.objects.filter(code=area_code).first()
+    if area is None:
+        raise InvalidInput({"area": [lazy_format(_("No area with code %(code)s."), code=area_code)]})
+    if actor is not None:
+        if not has_capability(actor.role, Capability.RUN_SCREENING):
+            raise NotPermitted(_("Your role may not start a screening run."))
+        if not scope.area_in_scope(actor, area.path, "capture"):
+            raise NotPermitted(_("This area is outside the area you work in."))
+    if engine not in ENGINES:
+        raise InvalidInput({"engine": [lazy_format(_("No engine named %(name)s."), name=engine)]})
+    try:
+        checked = packs.checked(policy)
+    except LookupError as error:
+        message = lazy_format(_("No policy pack named %(name)s."), name=policy)
+        raise InvalidInput({"policy": [message]}) from error
+    busy = ScreeningRun.objects.filter(status=RunStatus.RUNNING, area__path__startswith=area.path[:9])
+    if busy.filter(started_at__gte=timezone.now() - dt.timedelta(hours=1)).exists():
+        raise InvalidInput(
+            {"area": [_("A screening run for this area is still running. Wait for it to finish.")]}
+        )
+    return ScreeningRun.objects.create(
+        policy_name=checked.pack.name,
+        policy_version=checked.pack.version,
+        engine=engine,
+        as_of=as_of,
+        area=area,
+        started_by=actor,
+        stage="queued",
+    )
 
 
 def run_screening(
@@ -52,41 +97,59 @@ def run_screening(
     ``actor`` None is the system (the nightly job or an operator's command). A household that
     already has an open clue gets none again, so running twice on the same data adds nothing.
     """
-    as_of = as_of or timezone.localdate()
-    area = Area.objects.filter(code=area_code).first()
-    if area is None:
-        raise InvalidInput({"area": [lazy_format(_("No area with code %(code)s."), code=area_code)]})
-    if actor is not None:
-        if not has_capability(actor.role, Capability.RUN_SCREENING):
-            raise NotPermitted(_("Your role may not start a screening run."))
-        if not scope.area_in_scope(actor, area.path, "capture"):
-            raise NotPermitted(_("This area is outside the area you work in."))
-    try:
-        checked = packs.checked(policy)
-    except LookupError as error:
-        raise InvalidInput(
-            {"policy": [lazy_format(_("No policy pack named %(name)s."), name=policy)]}
-        ) from error
+    run = start_screening(actor=actor, area_code=area_code, policy=policy, as_of=as_of, engine=engine)
+    return carry_out(run, policy=policy, progress=progress)
 
-    run = ScreeningRun.objects.create(
-        policy_name=checked.pack.name,
-        policy_version=checked.pack.version,
-        engine=engine,
-        as_of=as_of,
-        area=area,
-        started_by=actor,
-    )
+
+def run_in_background(run: ScreeningRun, *, policy: str | None = None) -> threading.Thread | None:
+    """Carry a started run out in a thread of the web process; the page follows ``stage``/``percent``.
+
+    A county's run takes seconds, so the embedded default needs no task queue; a province runs
+    ``fupin screen`` from its scheduler instead (see docs/decisions/0003-screening-engine.md).
+    """
+
+    if not settings.SCREENING_IN_BACKGROUND:
+        carry_out(run, policy=policy)
+        return None
+
+    def work() -> None:
+        try:
+            carry_out(run, policy=policy)
+        except Exception:  # noqa: BLE001 - recorded on the run for the page; nothing else to do here
+            logger.exception("screening run %s failed", run.pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work, name=f"screening-{run.pk}", daemon=True)
+    thread.start()
+    return thread
+
+
+_STAGES = {"snapshot": 10, "evaluate": 40, "clues": 80, "done": 100}
+
+
+def carry_out(
+    run: ScreeningRun, *, policy: str | None = None, progress: Progress = _no_progress
+) -> ScreeningRun:
+    checked = packs.checked(policy or run.policy_name)
+    actor = run.started_by
     started = time.perf_counter()
+
+    def step(stage: str, done: int, total: int) -> None:
+        ScreeningRun.objects.filter(pk=run.pk).update(stage=stage, percent=_STAGES.get(stage, 0))
+        progress(stage, done, total)
+
     try:
-        progress("snapshot", 0, 3)
-        data = snapshot(area, as_of=as_of)
+        step("snapshot", 0, 3)
+        data = snapshot(run.area, as_of=run.as_of)
         run.data_as_of = timezone.now()
-        progress("evaluate", 1, 3)
-        result = screen(checked, data, as_of, make_backend(engine, database_uri=database_uri()))
-        progress("clues", 2, 3)
+        step("evaluate", 1, 3)
+        result = screen(checked, data, run.as_of, make_backend(run.engine, database_uri=database_uri()))
+        step("clues", 2, 3)
         with transaction.atomic():
             new, skipped = _write_clues(run, checked, result.hits)
             run.status = RunStatus.FINISHED
+            run.stage, run.percent = "done", 100
             run.households = result.households
             run.hits = len(result.hits)
             run.new_clues = new
@@ -101,9 +164,14 @@ def run_screening(
                 action="screen",
                 object_type="screening_run",
                 object_id=run.pk,
-                area_code=area.code,
+                area_code=run.area.code,
                 summary=f"{run.policy_name} {run.policy_version}: {new} new clues",
-                changes={"households": run.households, "hits": run.hits, "new_clues": new, "engine": engine},
+                changes={
+                    "households": run.households,
+                    "hits": run.hits,
+                    "new_clues": new,
+                    "engine": run.engine,
+                },
             )
         progress("done", 3, 3)
     except Exception as error:

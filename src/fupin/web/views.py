@@ -34,6 +34,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry import services as registry
 from fupin.registry.choices import MonitoringCategory
 from fupin.registry.models import Household
+from fupin.screening import selectors as screening_selectors
 from fupin.web import forms, history
 from fupin.web import selectors as web_selectors
 from fupin.web import services as web_services
@@ -121,6 +122,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "categories": categories,
             "areas": web_selectors.granted_areas(user),
+            "open_clues": screening_selectors.open_clue_count(user) if has_scope else 0,
         },
     )
 
