@@ -81,6 +81,14 @@ for number, village, name, sex, birth, phone in people:
         actor=user, household=household, year=2024,
         values={"wage": 9000, "business": 3000, "transfer": 1200, "business_expenditure": 800},
     )
+# 王秀英 lives alone, seriously ill, on 4,800 yuan last year: the screening must find her.
+from fupin.registry.models import Household, Member
+household = Household.objects.get(number="220822100202001")
+member = Member.objects.get(household=household)
+services.update_member(
+    actor=user, member=member, expected_version=member.version, values={"health": "serious"}
+)
+services.save_income(actor=user, household=household, year=dt.date.today().year - 1, values={"wage": 4800})
 print("ready")
 """
 
@@ -306,6 +314,39 @@ def test_monitoring_flow_in_chinese_on_a_phone_screen(server, browser):
         page.screenshot(path=str(SCREENSHOTS / "fupin_home_phone.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_screening_from_the_page_finds_the_household_at_risk(server, page):
+    """A county officer screens the county: the run goes on in the server while the page shows its
+    progress, then the risk clue and its reasons, and the household's own page says the same."""
+    from playwright.sync_api import expect
+
+    _log_in(page, server)
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="风险筛查").click()
+    expect(page.get_by_role("heading", name="风险筛查", exact=True)).to_be_visible()
+    page.get_by_label("区域").select_option("220822")
+    page.get_by_role("button", name="立即筛查").click()
+    expect(page.get_by_role("heading", name="筛查批次 · 通榆县")).to_be_visible()
+    clues_stat = page.locator(".stat.warn", has_text="新增风险线索")
+    expect(clues_stat.locator(".num")).to_have_text("1", timeout=60_000)  # polled until the run is done
+    expect(page.locator("body")).to_contain_text("unstable_illness")
+    expect(page.locator("body")).to_contain_text("示例值")  # the example range is flagged as such
+    page.screenshot(path=str(SCREENSHOTS / "fupin_screening_run_zh.png"), full_page=True)
+
+    clues_stat.click()
+    expect(page.locator("#results")).to_contain_text("风险线索：1 条")
+    expect(page.locator("#results")).to_contain_text("220822100202001")
+    expect(page.locator("#results")).to_contain_text("人均纯收入 4,800.00 元")
+    page.screenshot(path=str(SCREENSHOTS / "fupin_clues_zh.png"), full_page=True)
+
+    page.locator("#results").get_by_role("link", name="220822100202001").click()
+    today = page.locator("#screening-now")
+    expect(today).to_contain_text("脱贫不稳定户")
+    expect(today).to_contain_text("尚未办结")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#screening-now")).to_contain_text("within the range")
+    page.screenshot(path=str(SCREENSHOTS / "fupin_household_screening_en.png"), full_page=True)
+    page.get_by_role("button", name="简体中文").click()
 
 
 def _id(birth: str, sequence: int) -> str:

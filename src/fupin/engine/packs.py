@@ -100,6 +100,7 @@ class Rule:
     severity: str
     message: dict[str, str]
     line: int | None
+    title: dict[str, str] = field(default_factory=dict)  # a short name for pages and reports
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,7 @@ def _rule(reader: _Reader, data: dict[str, Any], index: int) -> Rule | None:
         severity=reader.choice(data, "severity", place, SEVERITIES),
         message=reader.languages(data, "message", place),
         line=data.get(_LINE),
+        title=reader.languages(data, "title", place, required=False),
     )
 
 

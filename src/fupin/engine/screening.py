@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fupin.engine import tables
 from fupin.engine.backends import Backend, default_duckdb
@@ -23,30 +24,33 @@ from fupin.engine.compiler import Compiled, compile_pack, rule_column
 from fupin.engine.packs import CATEGORIES
 from fupin.engine.parameters import parameter_table, values_used
 
-HITS_SCHEMA = pa.schema(
-    [
-        pa.field("household_id", pa.int64()),
-        pa.field("rule_id", pa.string()),
-        pa.field("category", pa.string()),
-        pa.field("risk_types", pa.list_(pa.string())),
-        pa.field("severity", pa.string()),
-        pa.field("values", pa.string()),  # JSON of the names the rule's message shows
-    ]
-)
-
 
 @dataclass
 class ScreenResult:
-    pack: str
+    checked: CheckedPack
     engine: str
     as_of: dt.date
     households: int
     evaluated: pa.Table  # one row per household that hit something (or all, with only_hits=False)
-    hits: list[dict[str, Any]]
     counts: dict[str, int]
     parameters: dict[str, dict[str, object]]
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    _hits: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def pack(self) -> str:
+        return self.checked.pack.label
+
+    @property
+    def hits(self) -> list[dict[str, Any]]:
+        """One dict per hit with its values: for a county's clues; a national run uses hit_table()."""
+        if self._hits is None:
+            self._hits = hits_of(self.checked, self.evaluated)
+        return self._hits
+
+    def hit_table(self) -> pa.Table:
+        return hit_table(self.checked, self.evaluated)
 
 
 def prepare(data: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
@@ -74,18 +78,13 @@ def screen(
     compiled = _compiled(checked, as_of, only_hits)
     evaluated = backend.run(compiled, prepared)
     ran = time.perf_counter()
-    hits = hits_of(checked, evaluated)
-    counts = {rule.id: 0 for rule in checked.pack.rules}
-    for hit in hits:
-        counts[hit["rule_id"]] += 1
     return ScreenResult(
-        pack=checked.pack.label,
+        checked=checked,
         engine=backend.name,
         as_of=as_of,
         households=prepared["households"].num_rows,
         evaluated=evaluated,
-        hits=hits,
-        counts=counts,
+        counts=rule_counts(checked, evaluated),
         parameters=values_used(checked.pack, counties, as_of),
         seconds=time.perf_counter() - started,
         timings={"evaluate": ran - started, "collect": time.perf_counter() - ran},
@@ -108,8 +107,11 @@ def _compiled(checked: CheckedPack, as_of: dt.date, only_hits: bool) -> Compiled
     return compiled
 
 
-def _plain(value: object) -> object:
-    """A JSON-ready value; numbers rounded to the fen, whatever numeric type the engine returned."""
+def _plain(value: object, kind: str | None = None) -> object:
+    """A JSON-ready value; counts as whole numbers and money rounded to the fen, whatever numeric
+    type the engine returned (DuckDB sums integers as HUGEINT, Spark as DECIMAL)."""
+    if kind == "integer" and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return int(value)
     if isinstance(value, Decimal):
         value = float(value)
     if isinstance(value, float):
@@ -122,27 +124,56 @@ def _plain(value: object) -> object:
 
 
 def hits_of(checked: CheckedPack, evaluated: pa.Table) -> list[dict[str, Any]]:
-    """One dict per (household, rule hit), with the values its message shows."""
-    shown = sorted(message_names(checked.pack))
+    """One dict per (household, rule hit), with the values its message shows (for writing clues)."""
+    shown = sorted(n for n in message_names(checked.pack) if n in evaluated.column_names)
+    kinds = {**{n: p.type for n, p in checked.pack.parameters.items()}, **checked.variable_kinds}
     rules = checked.pack.rules
     rule_columns = {r.id: evaluated.column(rule_column(r.id)).to_pylist() for r in rules}
-    value_columns = {n: evaluated.column(n).to_pylist() for n in shown if n in evaluated.column_names}
+    value_columns = {n: evaluated.column(n).to_pylist() for n in shown}
     households = evaluated.column("household_id").to_pylist()
     hits = []
     for row, household_id in enumerate(households):
+        values = None
         for rule in rules:
-            if rule_columns[rule.id][row]:
-                hits.append(
-                    {
-                        "household_id": household_id,
-                        "rule_id": rule.id,
-                        "category": rule.category,
-                        "risk_types": list(rule.risk_types),
-                        "severity": rule.severity,
-                        "values": {n: _plain(value_columns[n][row]) for n in shown if n in value_columns},
-                    }
-                )
+            if not rule_columns[rule.id][row]:
+                continue
+            if values is None:
+                values = {n: _plain(value_columns[n][row], kinds.get(n)) for n in shown}
+            hits.append(
+                {
+                    "household_id": household_id,
+                    "rule_id": rule.id,
+                    "category": rule.category,
+                    "risk_types": list(rule.risk_types),
+                    "severity": rule.severity,
+                    "values": values,
+                }
+            )
     return hits
+
+
+def hit_table(checked: CheckedPack, evaluated: pa.Table) -> pa.Table:
+    """The hits as a long Arrow table (household_id, rule_id), built column-wise: what a province
+    or national run writes out, without a Python object per hit."""
+    household_ids = evaluated.column("household_id")
+    parts = []
+    for rule in checked.pack.rules:
+        mask = pc.fill_null(evaluated.column(rule_column(rule.id)), False)
+        ids = household_ids.filter(mask)
+        parts.append(pa.table({"household_id": ids, "rule_id": pa.array([rule.id] * len(ids), pa.string())}))
+    if not parts:
+        return pa.table({"household_id": pa.array([], pa.int64()), "rule_id": pa.array([], pa.string())})
+    return pa.concat_tables(parts)
+
+
+def rule_counts(checked: CheckedPack, evaluated: pa.Table) -> dict[str, int]:
+    return {
+        rule.id: int(
+            pc.sum(pc.cast(pc.fill_null(evaluated.column(rule_column(rule.id)), False), pa.int64())).as_py()
+            or 0
+        )
+        for rule in checked.pack.rules
+    }
 
 
 def explain(rule_message: Mapping[str, str], values: Mapping[str, object], language: str) -> str:

@@ -192,6 +192,8 @@ def explanation_of(checked: Any, hits: list[dict[str, Any]]) -> list[dict[str, A
             "severity": hit["severity"],
             "category": hit["category"],
             "values": hit["values"],
+            "title_zh": rules[hit["rule_id"]].title.get("zh", hit["rule_id"]),
+            "title_en": rules[hit["rule_id"]].title.get("en", hit["rule_id"]),
             "zh": explain(rules[hit["rule_id"]].message, hit["values"], "zh"),
             "en": explain(rules[hit["rule_id"]].message, hit["values"], "en"),
         }

@@ -16,6 +16,7 @@ from fupin.accounts import scope
 from fupin.accounts.roles import Capability
 from fupin.areas.models import Area
 from fupin.core.errors import InvalidInput, NotPermitted
+from fupin.engine.packs import PackError
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.choices import MonitoringCategory, RiskType
 from fupin.screening import packs, selectors, services
@@ -77,14 +78,25 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     counts = sorted(((rule, n) for rule, n in run.counts.items()), key=lambda item: -item[1])
     top = max((n for _, n in counts), default=0) or 1
+    titles = _rule_titles(run.policy_name, request)
     context = {
         "run": run,
         "running": run.status == RunStatus.RUNNING,
-        "counts": [(rule, n, round(100 * n / top)) for rule, n in counts],
+        "counts": [(rule, titles.get(rule, rule), n, round(100 * n / top)) for rule, n in counts],
         "parameters": sorted(run.parameters.items()),
     }
     template = "screening/_run_status.html" if _is_htmx(request) else "screening/run.html"
     return render(request, template, context)
+
+
+def _rule_titles(policy: str, request: HttpRequest) -> dict[str, str]:
+    """Rule id → its title in the page's language (the id itself if the pack is gone since)."""
+    language = "zh" if (request.LANGUAGE_CODE or "").startswith("zh") else "en"
+    try:
+        checked = packs.checked(policy)
+    except (LookupError, PackError):
+        return {}
+    return {rule.id: rule.title.get(language, rule.id) for rule in checked.pack.rules}
 
 
 @page
@@ -133,7 +145,12 @@ def household_rules(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "household": household,
             "hits": [
-                {**hit, "text": hit[language], "category_label": MonitoringCategory(hit["category"]).label}
+                {
+                    **hit,
+                    "text": hit[language],
+                    "title": hit[f"title_{language}"],
+                    "category_label": MonitoringCategory(hit["category"]).label,
+                }
                 for hit in hits
             ],
             "open_clue": open_clue,
