@@ -10,6 +10,7 @@ so nothing a pack writes reaches the SQL except through the checked syntax tree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +60,26 @@ def _col(alias: str, name: str) -> exp.Column:
     return exp.column(name, table=alias, quoted=True)
 
 
-def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True) -> Compiled:
+def _literal(value: float | int | bool) -> exp.Expr:
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    # As DOUBLE, as the parameter column would be: DuckDB reads 6900.0 as a DECIMAL.
+    return exp.Cast(this=exp.Literal.number(repr(float(value))), to=exp.DataType.build("DOUBLE"))
+
+
+def compile_pack(
+    checked: CheckedPack,
+    as_of: dt.date,
+    *,
+    only_hits: bool = True,
+    constants: Mapping[str, float | int | bool] | None = None,
+) -> Compiled:
+    """The pack as one query. ``constants`` are parameters with one value for every county of the
+    run: row conditions use them as literals, so the aggregates need not join the households."""
     pack = checked.pack
+    constants = constants or {}
     builtins: dict[str, exp.Expr] = {
         "as_of": _date(as_of),
         "as_of_year": exp.Literal.number(as_of.year),
@@ -119,7 +138,8 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
     )
 
     # Aggregates, one grouped sub-query per source table.
-    aggregate_ctes: dict[str, exp.Select] = {}
+    aggregated_by_source: dict[str, list[Any]] = {}
+    needs_households: set[str] = set()
     for name, variable in pack.variables.items():
         if variable.source is None:
             continue
@@ -127,7 +147,7 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
         row_names: dict[str, exp.Expr] = {
             c: _col(alias, c) for c in tables.columns_for_policies(variable.source)
         }
-        row_names.update({p: _col("hp", p) for p in params})
+        row_names.update({p: _literal(constants[p]) if p in constants else _col("hp", p) for p in params})
         row_names.update(builtins)
         where_tree = checked.trees.get(f"variables.{name}.where")
         value_tree = checked.trees.get(f"variables.{name}.value")
@@ -151,18 +171,23 @@ def compile_pack(checked: CheckedPack, as_of: dt.date, *, only_hits: bool = True
             aggregated = exp.Max(this=case)
         else:
             aggregated = exp.Min(this=case)
-        select = aggregate_ctes.get(variable.source)
-        if select is None:
-            select = (
-                exp.select(exp.alias_(_col(alias, "household_id"), "household_id", quoted=True))
-                .from_(exp.to_table(f"{variable.source}_v").as_(alias))
-                .join(
-                    exp.to_table("hp").as_("hp"),
-                    on=exp.EQ(this=_col("hp", "household_id"), expression=_col(alias, "household_id")),
-                )
-                .group_by(_col(alias, "household_id"))
+        if any(t.table == "hp" for t in aggregated.find_all(exp.Column)):
+            needs_households.add(variable.source)
+        aggregated_by_source.setdefault(variable.source, []).append(exp.alias_(aggregated, name, quoted=True))
+
+    aggregate_ctes: dict[str, exp.Select] = {}
+    for source, columns_of_source in aggregated_by_source.items():
+        alias = _SOURCE_ALIAS[source]
+        select = exp.select(
+            exp.alias_(_col(alias, "household_id"), "household_id", quoted=True), *columns_of_source
+        )
+        select = select.from_(exp.to_table(f"{source}_v").as_(alias))
+        if source in needs_households:  # a parameter that differs between counties is in a row condition
+            select = select.join(
+                exp.to_table("hp").as_("hp"),
+                on=exp.EQ(this=_col("hp", "household_id"), expression=_col(alias, "household_id")),
             )
-        aggregate_ctes[variable.source] = select.select(exp.alias_(aggregated, name, quoted=True))
+        aggregate_ctes[source] = select.group_by(_col(alias, "household_id"))
 
     # Household level, in layers: l0 has the household columns, parameters and aggregates (with
     # their empty-group values); each further layer adds the expression variables whose inputs are

@@ -75,7 +75,7 @@ def screen(
     prepared = prepare(data)
     counties = prepared["households"].column("county_code").unique().to_pylist()
     prepared["params"] = parameter_table(checked.pack, counties, as_of)
-    compiled = _compiled(checked, as_of, only_hits)
+    compiled = _compiled(checked, as_of, only_hits, uniform_values(prepared["params"]))
     evaluated = backend.run(compiled, prepared)
     ran = time.perf_counter()
     return ScreenResult(
@@ -91,16 +91,30 @@ def screen(
     )
 
 
-_COMPILED: dict[tuple[int, dt.date, bool], tuple[CheckedPack, Compiled]] = {}
+def uniform_values(params: pa.Table) -> dict[str, float | int | bool]:
+    """Parameters with the same value in every county of the run (most of them, most of the time)."""
+    uniform = {}
+    for name in params.column_names:
+        if name == "county_code":
+            continue
+        values = params.column(name).unique().to_pylist()
+        if len(values) == 1 and values[0] is not None:
+            uniform[name] = values[0]
+    return uniform
 
 
-def _compiled(checked: CheckedPack, as_of: dt.date, only_hits: bool) -> Compiled:
+_COMPILED: dict[tuple[Any, ...], tuple[CheckedPack, Compiled]] = {}
+
+
+def _compiled(
+    checked: CheckedPack, as_of: dt.date, only_hits: bool, constants: dict[str, float | int | bool]
+) -> Compiled:
     """Compiling takes longer than screening one household: keep the last few queries per pack."""
-    key = (id(checked), as_of, only_hits)
+    key = (id(checked), as_of, only_hits, tuple(sorted(constants.items())))
     cached = _COMPILED.get(key)
     if cached is not None and cached[0] is checked:  # the id of a pack that is gone may be reused
         return cached[1]
-    compiled = compile_pack(checked, as_of, only_hits=only_hits)
+    compiled = compile_pack(checked, as_of, only_hits=only_hits, constants=constants)
     if len(_COMPILED) >= 32:
         _COMPILED.pop(next(iter(_COMPILED)))
     _COMPILED[key] = (checked, compiled)
