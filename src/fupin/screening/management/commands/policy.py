@@ -14,6 +14,7 @@ from fupin.engine.packs import PackError, load_pack
 from fupin.engine.screening import explain, screen
 from fupin.engine.testing import run_cases
 from fupin.screening import packs
+from fupin.screening.services import installed_engines, scratch_database_uri
 
 
 class Command(BaseCommand):
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         check.add_argument("pack", help="pack name (e.g. national-monitoring) or a .yaml path")
         test = sub.add_parser("test", help="run the pack's test cases")
         test.add_argument("pack")
-        test.add_argument("--engine", action="append", choices=ENGINES, help="default: every engine")
+        test.add_argument(
+            "--engine", action="append", choices=ENGINES, help="default: every engine installed here"
+        )
         explain_parser = sub.add_parser("explain", help="each rule's value for one household")
         explain_parser.add_argument("pack")
         explain_parser.add_argument("--household", required=True, help="household number")
@@ -59,17 +62,14 @@ class Command(BaseCommand):
             if examples:
                 self.stdout.write(f"示例值 / Example values still in use: {', '.join(examples)}")
         elif options["action"] == "test":
-            self._test(checked, options["engine"] or list(ENGINES))
+            self._test(checked, options["engine"] or installed_engines())
         else:
             self._explain(checked, options)
 
     def _test(self, checked: Any, engines: list[str]) -> None:
-        from fupin.screening.services import database_uri
-
         failed = 0
         for name in engines:
-            uri = database_uri() or "postgresql://postgres@127.0.0.1:5432/postgres"
-            outcomes = run_cases(checked, backend(name, database_uri=uri))
+            outcomes = run_cases(checked, backend(name, database_uri=scratch_database_uri()))
             for outcome in outcomes:
                 mark = "✓" if outcome.passed else "✗"
                 detail = ""
