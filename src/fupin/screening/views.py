@@ -21,7 +21,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.choices import MonitoringCategory, RiskType
 from fupin.screening import packs, selectors, services
 from fupin.screening.models import ClueStatus, RunStatus
-from fupin.web.views import _is_htmx, _user, page
+from fupin.web.pages import current_user, is_htmx, page
 
 PAGE_SIZE = 50
 
@@ -36,7 +36,7 @@ def _startable_areas(user: Any) -> list[Area]:
 
 @page
 def overview(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     runs = selectors.runs_for(user)[:20]
     clues = selectors.clues_for(user)
     return render(
@@ -55,7 +55,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @page
 def start(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     area_code = request.POST.get("area", "")
     policy = request.POST.get("policy") or None
     try:
@@ -73,7 +73,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @page
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = selectors.runs_for(_user(request)).filter(pk=pk).first()
+    run = selectors.runs_for(current_user(request)).filter(pk=pk).first()
     if run is None:
         raise Http404
     counts = sorted(((rule, n) for rule, n in run.counts.items()), key=lambda item: -item[1])
@@ -85,7 +85,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": [(rule, titles.get(rule, rule), n, round(100 * n / top)) for rule, n in counts],
         "parameters": sorted(run.parameters.items()),
     }
-    template = "screening/_run_status.html" if _is_htmx(request) else "screening/run.html"
+    template = "screening/_run_status.html" if is_htmx(request) else "screening/run.html"
     return render(request, template, context)
 
 
@@ -101,7 +101,7 @@ def _rule_titles(policy: str, request: HttpRequest) -> dict[str, str]:
 
 @page
 def clue_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     clues = selectors.clues_for(user)
     status = request.GET.get("status", ClueStatus.OPEN)
     category = request.GET.get("category", "")
@@ -126,17 +126,17 @@ def clue_list(request: HttpRequest) -> HttpResponse:
         "categories": MonitoringCategory.choices,
         "risk_types": RiskType.choices,
     }
-    template = "screening/_clues.html" if _is_htmx(request) else "screening/clues.html"
+    template = "screening/_clues.html" if is_htmx(request) else "screening/clues.html"
     return render(request, template, context)
 
 
 @page
 def household_rules(request: HttpRequest, pk: int) -> HttpResponse:
     """The rules one household hits now: loaded into its page, from the same compiled pack as the batch."""
-    household = registry_selectors.get_household(_user(request), pk)
+    household = registry_selectors.get_household(current_user(request), pk)
     hits = selectors.rules_hit_now(household)
     open_clue = (
-        selectors.clues_for(_user(request)).filter(household=household, status=ClueStatus.OPEN).first()
+        selectors.clues_for(current_user(request)).filter(household=household, status=ClueStatus.OPEN).first()
     )
     language = "zh" if (request.LANGUAGE_CODE or "").startswith("zh") else "en"
     return render(

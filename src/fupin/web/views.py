@@ -6,19 +6,16 @@ Records outside the user's scope answer 404 (``OutOfScope``), actions the role m
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,10 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fupin.accounts import scope
-from fupin.accounts.models import User
 from fupin.accounts.roles import Capability
 from fupin.accounts.services import AccountLocked, BadCredentials, login_attempt
-from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, StaleEdit
+from fupin.core.errors import InvalidInput, StaleEdit
 from fupin.registry import selectors as registry_selectors
 from fupin.registry import services as registry
 from fupin.registry.choices import MonitoringCategory
@@ -38,40 +34,12 @@ from fupin.screening import selectors as screening_selectors
 from fupin.web import forms, history
 from fupin.web import selectors as web_selectors
 from fupin.web import services as web_services
+from fupin.web.pages import current_user, is_htmx, page
 
 PAGE_SIZE = 50
 
 
-View = Callable[..., HttpResponseBase]
 F = TypeVar("F", bound=forms.FieldsetForm)
-
-
-def _user(request: HttpRequest) -> User:
-    """The logged-in user (every page but the login page is behind ``login_required``)."""
-    return cast(User, request.user)
-
-
-def service_errors(view: View) -> View:
-    """Out-of-scope becomes 'not found' (nothing leaks), a refused role 'forbidden'."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except OutOfScope as exc:
-            raise Http404(str(exc.message)) from None
-        except NotPermitted as exc:
-            raise PermissionDenied(str(exc.message)) from None
-
-    return wrapper
-
-
-def page(view: View) -> View:
-    return login_required(service_errors(view))
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
 # ---------------------------------------------------------------- login
@@ -106,7 +74,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @page
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     has_scope = bool(scope.granted_paths(user, "view"))
     counts = registry_selectors.counts_for(user) if has_scope else None
     categories = []
@@ -136,7 +104,7 @@ def _filter_form(request: HttpRequest) -> forms.HouseholdFilterForm:
 
 @page
 def household_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     form = _filter_form(request)
     filters = form.filters()
     paginator = Paginator(web_selectors.household_rows(user, filters), PAGE_SIZE)
@@ -152,7 +120,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "can_export": user.can(Capability.EXPORT),
         "can_create": user.can(Capability.EDIT_RECORDS) and bool(scope.granted_paths(user, "capture")),
     }
-    template = "web/households/_results.html" if _is_htmx(request) else "web/households/list.html"
+    template = "web/households/_results.html" if is_htmx(request) else "web/households/list.html"
     return render(request, template, context)
 
 
@@ -169,7 +137,7 @@ def _cell(value: object) -> str:
 
 @page
 def household_export(request: HttpRequest) -> StreamingHttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if not user.can(Capability.EXPORT):
         raise PermissionDenied(_("Your role does not allow this."))
     filters = _filter_form(request).filters()
@@ -225,7 +193,7 @@ def household_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @page
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     detail = web_selectors.household_detail(user, pk)
     subjects = {("household", str(detail.household.pk)): _("Household")}
     subjects.update({("member", str(m.pk)): m.name for m in detail.members})
@@ -313,7 +281,7 @@ def _form_page(request: HttpRequest, form: forms.FieldsetForm, **context: Any) -
 
 @page
 def household_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     villages = web_selectors.villages_in_scope(user, "capture")
     if not user.can(Capability.EDIT_RECORDS) or not villages:
         raise PermissionDenied(_("Your role does not allow this."))
@@ -344,7 +312,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
 
 @page
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     household = _editable_household(request, pk)
     villages = web_selectors.villages_in_scope(user, "capture")
     form = forms.HouseholdForm(
@@ -388,7 +356,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     household = _editable_household(request, pk)
     form = forms.MemberForm(request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
@@ -416,7 +384,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     member = registry_selectors.get_member(user, pk)
     household = _editable_household(request, member.household_id)
     form = forms.MemberForm(request.POST or None, creating=False, initial=forms.member_initial(member))
@@ -452,7 +420,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 def income_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     household = _editable_household(request, pk)
     form = forms.IncomeForm(request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
@@ -476,7 +444,7 @@ def income_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 def income_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     household = _editable_household(request, pk)
     record = web_selectors.get_income(user, household, year)
     form = forms.IncomeForm(request.POST or None, creating=False, initial=forms.income_initial(record))
@@ -511,7 +479,7 @@ def income_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 
 @page
 def household_type_change(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     household = _editable_household(request, pk)
     initial = {
         "household_type": household.household_type,
@@ -557,7 +525,7 @@ def household_type_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 def household_monitoring_change(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     household = _editable_household(request, pk)
     initial = {
         "category": household.monitoring_category,
@@ -608,7 +576,7 @@ def household_monitoring_change(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def reveal(request: HttpRequest, kind: str, pk: int, field: str) -> HttpResponse:
     """The full ID number or phone in place of the masked one (HTMX swap); audited by the service."""
-    user = _user(request)
+    user = current_user(request)
     if kind == "household":
         instance: Any = registry_selectors.get_household(user, pk)
     elif kind == "member":

@@ -1,0 +1,49 @@
+"""What every page shares: the login and error handling around a view, the user, HTMX requests.
+
+Used by the pages of every app (registry pages here, screening pages in ``fupin.screening``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+
+from fupin.accounts.models import User
+from fupin.core.errors import NotPermitted, OutOfScope
+
+View = Callable[..., HttpResponseBase]
+
+
+def current_user(request: HttpRequest) -> User:
+    """The logged-in user (every page but the login page is behind ``login_required``)."""
+    return cast(User, request.user)
+
+
+def service_errors(view: View) -> View:
+    """Out-of-scope becomes 'not found' (nothing leaks), a refused role 'forbidden'."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except OutOfScope as exc:
+            raise Http404(str(exc.message)) from None
+        except NotPermitted as exc:
+            raise PermissionDenied(str(exc.message)) from None
+
+    return wrapper
+
+
+def page(view: View) -> View:
+    return login_required(service_errors(view))
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """A request from HTMX for part of a page (not a boosted whole-page navigation)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
