@@ -19,7 +19,6 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/fupin migrate --no-input
 	$(BIN)/fupin demo-data --if-empty
-	$(BIN)/fupin screen
 	$(BIN)/fupin serve --port $(PORT)
 
 test: $(STAMP)

@@ -436,9 +436,15 @@ def test_command_loads_prints_logins_and_respects_if_empty(db):
         assert username in text
     assert DEMO_PASSWORD in text and "http://127.0.0.1:8000/" in text
     assert "100%" in text  # progress was shown
+    from fupin.screening.models import RiskClue, ScreeningRun
+
+    run = ScreeningRun.objects.get()  # a first screening, so that a new user finds clues waiting
+    assert f"{run.new_clues:,} 条风险线索 / risk clues opened" in text
+    assert RiskClue.objects.count() == run.new_clues
 
     out = StringIO()
     call_command("demo_data", "--if-empty", stdout=out)
+    assert ScreeningRun.objects.count() == 1
     assert Household.objects.count() == 40
     assert "demo-village" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
 

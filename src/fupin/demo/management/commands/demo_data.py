@@ -73,7 +73,20 @@ class Command(BaseCommand):
             f"{summary.income_records:,} income records, {summary.monitoring_objects:,} monitoring objects, "
             f"{summary.feed_records:,} department feed records ({summary.feed_records_linked:,} linked)."
         )
+        self._first_screening(code)
         self._print_logins(summary.logins)
+
+    def _first_screening(self, county_code: str) -> None:
+        """Screen the new county at once, so that a new user finds risk clues waiting."""
+        from fupin.screening import services as screening
+
+        bar = ProgressBar(self.stdout, "筛查 / screening")
+        run = screening.run_screening(actor=None, area_code=county_code, progress=lambda s, d, t: bar(d, t))
+        bar.finish()
+        self.stdout.write(
+            f"首次风险筛查 / First risk screening ({run.policy_name} {run.policy_version}, "
+            f"{run.seconds:.1f} s): {run.new_clues:,} 条风险线索 / risk clues opened."
+        )
 
     def _print_logins(self, logins: list[loader.DemoLogin]) -> None:
         if not logins:
