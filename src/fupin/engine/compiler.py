@@ -140,6 +140,7 @@ def compile_pack(
     # Aggregates, one grouped sub-query per source table.
     aggregated_by_source: dict[str, list[Any]] = {}
     needs_households: set[str] = set()
+    row_conditions: dict[str, list[exp.Expr | None]] = {}
     for name, variable in pack.variables.items():
         if variable.source is None:
             continue
@@ -173,6 +174,7 @@ def compile_pack(
             aggregated = exp.Min(this=case)
         if any(t.table == "hp" for t in aggregated.find_all(exp.Column)):
             needs_households.add(variable.source)
+        row_conditions.setdefault(variable.source, []).append(condition if where_tree is not None else None)
         aggregated_by_source.setdefault(variable.source, []).append(exp.alias_(aggregated, name, quoted=True))
 
     aggregate_ctes: dict[str, exp.Select] = {}
@@ -187,6 +189,11 @@ def compile_pack(
                 exp.to_table("hp").as_("hp"),
                 on=exp.EQ(this=_col("hp", "household_id"), expression=_col(alias, "household_id")),
             )
+        conditions = row_conditions[source]
+        if all(c is not None for c in conditions):
+            # A row that meets no variable's condition adds nothing to any of them: leave it out
+            # before grouping (a household left with no rows gets the same empty-group values).
+            select = select.where(exp.or_(*(exp.Paren(this=c.copy()) for c in conditions if c is not None)))
         aggregate_ctes[source] = select.group_by(_col(alias, "household_id"))
 
     # Household level, in layers: l0 has the household columns, parameters and aggregates (with
