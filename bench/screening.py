@@ -11,8 +11,10 @@ figures do not pollute each other:
            ``PostgresBackend.run_in_place`` and ``hits_of``; the schema is dropped afterwards;
 * spark    ``SparkBackend().run_parquet`` in local[2] mode on the loopback interface, then ``hits_of``.
 
-End to end means: load and check the pack, compile, run, collect the hits. Every engine's set of
-(household_id, rule_id) hits is compared with DuckDB's.
+End to end means: load and check the pack, compile (parameters with one value everywhere as literals,
+as ``screen`` does), run, and collect the hits with ``hits_of`` (one dict per hit); "columnar" collects
+them with ``hit_table`` instead. Every engine's set of (household_id, rule_id) hits is compared with
+DuckDB's.
 
     .venv/bin/python bench/screening.py --households 1000000,10000000 --engines duckdb,pandas,postgres,spark
 """
@@ -356,6 +358,16 @@ def generate(folder: Path, households: int, seed: int) -> dict[str, Any]:
     return meta
 
 
+def write_params(folder: Path) -> None:
+    """The params table from the pack as it is now (the pack may have changed since generation)."""
+    from fupin.engine.checker import check_pack
+    from fupin.engine.packs import load_pack
+    from fupin.engine.parameters import parameter_table
+
+    pack = check_pack(load_pack(PACK)).pack
+    pq.write_table(parameter_table(pack, COUNTIES, AS_OF), folder / "params.parquet")
+
+
 def files_of(folder: Path) -> dict[str, Path]:
     return {name: folder / f"{name}.parquet" for name in (*SOURCES, "params")}
 
@@ -427,42 +439,54 @@ class PeakMemory:
 # Engines through fupin.engine
 
 
-def _pack_and_compile() -> tuple[Any, Any]:
+def _pack_and_compile(folder: Path) -> tuple[Any, Any]:
+    """As ``screen`` does: parameters with one value in every county are compiled in as literals."""
     from fupin.engine.checker import check_pack
     from fupin.engine.compiler import compile_pack
     from fupin.engine.packs import load_pack
+    from fupin.engine.screening import uniform_values
 
     checked = check_pack(load_pack(PACK))
-    return checked, compile_pack(checked, AS_OF)
+    constants = uniform_values(pq.read_table(files_of(folder)["params"]))
+    return checked, compile_pack(checked, AS_OF, constants=constants)
 
 
-def _hit_pairs(hits: list[dict[str, Any]]) -> pa.Table:
-    return pa.table(
-        {
-            "household_id": pa.array([h["household_id"] for h in hits], pa.int64()),
-            "rule_id": pa.array([h["rule_id"] for h in hits], pa.string()),
-        }
-    )
+def _collect(checked: Any, evaluated: pa.Table) -> tuple[pa.Table, list[dict[str, Any]], dict[str, float]]:
+    """The hits both ways: ``hit_table`` (column-wise) and ``hits_of`` (one dict per hit)."""
+    from fupin.engine.screening import hit_table, hits_of
+
+    started = time.perf_counter()
+    pairs = hit_table(checked, evaluated)
+    tabled = time.perf_counter()
+    hits = hits_of(checked, evaluated)
+    finished = time.perf_counter()
+    assert len(hits) == pairs.num_rows
+    return pairs, hits, {"hit_table": tabled - started, "hits_of": finished - tabled}
+
+
+def _figures(timings: dict[str, float]) -> dict[str, float]:
+    """End to end = compile + run + hits_of; columnar = compile + run + hit_table."""
+    engine = timings["compile"] + timings["run"]
+    return {"seconds": engine + timings["hits_of"], "seconds_columnar": engine + timings["hit_table"]}
 
 
 def run_duckdb(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from fupin.engine.backends import DuckDBBackend
-    from fupin.engine.screening import hits_of
 
     with PeakMemory() as memory:
         started = time.perf_counter()
-        checked, compiled = _pack_and_compile()
+        checked, compiled = _pack_and_compile(folder)
         compiled_at = time.perf_counter()
         evaluated = DuckDBBackend().run_parquet(compiled, files_of(folder))
         ran = time.perf_counter()
-        hits = hits_of(checked, evaluated)
-        finished = time.perf_counter()
+        pairs, _hits, collected = _collect(checked, evaluated)
+    timings = {"compile": compiled_at - started, "run": ran - compiled_at, **collected}
     return {
-        "seconds": finished - started,
-        "timings": {"compile": compiled_at - started, "run": ran - compiled_at, "hits_of": finished - ran},
+        **_figures(timings),
+        "timings": timings,
         "peak_rss": memory.peak,
         "evaluated_rows": evaluated.num_rows,
-        "pairs": _hit_pairs(hits),
+        "pairs": pairs,
     }
 
 
@@ -471,7 +495,6 @@ def run_postgres(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     import psutil
 
     from fupin.engine.backends import PostgresBackend
-    from fupin.engine.screening import hits_of
 
     schema = f"fupin_bench_{uuid.uuid4().hex[:10]}"
     with pg.connect(args.database_url) as connection:
@@ -512,31 +535,31 @@ def run_postgres(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 
             with PeakMemory(extra=server, interval=0.2) as memory:
                 begun = time.perf_counter()
-                checked, compiled = _pack_and_compile()
+                checked, compiled = _pack_and_compile(folder)
                 compiled_at = time.perf_counter()
                 evaluated = PostgresBackend.run_in_place(cursor, compiled)
                 ran = time.perf_counter()
-                hits = hits_of(checked, evaluated)
-                finished = time.perf_counter()
+                pairs, _hits, collected = _collect(checked, evaluated)
         finally:
             connection.rollback()
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             connection.commit()
             cursor.close()
+    timings = {
+        "load": loaded - started,
+        "analyze": analyzed - loaded,
+        "compile": compiled_at - begun,
+        "run": ran - compiled_at,
+        **collected,
+    }
     return {
-        "seconds": finished - begun,
-        "timings": {
-            "load": loaded - started,
-            "analyze": analyzed - loaded,
-            "compile": compiled_at - begun,
-            "run": ran - compiled_at,
-            "hits_of": finished - ran,
-        },
+        **_figures(timings),
+        "timings": timings,
         "peak_rss": memory.peak,
         "peak_rss_server": memory.peak_extra,
         "work_mem": args.pg_work_mem,
         "evaluated_rows": evaluated.num_rows,
-        "pairs": _hit_pairs(hits),
+        "pairs": pairs,
     }
 
 
@@ -563,32 +586,31 @@ def _own_spark_session(memory: str) -> Any:
 def run_spark(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from fupin.engine.backends import SparkBackend, spark_session
-    from fupin.engine.screening import hits_of
 
     with PeakMemory(interval=0.2) as memory:
         booting = time.perf_counter()
         session = _own_spark_session(args.spark_memory) if args.spark_memory else spark_session()
         booted = time.perf_counter()
         started = time.perf_counter()
-        checked, compiled = _pack_and_compile()
+        checked, compiled = _pack_and_compile(folder)
         compiled_at = time.perf_counter()
         evaluated = SparkBackend(session).run_parquet(compiled, files_of(folder))
         ran = time.perf_counter()
-        hits = hits_of(checked, evaluated)
-        finished = time.perf_counter()
+        pairs, _hits, collected = _collect(checked, evaluated)
         session.stop()
+    timings = {
+        "session_start": booted - booting,
+        "compile": compiled_at - started,
+        "run": ran - compiled_at,
+        **collected,
+    }
     return {
-        "seconds": finished - started,
-        "timings": {
-            "session_start": booted - booting,
-            "compile": compiled_at - started,
-            "run": ran - compiled_at,
-            "hits_of": finished - ran,
-        },
+        **_figures(timings),
+        "timings": timings,
         "peak_rss": memory.peak,
         "driver_memory": args.spark_memory or "4g (backends.spark_session)",
         "evaluated_rows": evaluated.num_rows,
-        "pairs": _hit_pairs(hits),
+        "pairs": pairs,
     }
 
 
@@ -676,7 +698,8 @@ def pandas_screen(files: Mapping[str, Path], as_of: dt.date) -> tuple[Any, Any]:
     # Incomes
     i = pd.read_parquet(
         files["incomes"],
-        columns=["household_id", "year", "per_capita_net_income", "net_income", "compliant_oop_spending"],
+        columns=["household_id", "year", "household_size", "per_capita_net_income", "net_income"]
+        + ["compliant_oop_spending"],
     )
     i = i[index.get_indexer(i["household_id"]) >= 0]
     last = i[i["year"] == as_of.year - 1].groupby("household_id")
@@ -685,6 +708,7 @@ def pandas_screen(files: Mapping[str, Path], as_of: dt.date) -> tuple[Any, Any]:
             "per_capita_income": last["per_capita_net_income"].max(),
             "net_income": last["net_income"].max(),
             "recorded_oop": last["compliant_oop_spending"].max(),
+            "income_household_size": last["household_size"].max(),
         }
     )
     previous = i[i["year"] == as_of.year - 2].groupby("household_id")["per_capita_net_income"].max()
@@ -755,11 +779,13 @@ def pandas_screen(files: Mapping[str, Path], as_of: dt.date) -> tuple[Any, Any]:
     for risk, at_risk in risks.items():
         rules[f"unstable_{risk}"] = not_monitored & lifted_out & within & at_risk
         rules[f"marginal_{risk}"] = not_monitored & ordinary & within & at_risk
+    size = e["income_household_size"].astype("float64")
+    per_capita_after_oop = (e["net_income"] - oop) / size.where(size != 0)
     rules["sudden_medical_spending"] = (
         not_monitored
         & above
         & (oop >= e["large_oop_amount"])
-        & (oop > e["net_income"] * e["oop_share_of_income"])
+        & (per_capita_after_oop <= e["monitoring_range"])
     )
     large_loss = e["disaster_loss_recent"] >= e["disaster_loss_amount"]
     rules["sudden_disaster_loss"] = not_monitored & above & large_loss
@@ -781,6 +807,7 @@ def run_pandas(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         finished = time.perf_counter()
     return {
         "seconds": finished - started,
+        "seconds_columnar": finished - started,
         "timings": {"read_and_evaluate": finished - started},
         "peak_rss": memory.peak,
         "evaluated_rows": len(evaluated),
@@ -801,13 +828,27 @@ RUNNERS: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
 }
 
 
+def _engine_commit() -> str:
+    """The commit the engine code came from, "+dirty" when src/fupin/engine had uncommitted changes."""
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "src/fupin/engine")
+    return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
+
+
 def worker(args: argparse.Namespace) -> None:
     folder = Path(args.data)
     if args.worker == "generate":
         meta = generate(folder, args.households_one, args.seed)
         Path(args.out).write_text(json.dumps(meta))
         return
+    load_before = os.getloadavg()[0]
     result = RUNNERS[args.worker](folder, args)
+    result["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    result["engine_commit"] = _engine_commit()
     pairs: pa.Table = result.pop("pairs")
     hits_folder = folder / "hits"
     hits_folder.mkdir(exist_ok=True)
@@ -874,6 +915,7 @@ def orchestrate(args: argparse.Namespace) -> int:
             if code != 0:
                 raise SystemExit(f"generation failed ({code}) {why}")
         meta = json.loads(meta_path.read_text())
+        write_params(folder)
         rows = meta["rows"]
         print(
             f"snapshot {n:,} households: {rows['members']:,} members, {rows['incomes']:,} income rows, "
@@ -900,7 +942,8 @@ def orchestrate(args: argparse.Namespace) -> int:
             timings = ", ".join(f"{k} {v:.2f} s" for k, v in result["timings"].items())
             print(
                 f"[{n:,}] {engine}: {result['seconds']:.2f} s end to end ({timings}), "
-                f"{result['hits']:,} hits, "
+                f"{result['hits']:,} hits, engine {result.get('engine_commit')}, "
+                f"load average {result.get('load_average')}, "
                 f"peak RSS {_gb(result['peak_rss'])}"
                 + (f", server {_gb(result['peak_rss_server'])}" if result.get("peak_rss_server") else ""),
                 flush=True,
@@ -928,9 +971,8 @@ def print_table(results: Mapping[str, Any], sizes: list[int], engines: list[str]
         if r["engine"] == "pandas" and "seconds" in r
     )
     print()
-    header = (
-        f"{'engine':<9} {'households':>11} {'seconds':>9} {'households/s':>13} {'vs pandas':>16} peak RSS"
-    )
+    header = f"{'engine':<9} {'households':>11} {'seconds':>9} {'households/s':>13} {'vs pandas':>16}"
+    header += f" {'columnar s':>10} peak RSS"
     print(header)
     print("-" * len(header))
     notes = []
@@ -961,7 +1003,11 @@ def print_table(results: Mapping[str, Any], sizes: list[int], engines: list[str]
             if r.get("peak_rss_server"):
                 memory += f" + server {_gb(r['peak_rss_server'])}"
             rate = n / r["seconds"]
-            print(f"{engine:<9} {n:>11,} {r['seconds']:>9.2f} {rate:>13,.0f} {ratio:>16} {memory}")
+            columnar = r.get("seconds_columnar", r["seconds"])
+            print(
+                f"{engine:<9} {n:>11,} {r['seconds']:>9.2f} {rate:>13,.0f} {ratio:>16} "
+                f"{columnar:>10.2f} {memory}"
+            )
     for note in notes:
         print("NOTE: " + note)
 
