@@ -60,6 +60,11 @@ def _col(alias: str, name: str) -> exp.Column:
     return exp.column(name, table=alias, quoted=True)
 
 
+def _int(expression: exp.Expr) -> exp.Expr:
+    """As an integer: PostgreSQL's EXTRACT returns NUMERIC, slow for a value per member."""
+    return exp.Cast(this=expression, to=exp.DataType.build("INT"))
+
+
 def _literal(value: float | int | bool) -> exp.Expr:
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
@@ -91,7 +96,7 @@ def compile_pack(
     age = exp.Sub(
         this=exp.Sub(
             this=exp.Literal.number(as_of.year),
-            expression=exp.Extract(this=exp.var("YEAR"), expression=birth),
+            expression=_int(exp.Extract(this=exp.var("YEAR"), expression=birth)),
         ),
         expression=exp.Case(
             ifs=[
@@ -99,10 +104,10 @@ def compile_pack(
                     this=exp.GT(
                         this=exp.Add(
                             this=exp.Mul(
-                                this=exp.Extract(this=exp.var("MONTH"), expression=birth.copy()),
+                                this=_int(exp.Extract(this=exp.var("MONTH"), expression=birth.copy())),
                                 expression=exp.Literal.number(100),
                             ),
-                            expression=exp.Extract(this=exp.var("DAY"), expression=birth.copy()),
+                            expression=_int(exp.Extract(this=exp.var("DAY"), expression=birth.copy())),
                         ),
                         expression=exp.Literal.number(as_of.month * 100 + as_of.day),
                     ),
@@ -160,14 +165,19 @@ def compile_pack(
             value = _qualify(value_tree, row_names)
         case = exp.Case(ifs=[exp.If(this=exp.Paren(this=condition), true=value)])
         if variable.aggregate == "count":
-            aggregated: exp.Expr = exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
+            # COUNT gives a 64-bit integer on every engine (DuckDB's SUM of integers is a HUGEINT,
+            # which reaches Python as Decimal, one object per value).
+            aggregated: exp.Expr = exp.Count(this=case)
         elif variable.aggregate == "any":
             aggregated = exp.Coalesce(
                 this=exp.GT(this=exp.Max(this=case), expression=exp.Literal.number(0)),
                 expressions=[exp.false()],
             )
         elif variable.aggregate == "sum":
-            aggregated = exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
+            total: exp.Expr = exp.Sum(this=case)
+            if checked.variable_kinds.get(name) == "integer":
+                total = exp.Cast(this=total, to=exp.DataType.build("BIGINT"))
+            aggregated = exp.Coalesce(this=total, expressions=[exp.Literal.number(0)])
         elif variable.aggregate == "max":
             aggregated = exp.Max(this=case)
         else:
