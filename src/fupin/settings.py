@@ -122,6 +122,8 @@ POLICY_DIRS = [p for p in os.environ.get("FUPIN_POLICY_DIRS", "").split(os.paths
 # A run started from a page goes on in a thread of the server while the page shows its progress;
 # "0" runs it within the request (useful where threads cannot see the request's transaction).
 SCREENING_IN_BACKGROUND = os.environ.get("FUPIN_SCREENING_IN_BACKGROUND", "1") == "1"
+# A PostgreSQL server for `fupin policy test --engine postgres` when the application runs on SQLite.
+SCRATCH_POSTGRES_URL = os.environ.get("FUPIN_SCRATCH_POSTGRES_URL", "")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import logging
-import os
 import shutil
 import threading
 import time
@@ -47,18 +46,14 @@ def database_uri() -> str | None:
 
 def scratch_database_uri() -> str:
     """Where pack tests run on PostgreSQL: the application's server, or FUPIN_SCRATCH_POSTGRES_URL."""
-    return (
-        os.environ.get("FUPIN_SCRATCH_POSTGRES_URL")
-        or database_uri()
-        or "postgresql://127.0.0.1:5432/postgres"
-    )
+    return settings.SCRATCH_POSTGRES_URL or database_uri() or "postgresql://127.0.0.1:5432/postgres"
 
 
 def installed_engines() -> list[str]:
     """DuckDB always; PostgreSQL when the application runs on it (or a scratch server is named);
     Spark when PySpark and a Java runtime are there."""
     engines = ["duckdb"]
-    if database_uri() or os.environ.get("FUPIN_SCRATCH_POSTGRES_URL"):
+    if database_uri() or settings.SCRATCH_POSTGRES_URL:
         engines.append("postgres")
     if importlib.util.find_spec("pyspark") is not None and shutil.which("java"):
         engines.append("spark")
