@@ -563,33 +563,13 @@ def run_postgres(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _own_spark_session(memory: str) -> Any:
-    """The backend's session settings (loopback only), with more driver memory."""
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("fupin-screening-bench")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", memory)
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
-
-
 def run_spark(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from fupin.engine.backends import SparkBackend, spark_session
 
     with PeakMemory(interval=0.2) as memory:
         booting = time.perf_counter()
-        session = _own_spark_session(args.spark_memory) if args.spark_memory else spark_session()
+        session = spark_session(args.spark_memory or "4g")
         booted = time.perf_counter()
         started = time.perf_counter()
         checked, compiled = _pack_and_compile(folder)

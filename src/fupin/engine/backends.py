@@ -128,8 +128,9 @@ class PostgresBackend:
 _spark_session: Any = None
 
 
-def spark_session() -> Any:
-    """One local Spark session per process (starting the JVM takes seconds)."""
+def spark_session(driver_memory: str = "4g") -> Any:
+    """One local Spark session per process (starting the JVM takes seconds); the first call's
+    driver memory holds for the life of the process."""
     global _spark_session
     if _spark_session is None:
         import os
@@ -148,7 +149,7 @@ def spark_session() -> Any:
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", "4g")
+            .config("spark.driver.memory", driver_memory)
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate()
         )
