@@ -19,32 +19,35 @@ household it is given and the callers that show results to users go through ``sc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
 from django.db.models import QuerySet
 
 from fupin.accounts.scope import scoped
+from fupin.engine import tables
 from fupin.feeds.models import FeedRecord
 
-FEED_TABLE_SCHEMA = pa.schema(
-    [
-        pa.field("record_id", pa.int64()),
-        pa.field("household_id", pa.int64()),
-        pa.field("member_id", pa.int64()),
-        pa.field("kind", pa.string()),
-        pa.field("event_date", pa.date32()),
-        pa.field("amount", pa.float64()),
-        pa.field("code", pa.string()),
-    ]
-)
+# The engine's own definition of its feeds table: one contract, not a copy of it.
+FEED_TABLE_SCHEMA = tables.schema("feeds")
 
 _CHUNK = 5000
 
 
-def feed_table(as_of: dt.date | None = None) -> pa.Table:
-    """Every linked feed record dated on or before ``as_of`` (all of them when ``as_of`` is None)."""
+def feed_table(
+    as_of: dt.date | None = None,
+    *,
+    area_path: str | None = None,
+    household_ids: Iterable[int] | None = None,
+) -> pa.Table:
+    """Every linked feed record dated on or before ``as_of`` (all of them when ``as_of`` is None),
+    of households under ``area_path`` and/or among ``household_ids`` when given."""
     records = FeedRecord.objects.filter(household__isnull=False)
+    if area_path is not None:
+        records = records.filter(household__village__path__startswith=area_path)
+    if household_ids is not None:
+        records = records.filter(household_id__in=list(household_ids))
     if as_of is not None:
         records = records.filter(event_date__lte=as_of)
     columns: dict[str, list[Any]] = {name: [] for name in FEED_TABLE_SCHEMA.names}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import cast
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.utils import timezone
 
@@ -53,10 +53,10 @@ def snapshot(
         pk, village, *rest = row
         for name, value in zip(tables.HOUSEHOLDS, (pk, village[:6], village, *rest), strict=True):
             h_rows[name].append(value)
-    ids = h_rows["household_id"]
-    in_snapshot = {"household__village__path__startswith": area.path}
-    if household_ids is not None:
-        in_snapshot = {"household_id__in": ids}  # type: ignore[dict-item]
+    chosen = None if household_ids is None else [cast(int, pk) for pk in h_rows["household_id"]]
+    in_snapshot: dict[str, object] = {"household__village__path__startswith": area.path}
+    if chosen is not None:
+        in_snapshot = {"household_id__in": chosen}
 
     m_rows: dict[str, list[object]] = {name: [] for name in tables.MEMBERS}
     for values in (
@@ -118,15 +118,11 @@ def snapshot(
         "households": _table("households", h_rows),
         "members": _table("members", m_rows),
         "incomes": _table("incomes", i_rows),
-        "feeds": _feeds(ids, as_of or timezone.localdate()),
+        "feeds": _feeds(area, chosen, as_of or timezone.localdate()),
     }
 
 
-def _feeds(household_ids: list[object], as_of: dt.date) -> pa.Table:
+def _feeds(area: Area, household_ids: list[int] | None, as_of: dt.date) -> pa.Table:
     from fupin.feeds.selectors import feed_table
 
-    feeds = feed_table(as_of)
-    if not household_ids:
-        return tables.empty("feeds")
-    keep = pc.is_in(feeds.column("household_id"), value_set=pa.array(household_ids, pa.int64()))
-    return tables.conform("feeds", feeds.filter(keep))
+    return feed_table(as_of, area_path=area.path, household_ids=household_ids)
