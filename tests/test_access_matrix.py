@@ -307,6 +307,12 @@ API_MATRIX: dict[tuple[str, str], ApiEntry] = {
         lambda r: None,
         None,
     ),
+    ("GET", "/households/{household_id}/screening"): (
+        lambda r: {"household_id": r.household.pk},
+        lambda r: None,
+        None,
+    ),
+    ("GET", "/risk-clues"): (lambda r: {}, lambda r: None, None),
     ("PUT", "/households/{household_id}/incomes/{year}"): (
         lambda r: {"household_id": r.household.pk, "year": YEAR - 1},
         lambda r: {"wage": "8000"},
@@ -345,6 +351,8 @@ def test_api_serves_what_is_inside_and_nothing_outside(client, make_user, record
         expected = {200, 201} if allowed else {403}
         assert in_response.status_code in expected, (method, template, in_response.content[:300])
 
+    clues = _call(client, token, "GET", "/risk-clues?status=", None).json()
+    assert [c["household_number"] for c in clues["items"]] == [inside.household.number]
     listing = _call(client, token, "GET", "/households", None).json()
     assert [item["number"] for item in listing["items"]] == [inside.household.number]
     assert listing["count"] == 1

@@ -223,3 +223,18 @@ def test_policy_commands_check_test_and_explain(at_risk, tmp_path):
     )
     with pytest.raises(CommandError, match="nothing was run"):
         call_command("policy", "check", str(bad), stderr=StringIO())
+
+
+def test_the_api_lists_clues_and_a_households_rules_today(client, at_risk, county_officer):
+    from fupin.accounts.services import issue_token
+
+    services.run_screening(actor=county_officer, area_code="220822")
+    headers = {"Authorization": f"Bearer {issue_token(user=county_officer)}", "Accept-Language": "zh-hans"}
+    listing = client.get("/api/v1/risk-clues", {"risk_type": "lack_of_labour"}, headers=headers).json()
+    assert listing["count"] == 1
+    clue = listing["items"][0]
+    assert clue["household_number"] == at_risk[1].number and clue["suggested_category"] == "marginal"
+    assert clue["explanation"][0]["values"]["labourers"] == 0 and "无劳动力" in clue["explanation"][0]["zh"]
+    today = client.get(f"/api/v1/households/{at_risk[0].pk}/screening", headers=headers).json()
+    assert {hit["rule_id"] for hit in today} == {"unstable_illness"}
+    assert "per-capita income 3,000.00" in today[0]["en"]

@@ -111,11 +111,12 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from fupin.api import households, incomes, members
+    from fupin.api import households, incomes, members, screening
 
     api.add_router("", households.router)
     api.add_router("", members.router)
     api.add_router("", incomes.router)
+    api.add_router("", screening.router)
 
 
 _register_routers()
