@@ -51,16 +51,15 @@ class ClueQuery(Schema):
 @router.get("/risk-clues", response=list[RiskClueOut], summary="Risk clues in your area, newest first")
 @paginate(LimitOffsetPagination, max_limit=500)
 def list_clues(request: HttpRequest, filters: Query[ClueQuery]) -> Any:
-    clues = selectors.clues_for(actor(request))
-    if filters.status in ClueStatus.values:
-        clues = clues.filter(status=filters.status)
-    if filters.category in choices.MonitoringCategory.values:
-        clues = clues.filter(suggested_category=filters.category)
-    if filters.risk_type in choices.RiskType.values:
-        clues = clues.filter(risk_types__contains=f",{filters.risk_type},")
-    if filters.area_code.strip().isdigit():
-        clues = clues.filter(household__village__code__startswith=filters.area_code.strip())
-    return clues.order_by("-created_at", "-id")
+    return selectors.search_clues(
+        actor(request),
+        selectors.ClueFilters(
+            status=filters.status,
+            category=filters.category,
+            risk_type=filters.risk_type,
+            area_code=filters.area_code,
+        ),
+    )
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from fupin.accounts import scope
 from fupin.engine.screening import screen
+from fupin.registry.choices import MonitoringCategory, RiskType
 from fupin.registry.models import Household
 from fupin.screening import packs
 from fupin.screening.models import ClueStatus, RiskClue, ScreeningRun
@@ -18,6 +20,29 @@ from fupin.screening.snapshot import snapshot
 
 def clues_for(user: Any) -> QuerySet[RiskClue]:
     return scope.scoped(RiskClue.objects.select_related("household", "household__village", "run"), user)
+
+
+@dataclass(frozen=True)
+class ClueFilters:
+    status: str = ClueStatus.OPEN  # "" or anything unknown: every status
+    category: str = ""
+    risk_type: str = ""
+    area_code: str = ""
+
+
+def search_clues(user: Any, filters: ClueFilters) -> QuerySet[RiskClue]:
+    """Clues in the user's scope that match the filters, newest first (pages, API and exports)."""
+    clues = clues_for(user)
+    if filters.status in ClueStatus.values:
+        clues = clues.filter(status=filters.status)
+    if filters.category in MonitoringCategory.values:
+        clues = clues.filter(suggested_category=filters.category)
+    if filters.risk_type in RiskType.values:
+        clues = clues.filter(risk_types__contains=f",{filters.risk_type},")
+    area_code = filters.area_code.strip()
+    if area_code.isdigit():
+        clues = clues.filter(household__village__code__startswith=area_code)
+    return clues.order_by("-created_at", "-id")
 
 
 def open_clue_count(user: Any) -> int:

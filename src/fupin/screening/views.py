@@ -102,26 +102,19 @@ def _rule_titles(policy: str, request: HttpRequest) -> dict[str, str]:
 @page
 def clue_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    clues = selectors.clues_for(user)
-    status = request.GET.get("status", ClueStatus.OPEN)
-    category = request.GET.get("category", "")
-    risk_type = request.GET.get("risk_type", "")
-    area = request.GET.get("area", "").strip()
-    if status in ClueStatus.values:
-        clues = clues.filter(status=status)
-    if category in MonitoringCategory.values:
-        clues = clues.filter(suggested_category=category)
-    if risk_type in RiskType.values:
-        clues = clues.filter(risk_types__contains=f",{risk_type},")
-    if area.isdigit():
-        clues = clues.filter(household__village__code__startswith=area)
-    paginator = Paginator(clues.order_by("-created_at", "-id"), PAGE_SIZE)
+    filters = selectors.ClueFilters(
+        status=request.GET.get("status", ClueStatus.OPEN),
+        category=request.GET.get("category", ""),
+        risk_type=request.GET.get("risk_type", ""),
+        area_code=request.GET.get("area", ""),
+    )
+    paginator = Paginator(selectors.search_clues(user, filters), PAGE_SIZE)
     context = {
         "page_obj": paginator.get_page(request.GET.get("page")),
-        "status": status,
-        "category": category,
-        "risk_type": risk_type,
-        "area": area,
+        "status": filters.status,
+        "category": filters.category,
+        "risk_type": filters.risk_type,
+        "area": filters.area_code.strip(),
         "statuses": ClueStatus.choices,
         "categories": MonitoringCategory.choices,
         "risk_types": RiskType.choices,
