@@ -30,7 +30,7 @@ from fupin.demo import feeds as demo_feeds
 from fupin.demo import generator
 from fupin.domain import idnumber, phone
 from fupin.feeds.models import FeedBatch, FeedRecord
-from fupin.feeds.services import link_people
+from fupin.feeds.services import link_people, new_record
 from fupin.pii.crypto import get_cipher
 from fupin.registry.models import (
     Household,
@@ -380,25 +380,21 @@ def _write_feeds(rows: list[demo_feeds.FeedRow], summary: LoadSummary, batch_siz
         by_kind.setdefault(row.kind, []).append(row)
     for kind, kind_rows in by_kind.items():
         batch = FeedBatch.objects.create(kind=kind, file_name=f"demo-{kind}.csv", row_count=len(kind_rows))
-        records = []
-        for number, row in enumerate(kind_rows, start=2):  # as if row 1 were the header
-            person = people.get(digests[row.id_number])
-            records.append(
-                FeedRecord(
-                    batch=batch,
-                    kind=kind,
-                    member_id=person.member_id if person else None,
-                    household_id=person.household_id if person else None,
-                    id_number_enc=cipher.encrypt(row.id_number),
-                    id_number_bidx=digests[row.id_number],
-                    id_number_masked=idnumber.mask(row.id_number),
-                    name=row.name,
-                    event_date=row.event_date,
-                    amount=row.amount,
-                    code=row.code,
-                    source_row=number,
-                )
+        records = [
+            new_record(
+                batch,
+                person=people.get(digests[row.id_number]),
+                id_number=row.id_number,
+                blind_index=digests[row.id_number],
+                name=row.name,
+                event_date=row.event_date,
+                amount=row.amount,
+                code=row.code,
+                source_row=number,
+                cipher=cipher,
             )
+            for number, row in enumerate(kind_rows, start=2)  # as if row 1 were the header
+        ]
         FeedRecord.objects.bulk_create(records, batch_size=batch_size)
         linked = sum(1 for r in records if r.household_id is not None)
         batch.linked_count, batch.unlinked_count = linked, len(records) - linked

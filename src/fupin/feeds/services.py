@@ -391,6 +391,37 @@ def _check_rows(
 # ----------------------------------------------------------------------------- linking
 
 
+def new_record(
+    batch: FeedBatch,
+    *,
+    person: LinkedPerson | None,
+    id_number: str,
+    blind_index: str,
+    name: str,
+    event_date: dt.date,
+    amount: Decimal | None,
+    code: str | None,
+    source_row: int,
+    cipher: Any,
+) -> FeedRecord:
+    """One checked row as a record (not saved): the ID number only encrypted, indexed and masked,
+    linked to the person its blind index found (or to nobody)."""
+    return FeedRecord(
+        batch=batch,
+        kind=batch.kind,
+        member_id=person.member_id if person else None,
+        household_id=person.household_id if person else None,
+        id_number_enc=cipher.encrypt(id_number),
+        id_number_bidx=blind_index,
+        id_number_masked=idnumber.mask(id_number),
+        name=name,
+        event_date=event_date,
+        amount=amount,
+        code=code,
+        source_row=source_row,
+    )
+
+
 def link_people(blind_indexes: Iterable[str]) -> dict[str, LinkedPerson]:
     """Registered people by ID-number blind index (exact match).
 
@@ -520,25 +551,21 @@ def import_feed(
             row_count=len(rows),
             content_digest=digest,
         )
-        records = []
-        for row in rows:
-            person = people.get(blind[row.number])
-            records.append(
-                FeedRecord(
-                    batch=batch,
-                    kind=spec.kind,
-                    member_id=person.member_id if person else None,
-                    household_id=person.household_id if person else None,
-                    id_number_enc=cipher.encrypt(row.id_number),
-                    id_number_bidx=blind[row.number],
-                    id_number_masked=idnumber.mask(row.id_number),
-                    name=row.name,
-                    event_date=row.event_date,
-                    amount=row.amount,
-                    code=row.code,
-                    source_row=row.number,
-                )
+        records = [
+            new_record(
+                batch,
+                person=people.get(blind[row.number]),
+                id_number=row.id_number,
+                blind_index=blind[row.number],
+                name=row.name,
+                event_date=row.event_date,
+                amount=row.amount,
+                code=row.code,
+                source_row=row.number,
+                cipher=cipher,
             )
+            for row in rows
+        ]
         FeedRecord.objects.bulk_create(records, batch_size=1000)
         linked = sum(1 for r in records if r.household_id is not None)
         batch.linked_count, batch.unlinked_count = linked, len(records) - linked
