@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "fupin.api",
     "fupin.demo",
     "fupin.screening",
+    "fupin.assistance",
+    "fupin.cases",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +123,14 @@ DEFAULT_POLICY_PACK = os.environ.get("FUPIN_POLICY_PACK", "national-monitoring")
 POLICY_DIRS = [p for p in os.environ.get("FUPIN_POLICY_DIRS", "").split(os.pathsep) if p]
 # A run started from a page goes on in a thread of the server while the page shows its progress;
 # "0" runs it within the request (useful where threads cannot see the request's transaction).
+# Development and browser tests only: a file holding the date that business rules take as today.
+CLOCK_FILE = os.environ.get("FUPIN_CLOCK_FILE", "")
+# Text messages: a dotted path to a gateway class (fupin.cases.sms); the default writes to the console
+# and to an outbox file under var/.
+SMS_BACKEND = os.environ.get("FUPIN_SMS_BACKEND", "fupin.cases.sms.OutboxGateway")
+SMS_OUTBOX = VAR_DIR / "sms-outbox.log"
+# Uploaded files (signed authorizations). Served only through views that check scope.
+MEDIA_ROOT = VAR_DIR / "media"
 SCREENING_IN_BACKGROUND = os.environ.get("FUPIN_SCREENING_IN_BACKGROUND", "1") == "1"
 # A PostgreSQL server for `fupin policy test --engine postgres` when the application runs on SQLite.
 SCRATCH_POSTGRES_URL = os.environ.get("FUPIN_SCRATCH_POSTGRES_URL", "")

@@ -14,6 +14,9 @@ class User(AbstractUser):
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     preferred_language = models.CharField(max_length=10, blank=True)
+    # For text messages about waiting steps; stored encrypted like every other phone number.
+    phone_enc = models.TextField(blank=True)
+    phone_masked = models.CharField(_("phone"), max_length=20, blank=True)
 
     def can(self, capability: Capability) -> bool:
         return self.is_active and has_capability(self.role, capability)

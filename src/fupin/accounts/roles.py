@@ -24,13 +24,43 @@ class Capability(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_AREAS = "manage_areas"
     RUN_SCREENING = "run_screening"  # start a screening run over an area in capture scope
+    # The monitoring procedure (fupin.cases): who may act at each step, always within capture scope.
+    RAISE_CLUE = "raise_clue"  # record a risk clue found on a visit, open a case from a self-declaration
+    VILLAGE_STEPS = "village_steps"  # household visit, village appraisal, public notice, submission
+    TOWNSHIP_REVIEW = "township_review"  # township preliminary review
+    COUNTY_DECISION = "county_decision"  # the county's decision on identification and elimination
+    FAST_TRACK = "fast_track"  # include a household in sudden difficulty first, steps owed
+    REFER_CASE = "refer_case"  # a department refers a household (API)
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.VILLAGE_CADRE: frozenset({Capability.EDIT_RECORDS, Capability.REVEAL_PII}),
-    Role.TOWNSHIP_OFFICER: frozenset({Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.EXPORT}),
+    Role.VILLAGE_CADRE: frozenset(
+        {Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.RAISE_CLUE, Capability.VILLAGE_STEPS}
+    ),
+    # Township officers often keep the records for villages without a clerk, so they may do the village
+    # steps too; a person never reviews a step they did themselves (fupin.cases.workflow).
+    Role.TOWNSHIP_OFFICER: frozenset(
+        {
+            Capability.EDIT_RECORDS,
+            Capability.REVEAL_PII,
+            Capability.EXPORT,
+            Capability.RAISE_CLUE,
+            Capability.VILLAGE_STEPS,
+            Capability.TOWNSHIP_REVIEW,
+            Capability.FAST_TRACK,
+        }
+    ),
     Role.COUNTY_OFFICER: frozenset(
-        {Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.EXPORT, Capability.RUN_SCREENING}
+        {
+            Capability.EDIT_RECORDS,
+            Capability.REVEAL_PII,
+            Capability.EXPORT,
+            Capability.RUN_SCREENING,
+            Capability.RAISE_CLUE,
+            Capability.COUNTY_DECISION,
+            Capability.FAST_TRACK,
+            Capability.REFER_CASE,
+        }
     ),
     Role.COUNTY_ADMIN: frozenset(
         {
@@ -40,10 +70,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.MANAGE_USERS,
             Capability.MANAGE_AREAS,
             Capability.RUN_SCREENING,
+            Capability.RAISE_CLUE,
+            Capability.COUNTY_DECISION,
+            Capability.FAST_TRACK,
+            Capability.REFER_CASE,
         }
     ),
-    # Departments send data and read the registry to match it; they never see full identifiers.
-    Role.DEPARTMENT_USER: frozenset(),
+    # Departments send data, read the registry to match it and refer households; they never see full
+    # identifiers.
+    Role.DEPARTMENT_USER: frozenset({Capability.REFER_CASE}),
     # Province staff watch figures and lists; personal data stays masked.
     Role.PROVINCE_VIEWER: frozenset({Capability.EXPORT}),
 }

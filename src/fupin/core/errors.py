@@ -44,3 +44,12 @@ class OutOfScope(ServiceError):
     """Raised for records outside the user's area scope; shown as 'not found' so nothing leaks."""
 
     message = _("No such record in your area.")
+
+
+class Refused(ServiceError):
+    """A rule of the procedure forbids the step now (wrong step, notice not over, a gate fails).
+
+    Nothing was changed; the message says which rule and what would make the step possible.
+    """
+
+    message = _("This step cannot be taken now.")

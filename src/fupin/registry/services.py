@@ -22,6 +22,7 @@ from fupin.accounts.roles import Capability
 from fupin.areas.divisions import id_area_code_exists
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
+from fupin.core import clock
 from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, StaleEdit
 from fupin.core.i18n import lazy_format
 from fupin.domain import idnumber, phone
@@ -112,7 +113,7 @@ def require_capability(actor: Any, capability: Capability) -> None:
         raise NotPermitted()
 
 
-def _require_capture(actor: Any, area_path: str) -> None:
+def require_capture(actor: Any, area_path: str) -> None:
     if not scope.area_in_scope(actor, area_path, "capture"):
         raise OutOfScope()
 
@@ -231,7 +232,7 @@ def create_household(
     errors: dict[str, list[Message]] = {}
     village = _village(village_code, errors)
     if village is not None:
-        _require_capture(actor, village.path)
+        require_capture(actor, village.path)
     household = Household(number=number.strip(), household_type=household_type, status=status)
     if village is not None:
         household.village = village
@@ -251,7 +252,7 @@ def create_household(
         household=household,
         household_type=household_type,
         status=status,
-        effective_from=effective_from or timezone.localdate(),
+        effective_from=effective_from or clock.today(),
         reason=str(_("Registered")),
         recorded_by=actor,
     )
@@ -286,7 +287,7 @@ def update_household(
 ) -> Household:
     """Correct a household's facts. ``phone_number=None`` leaves the phone as it is."""
     require_capability(actor, Capability.EDIT_RECORDS)
-    _require_capture(actor, household.village.path)
+    require_capture(actor, household.village.path)
     errors: dict[str, list[Message]] = {}
     before = _snapshot(household, HOUSEHOLD_EDITABLE)
     before.update(village=household.village.code, phone=household.phone_masked)
@@ -299,7 +300,7 @@ def update_household(
     if village_code is not None and village_code != household.village.code:
         village = _village(village_code, errors)
         if village is not None:
-            _require_capture(actor, village.path)
+            require_capture(actor, village.path)
             draft.village = village
     if phone_number is not None:
         _set_phone(draft, phone_number, errors)
@@ -339,7 +340,7 @@ def change_type_and_status(
 ) -> Household:
     """Append a dated type/status entry; the household shows the latest effective one."""
     require_capability(actor, Capability.EDIT_RECORDS)
-    _require_capture(actor, household.village.path)
+    require_capture(actor, household.village.path)
     entry = HouseholdTypeHistory(
         household=household,
         household_type=household_type,
@@ -352,7 +353,7 @@ def change_type_and_status(
     _clean_instance(entry, errors, exclude=["household", "recorded_by"])
     if not reason.strip():
         errors.setdefault("reason", []).append(_("Say why the type or status changes."))
-    if effective_from > timezone.localdate():
+    if effective_from > clock.today():
         errors.setdefault("effective_from", []).append(_("The date cannot be in the future."))
     if errors:
         raise InvalidInput(errors)
@@ -394,7 +395,7 @@ def change_monitoring(
 ) -> Household:
     """Append a dated monitoring entry (category '' ends monitoring)."""
     require_capability(actor, Capability.EDIT_RECORDS)
-    _require_capture(actor, household.village.path)
+    require_capture(actor, household.village.path)
     errors: dict[str, list[Message]] = {}
     if category and category not in MonitoringCategory.values:
         errors.setdefault("category", []).append(_("Unknown monitoring category."))
@@ -412,7 +413,7 @@ def change_monitoring(
         )
     if not reason.strip():
         errors.setdefault("reason", []).append(_("Say why monitoring changes."))
-    if effective_from > timezone.localdate():
+    if effective_from > clock.today():
         errors.setdefault("effective_from", []).append(_("The date cannot be in the future."))
     if errors:
         raise InvalidInput(errors)
@@ -462,7 +463,7 @@ def add_member(
     phone_number: str = "",
 ) -> Member:
     require_capability(actor, Capability.EDIT_RECORDS)
-    _require_capture(actor, household.village.path)
+    require_capture(actor, household.village.path)
     errors: dict[str, list[Message]] = {}
     member = Member(household=household)
     for field, value in values.items():
@@ -520,7 +521,7 @@ def update_member(
 ) -> Member:
     require_capability(actor, Capability.EDIT_RECORDS)
     household = member.household
-    _require_capture(actor, household.village.path)
+    require_capture(actor, household.village.path)
     errors: dict[str, list[Message]] = {}
     before = {
         **_snapshot(member, MEMBER_EDITABLE),
@@ -588,7 +589,7 @@ def update_member(
 
 
 def _check_member_rules(member: Member, errors: dict[str, list[Message]]) -> None:
-    today = timezone.localdate()
+    today = clock.today()
     if member.birth_date and member.birth_date > today:
         errors.setdefault("birth_date", []).append(_("The birth date cannot be in the future."))
     if member.exit_reason and not member.exit_date:
@@ -621,7 +622,7 @@ def save_income(
 ) -> IncomeRecord:
     """Create the year's record, or update it when ``expected_version`` is given."""
     require_capability(actor, Capability.EDIT_RECORDS)
-    _require_capture(actor, household.village.path)
+    require_capture(actor, household.village.path)
     errors: dict[str, list[Message]] = {}
     existing = IncomeRecord.objects.filter(household=household, year=year).first()
     if existing is not None and expected_version is None:
@@ -640,7 +641,7 @@ def save_income(
         setattr(draft, field, value)
     if not draft.household_size:
         draft.household_size = household.members.filter(exit_reason="").count()
-    this_year = timezone.localdate().year
+    this_year = clock.today().year
     if not (2010 <= year <= this_year):
         errors.setdefault("year", []).append(_("The year must be between 2010 and this year."))
     for field in [

@@ -28,6 +28,7 @@ from fupin.engine.backends import backend as make_backend
 from fupin.engine.screening import explain, screen, suggestion
 from fupin.screening import packs
 from fupin.screening.models import ClueStatus, RiskClue, RunStatus, ScreeningRun
+from fupin.screening.signals import clues_created
 from fupin.screening.snapshot import snapshot
 
 Progress = Callable[[str, int, int], None]
@@ -166,6 +167,7 @@ def carry_out(
         step("clues", 2, 3)
         with transaction.atomic():
             new, skipped = _write_clues(run, checked, result.hits)
+            clues_created.send(sender=ScreeningRun, run=run)
             run.status = RunStatus.FINISHED
             run.stage, run.percent = "done", 100
             run.households = result.households
