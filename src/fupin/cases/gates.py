@@ -18,7 +18,7 @@ from fupin.assistance.models import Measure
 from fupin.cases.rules import ProcedureRules
 from fupin.core.clock import add_months
 from fupin.core.errors import Message
-from fupin.core.i18n import lazy_format
+from fupin.core.i18n import lazy_format, lazy_join
 from fupin.registry.choices import HousingSafety, LabourCapacity, RiskType, SchoolingStatus
 from fupin.registry.models import Household, Member
 
@@ -104,10 +104,8 @@ def _gate_measures(household: Household, today: dt.date) -> Gate:
     if not household.risk_type_list:
         return Gate("measures", False, _("The household has no recorded risk types."))
     if missing:
-        labels = "、".join(str(RiskType(code).label) for code in missing if code in RiskType.values)
-        return Gate(
-            "measures", False, lazy_format(_("No measure yet against: %(risks)s."), risks=labels or missing)
-        )
+        labels = lazy_join([RiskType(code).label if code in RiskType.values else code for code in missing], ", ")
+        return Gate("measures", False, lazy_format(_("No measure yet against: %(risks)s."), risks=labels))
     return Gate("measures", True, _("Every recorded risk type has at least one measure."))
 
 
@@ -148,24 +146,24 @@ def _gate_income_stable(facts: dict[str, Any], rules: ProcedureRules, today: dt.
 
 
 def _gate_guarantees(household: Household, members: list[Member], rules: ProcedureRules, today: dt.date) -> Gate:
-    problems: list[str] = []
+    problems: list[Message] = []
     if any(
         rules.school_age_from <= _age(m.birth_date, today) <= rules.school_age_to
         and m.schooling_status in OUT_OF_SCHOOL
         for m in members
     ):
-        problems.append(str(_("a child of compulsory-school age is out of school")))
+        problems.append(_("a child of compulsory-school age is out of school"))
     if any(not m.basic_medical_insurance for m in members):
-        problems.append(str(_("a member has no basic medical insurance")))
+        problems.append(_("a member has no basic medical insurance"))
     if household.housing_safety in (HousingSafety.C, HousingSafety.D):
-        problems.append(str(_("the house is rated unsafe")))
+        problems.append(_("the house is rated unsafe"))
     if household.water_difficult or not household.water_safe:
-        problems.append(str(_("drinking water is not secure")))
+        problems.append(_("drinking water is not secure"))
     if problems:
         return Gate(
             "guarantees",
             False,
-            lazy_format(_("Three guarantees and water not secure: %(problems)s."), problems="; ".join(problems)),
+            lazy_format(_("Three guarantees and water not secure: %(problems)s."), problems=lazy_join(problems, "; ")),
         )
     return Gate("guarantees", True, _("Schooling, medical care, housing and drinking water are secure."))
 

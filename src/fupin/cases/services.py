@@ -44,7 +44,7 @@ from fupin.cases.models import (
 from fupin.cases.rules import ProcedureRules, rules_for
 from fupin.core import clock
 from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, Refused
-from fupin.core.i18n import lazy_format
+from fupin.core.i18n import lazy_format, lazy_join
 from fupin.domain import phone as phone_rules
 from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import MAX_RISK_TYPES, MonitoringCategory, RiskType
@@ -876,7 +876,7 @@ def county_decide(
             raise Refused(
                 lazy_format(
                     _("The risk cannot be eliminated yet: %(reasons)s"),
-                    reasons=_JoinedMessages([gate.message for gate in failing]),
+                    reasons=lazy_join([gate.message for gate in failing]),
                 )
             )
         change_monitoring(
@@ -905,16 +905,6 @@ def county_decide(
     _event(case, "county_approve", actor, from_state=before, on=today, reason=reason.strip())
     notify.decided(case, State.APPROVED)
     return case
-
-
-class _JoinedMessages:
-    """Several messages shown as one, each translated when the whole is rendered."""
-
-    def __init__(self, messages: list[Message]) -> None:
-        self.messages = messages
-
-    def __str__(self) -> str:
-        return " ".join(str(m) for m in self.messages)
 
 
 @transaction.atomic

@@ -26,6 +26,18 @@ def lazy_format(message: object, **params: object) -> Promise:
     return cast(Promise, _lazy_interpolate(message, params))  # the stubs type lazy() results as str
 
 
+def _join(separator: str, *messages: object) -> str:
+    return separator.join(str(m) for m in messages)
+
+
+_lazy_join = lazy(_join, str)
+
+
+def lazy_join(messages: list[object], separator: str = " ") -> Promise:
+    """Several messages shown as one, each translated only when the whole is rendered."""
+    return cast(Promise, _lazy_join(separator, *messages))
+
+
 def bilingual(message: object) -> str:
     """'中文 / English' for a lazy or plain message: operators and reviewers read either."""
     with translation.override("zh-hans"):
