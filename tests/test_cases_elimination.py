@@ -62,9 +62,17 @@ def _monitored(people, household_factory, *, since: dt.datetime, risks: list[str
 def _to_county(people, household: Household, traveller, *, visit: dict) -> Case:
     case = services.propose_elimination(actor=people["cadre"], household=household, reason="务工收入稳定")
     today = NOW.date()
-    services.record_visit(actor=people["cadre"], case=case, visited_on=today, findings="收入稳定", proceed=True, **visit)
+    services.record_visit(
+        actor=people["cadre"], case=case, visited_on=today, findings="收入稳定", proceed=True, **visit
+    )
     services.record_appraisal(
-        actor=people["cadre"], case=case.pk, held_on=today, attendees=7, votes_for=7, votes_against=0, agreed=True
+        actor=people["cadre"],
+        case=case.pk,
+        held_on=today,
+        attendees=7,
+        votes_for=7,
+        votes_against=0,
+        agreed=True,
     )
     services.post_notice(actor=people["cadre"], case_ids=[case.pk], posted_on=today, days=5)
     traveller.move_to(NOW + dt.timedelta(days=5))
@@ -81,17 +89,23 @@ GOOD_VISIT = {
 
 
 def test_a_household_meeting_every_gate_is_eliminated_and_its_record_stays(people, household_factory):
-    household = _monitored(people, household_factory, since=IDENTIFIED, risks=["illness"], measured=["illness"])
+    household = _monitored(
+        people, household_factory, since=IDENTIFIED, risks=["illness"], measured=["illness"]
+    )
     with time_machine.travel(NOW, tick=False) as traveller:
         case = _to_county(people, household, traveller, visit=GOOD_VISIT)
         assert case.kind == CaseKind.ELIMINATION
-        services.county_decide(actor=people["county"], case=case.pk, decision="approve", elimination_kind="assisted")
+        services.county_decide(
+            actor=people["county"], case=case.pk, decision="approve", elimination_kind="assisted"
+        )
     household.refresh_from_db()
     case.refresh_from_db()
     assert case.state == State.APPROVED and case.elimination_kind == "assisted"
     assert household.monitoring_category == ""
     # The record stays: the history shows when monitoring began and when the risk was eliminated.
-    history = list(household.monitoring_history.order_by("effective_from", "id").values_list("category", flat=True))
+    history = list(
+        household.monitoring_history.order_by("effective_from", "id").values_list("category", flat=True)
+    )
     assert history[-2:] == ["marginal", ""]
 
 
@@ -156,7 +170,9 @@ def test_each_gate_alone_refuses_elimination(people, household_factory, gate, br
     ctx: dict = {"since": IDENTIFIED, "risks": ["illness"], "visit": GOOD_VISIT, "after": None}
     breaker(ctx)
     measured = ["illness"]
-    household = _monitored(people, household_factory, since=ctx["since"], risks=ctx["risks"], measured=measured)
+    household = _monitored(
+        people, household_factory, since=ctx["since"], risks=ctx["risks"], measured=measured
+    )
     if ctx["after"]:
         ctx["after"](household)
     with time_machine.travel(NOW, tick=False) as traveller:
@@ -174,7 +190,9 @@ def test_each_gate_alone_refuses_elimination(people, household_factory, gate, br
 
 
 def test_natural_elimination_when_nobody_is_left(people, household_factory):
-    household = _monitored(people, household_factory, since=NOW - dt.timedelta(days=30), risks=["illness"], measured=[])
+    household = _monitored(
+        people, household_factory, since=NOW - dt.timedelta(days=30), risks=["illness"], measured=[]
+    )
     Member.objects.filter(household=household).update(exit_reason="deceased", exit_date=NOW.date())
     with time_machine.travel(NOW, tick=False) as traveller:
         case = _to_county(people, household, traveller, visit={**GOOD_VISIT, "income_per_capita": "0"})
@@ -182,7 +200,9 @@ def test_natural_elimination_when_nobody_is_left(people, household_factory):
             services.county_decide(
                 actor=people["county"], case=case.pk, decision="approve", elimination_kind="assisted"
             )
-        services.county_decide(actor=people["county"], case=case.pk, decision="approve", elimination_kind="natural")
+        services.county_decide(
+            actor=people["county"], case=case.pk, decision="approve", elimination_kind="natural"
+        )
     assert Household.objects.get(pk=household.pk).monitoring_category == ""
 
 

@@ -19,6 +19,7 @@ from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, Refused
 from fupin.registry.models import Household
 from fupin.screening.models import ClueStatus
 
+
 def english(message) -> str:
     with translation.override("en"):
         return str(message)
@@ -66,7 +67,13 @@ def _to_county(people, household, traveller) -> Case:
         risk_types=["illness"],
     )
     services.record_appraisal(
-        actor=people["cadre"], case=case.pk, held_on=today, attendees=9, votes_for=9, votes_against=0, agreed=True
+        actor=people["cadre"],
+        case=case.pk,
+        held_on=today,
+        attendees=9,
+        votes_for=9,
+        votes_against=0,
+        agreed=True,
     )
     services.post_notice(actor=people["cadre"], case_ids=[case.pk], posted_on=today, days=5)
     traveller.move_to(START + dt.timedelta(days=5))
@@ -76,13 +83,19 @@ def _to_county(people, household, traveller) -> Case:
 
 
 @time_machine.travel(START, tick=False)
-def test_a_case_walks_from_clue_to_county_decision_and_the_household_becomes_monitored(people, household_factory):
+def test_a_case_walks_from_clue_to_county_decision_and_the_household_becomes_monitored(
+    people, household_factory
+):
     household = household_factory()
     with time_machine.travel(START, tick=False) as traveller:
         case = _to_county(people, household, traveller)
         assert case.state == State.COUNTY
         services.county_decide(
-            actor=people["county"], case=case.pk, decision="approve", category="marginal", risk_types=["illness"]
+            actor=people["county"],
+            case=case.pk,
+            decision="approve",
+            category="marginal",
+            risk_types=["illness"],
         )
     case.refresh_from_db()
     household.refresh_from_db()
@@ -91,7 +104,15 @@ def test_a_case_walks_from_clue_to_county_decision_and_the_household_becomes_mon
     assert household.risk_type_list == ["illness"]
     assert case.clue is not None and case.clue.status == ClueStatus.CLOSED
     steps = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
-    assert steps == ["open", "visit", "appraise", "post_notice", "submit", "township_approve", "county_approve"]
+    assert steps == [
+        "open",
+        "visit",
+        "appraise",
+        "post_notice",
+        "submit",
+        "township_approve",
+        "county_approve",
+    ]
     # Each next actor was told: the township when submitted, the county after the township review.
     assert Notification.objects.filter(recipient=people["township"], case=case, kind="step_waiting").exists()
     assert Notification.objects.filter(recipient=people["county"], case=case, kind="step_waiting").exists()
@@ -121,7 +142,9 @@ def test_the_notice_period_must_pass_before_submission(people, household_factory
             agreed=True,
         )
         with pytest.raises(InvalidInput) as short:
-            services.post_notice(actor=people["cadre"], case_ids=[case.pk], posted_on=dt.date(2026, 3, 2), days=4)
+            services.post_notice(
+                actor=people["cadre"], case_ids=[case.pk], posted_on=dt.date(2026, 3, 2), days=4
+            )
         assert "5" in str(short.value.field_errors["days"][0])
         services.post_notice(actor=people["cadre"], case_ids=[case.pk], posted_on=dt.date(2026, 3, 2), days=5)
         traveller.move_to(START + dt.timedelta(days=4))
@@ -175,18 +198,28 @@ def test_roles_and_areas_are_enforced(people, household_factory):
     with time_machine.travel(START, tick=False):
         case = _open(people, household)
         with pytest.raises(OutOfScope):
-            services.record_visit(actor=people["other_cadre"], case=case.pk, visited_on=None, findings="", proceed=False)
+            services.record_visit(
+                actor=people["other_cadre"], case=case.pk, visited_on=None, findings="", proceed=False
+            )
         with pytest.raises(Refused) as wrong_role:
             services.township_review(actor=people["township"], case=case.pk, approve=True)
         assert "Awaiting household visit" in english(wrong_role.value.message)
         with pytest.raises(NotPermitted):
             services.raise_clue(
-                actor=people["department"], household=household, category="marginal", risk_types=["illness"], description="x"
+                actor=people["department"],
+                household=household,
+                category="marginal",
+                risk_types=["illness"],
+                description="x",
             )
         # Steps cannot be skipped: a county officer cannot decide a case still awaiting its visit.
         with pytest.raises(Refused):
             services.county_decide(
-                actor=people["county"], case=case.pk, decision="approve", category="marginal", risk_types=["illness"]
+                actor=people["county"],
+                case=case.pk,
+                decision="approve",
+                category="marginal",
+                risk_types=["illness"],
             )
     assert Case.objects.get(pk=case.pk).state == State.VISIT
 
@@ -199,7 +232,9 @@ def test_returns_go_back_one_step_with_the_reason(people, household_factory):
             services.county_decide(actor=people["county"], case=case.pk, decision="return", reason=" ")
         services.county_decide(actor=people["county"], case=case.pk, decision="return", reason="收入核算有误")
         assert Case.objects.get(pk=case.pk).state == State.TOWNSHIP
-        services.township_review(actor=people["township2"], case=case.pk, approve=False, reason="补充住院票据")
+        services.township_review(
+            actor=people["township2"], case=case.pk, approve=False, reason="补充住院票据"
+        )
         case.refresh_from_db()
         assert case.state == State.IN_NOTICE
         # The notice is not repeated: the village resubmits on the same notice.
@@ -214,7 +249,9 @@ def test_county_rejection_needs_a_reason_and_closes_the_clue(people, household_f
     household = household_factory()
     with time_machine.travel(START, tick=False) as traveller:
         case = _to_county(people, household, traveller)
-        services.county_decide(actor=people["county"], case=case.pk, decision="reject", reason="收入高于监测范围")
+        services.county_decide(
+            actor=people["county"], case=case.pk, decision="reject", reason="收入高于监测范围"
+        )
     case.refresh_from_db()
     household.refresh_from_db()
     assert case.state == State.REJECTED
@@ -247,17 +284,29 @@ def test_fast_track_includes_at_once_and_the_steps_stay_owed(people, household_f
         case = _open(people, household)
         with pytest.raises(InvalidInput):
             services.fast_track(
-                actor=people["township"], case=case.pk, reason_kind="unemployment", category="sudden_difficulty",
-                risk_types=["accident"], reason="x",
+                actor=people["township"],
+                case=case.pk,
+                reason_kind="unemployment",
+                category="sudden_difficulty",
+                risk_types=["accident"],
+                reason="x",
             )
         with pytest.raises(Refused):
             services.fast_track(
-                actor=people["cadre"], case=case.pk, reason_kind="accident", category="sudden_difficulty",
-                risk_types=["accident"], reason="车祸",
+                actor=people["cadre"],
+                case=case.pk,
+                reason_kind="accident",
+                category="sudden_difficulty",
+                risk_types=["accident"],
+                reason="车祸",
             )
         services.fast_track(
-            actor=people["township"], case=case.pk, reason_kind="accident", category="sudden_difficulty",
-            risk_types=["accident"], reason="车祸致残",
+            actor=people["township"],
+            case=case.pk,
+            reason_kind="accident",
+            category="sudden_difficulty",
+            risk_types=["accident"],
+            reason="车祸致残",
         )
         household.refresh_from_db()
         assert household.monitoring_category == "sudden_difficulty"
@@ -267,18 +316,26 @@ def test_fast_track_includes_at_once_and_the_steps_stay_owed(people, household_f
         assert selectors.is_overdue(Case.objects.get(pk=case.pk))
 
 
-def test_self_declaration_with_a_phone_code_reaches_the_village(people, household_factory, place, settings, tmp_path):
+def test_self_declaration_with_a_phone_code_reaches_the_village(
+    people, household_factory, place, settings, tmp_path
+):
     settings.SMS_OUTBOX = tmp_path / "outbox.log"
     household = household_factory()
     declaration = services.declare(
-        village_code=place.village_a1.code, name="张三", phone="13912345678", difficulty="illness",
-        description="老伴住院", client=services.client_fingerprint("10.0.0.1"),
+        village_code=place.village_a1.code,
+        name="张三",
+        phone="13912345678",
+        difficulty="illness",
+        description="老伴住院",
+        client=services.client_fingerprint("10.0.0.1"),
     )
     sent = [json.loads(line) for line in settings.SMS_OUTBOX.read_text().splitlines()]
     assert sent[-1]["to"] == "139****5678"  # the outbox never holds the whole number
     code = "".join(ch for ch in sent[-1]["text"] if ch.isdigit())[:6]
     with pytest.raises(InvalidInput):
-        services.confirm_declaration(declaration_id=declaration.pk, code="000000" if code != "000000" else "111111")
+        services.confirm_declaration(
+            declaration_id=declaration.pk, code="000000" if code != "000000" else "111111"
+        )
     declaration.refresh_from_db()
     assert declaration.code_attempts == 1  # the wrong guess counted although the call was refused
     services.confirm_declaration(declaration_id=declaration.pk, code=code)
@@ -286,7 +343,10 @@ def test_self_declaration_with_a_phone_code_reaches_the_village(people, househol
     assert list(selectors.new_declarations(people["cadre"])) == [declaration]
     assert list(selectors.new_declarations(people["other_cadre"])) == []
     case = services.open_case_from_declaration(
-        actor=people["cadre"], declaration_id=declaration.pk, household=household, category="marginal",
+        actor=people["cadre"],
+        declaration_id=declaration.pk,
+        household=household,
+        category="marginal",
         risk_types=["illness"],
     )
     assert case.channel == "self_declaration"
@@ -297,13 +357,21 @@ def test_self_declaration_is_rate_limited(place):
     client = services.client_fingerprint("10.9.9.9")
     for n in range(services.DECLARATIONS_PER_CLIENT_HOUR):
         services.declare(
-            village_code=place.village_a1.code, name="李四", phone=f"1391234{n:04d}", difficulty="illness",
-            description="住院", client=client,
+            village_code=place.village_a1.code,
+            name="李四",
+            phone=f"1391234{n:04d}",
+            difficulty="illness",
+            description="住院",
+            client=client,
         )
     with pytest.raises(Refused):
         services.declare(
-            village_code=place.village_a1.code, name="李四", phone="13900000000", difficulty="illness",
-            description="住院", client=client,
+            village_code=place.village_a1.code,
+            name="李四",
+            phone="13900000000",
+            difficulty="illness",
+            description="住院",
+            client=client,
         )
 
 
@@ -321,8 +389,11 @@ def test_bad_declaration_says_what_is_wrong_in_both_languages(place):
 def test_department_referral_opens_a_case(people, household_factory):
     household = household_factory()
     case = services.refer(
-        actor=people["department"], household_number=household.number, category="sudden_difficulty",
-        risk_types=["disaster"], description="洪灾房屋受损",
+        actor=people["department"],
+        household_number=household.number,
+        category="sudden_difficulty",
+        risk_types=["disaster"],
+        description="洪灾房屋受损",
     )
     assert case.channel == "department" and case.state == State.VISIT
     assert Household.objects.get(pk=household.pk).monitoring_category == ""

@@ -104,7 +104,9 @@ def _gate_measures(household: Household, today: dt.date) -> Gate:
     if not household.risk_type_list:
         return Gate("measures", False, _("The household has no recorded risk types."))
     if missing:
-        labels = lazy_join([RiskType(code).label if code in RiskType.values else code for code in missing], ", ")
+        labels = lazy_join(
+            [RiskType(code).label if code in RiskType.values else code for code in missing], ", "
+        )
         return Gate("measures", False, lazy_format(_("No measure yet against: %(risks)s."), risks=labels))
     return Gate("measures", True, _("Every recorded risk type has at least one measure."))
 
@@ -115,7 +117,9 @@ def _gate_income_above_range(
     verified = _decimal(facts.get("income_per_capita"))
     line = Decimal(str(rules.monitoring_range))
     if verified is None:
-        return Gate("income_above_range", False, _("The visit did not record the verified per-capita income."))
+        return Gate(
+            "income_above_range", False, _("The visit did not record the verified per-capita income.")
+        )
     this_year = household.incomes.filter(year=today.year).first()
     recorded = this_year.per_capita_net_income if this_year else None
     figures = {"income": f"{verified:,.0f}", "range": f"{line:,.0f}"}
@@ -123,9 +127,13 @@ def _gate_income_above_range(
         message = _("Verified per-capita income %(income)s yuan is not above this year's range of %(range)s.")
         return Gate("income_above_range", False, lazy_format(message, **figures))
     if recorded is not None and recorded <= line:
-        message = _("This year's income record gives %(recorded)s yuan per person, not above the range of %(range)s.")
+        message = _(
+            "This year's income record gives %(recorded)s yuan per person, not above the range of %(range)s."
+        )
         return Gate(
-            "income_above_range", False, lazy_format(message, recorded=f"{recorded:,.0f}", range=figures["range"])
+            "income_above_range",
+            False,
+            lazy_format(message, recorded=f"{recorded:,.0f}", range=figures["range"]),
         )
     message = _("Per-capita income %(income)s yuan is above this year's range of %(range)s.")
     return Gate("income_above_range", True, lazy_format(message, **figures))
@@ -145,7 +153,9 @@ def _gate_income_stable(facts: dict[str, Any], rules: ProcedureRules, today: dt.
     return Gate("income_stable", earliest <= today, message)
 
 
-def _gate_guarantees(household: Household, members: list[Member], rules: ProcedureRules, today: dt.date) -> Gate:
+def _gate_guarantees(
+    household: Household, members: list[Member], rules: ProcedureRules, today: dt.date
+) -> Gate:
     problems: list[Message] = []
     if any(
         rules.school_age_from <= _age(m.birth_date, today) <= rules.school_age_to
@@ -163,7 +173,9 @@ def _gate_guarantees(household: Household, members: list[Member], rules: Procedu
         return Gate(
             "guarantees",
             False,
-            lazy_format(_("Three guarantees and water not secure: %(problems)s."), problems=lazy_join(problems, "; ")),
+            lazy_format(
+                _("Three guarantees and water not secure: %(problems)s."), problems=lazy_join(problems, "; ")
+            ),
         )
     return Gate("guarantees", True, _("Schooling, medical care, housing and drinking water are secure."))
 

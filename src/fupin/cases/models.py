@@ -226,7 +226,9 @@ class Declaration(models.Model):
     client_hash = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="declaration")
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="declaration"
+    )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -243,7 +245,9 @@ class Declaration(models.Model):
 class Notification(models.Model):
     """A message in the application for one user: a step is waiting for them, or a decision was made."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     declaration = models.ForeignKey(
         Declaration, on_delete=models.CASCADE, null=True, blank=True, related_name="+"

@@ -78,7 +78,9 @@ def actors_for(village: Area, capability: Capability) -> list[User]:
 
 def _send(users: Iterable[User], kind: str, params: dict[str, Any], **links: Any) -> None:
     users = list(users)
-    Notification.objects.bulk_create([Notification(recipient=u, kind=kind, params=params, **links) for u in users])
+    Notification.objects.bulk_create(
+        [Notification(recipient=u, kind=kind, params=params, **links) for u in users]
+    )
     cipher = get_cipher()
     with translation.override("zh-hans"):
         text = str(lazy_format(MESSAGES[kind], **_display(params)))
@@ -120,7 +122,9 @@ def clues_waiting(village: Area, count: int) -> None:
 
 def declaration_arrived(declaration: Declaration) -> None:
     params = {"village": declaration.village.name}
-    _send(actors_for(declaration.village, Capability.RAISE_CLUE), "declaration", params, declaration=declaration)
+    _send(
+        actors_for(declaration.village, Capability.RAISE_CLUE), "declaration", params, declaration=declaration
+    )
 
 
 def decided(case: Case, outcome: str) -> None:

@@ -48,7 +48,9 @@ def cases_for(user: Any, mode: scope.ScopeMode = "view") -> QuerySet[Case]:
 
 
 def get_case(user: Any, pk: int) -> Case:
-    case = cases_for(user).select_related("notice", "clue", "submitted_by", "township_by").filter(pk=pk).first()
+    case = (
+        cases_for(user).select_related("notice", "clue", "submitted_by", "township_by").filter(pk=pk).first()
+    )
     if case is None:
         raise OutOfScope()
     return case
@@ -110,7 +112,9 @@ def new_declarations(user: Any) -> QuerySet[Declaration]:
 
 
 def get_declaration(user: Any, pk: int) -> Declaration:
-    declaration = scope.scoped(Declaration.objects.select_related("village", "case"), user).filter(pk=pk).first()
+    declaration = (
+        scope.scoped(Declaration.objects.select_related("village", "case"), user).filter(pk=pk).first()
+    )
     if declaration is None:
         raise OutOfScope()
     return declaration

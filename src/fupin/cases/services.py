@@ -93,7 +93,9 @@ def _check_day(name: str, day: dt.date | None, not_before: dt.date | None, error
         errors.setdefault(name, []).append(_("The date cannot be in the future."))
     elif not_before is not None and day < not_before:
         errors.setdefault(name, []).append(
-            lazy_format(_("The date cannot be before the previous step (%(day)s)."), day=not_before.isoformat())
+            lazy_format(
+                _("The date cannot be before the previous step (%(day)s)."), day=not_before.isoformat()
+            )
         )
 
 
@@ -108,7 +110,9 @@ def _locked_case(actor: Any, case: Case | int) -> Case:
     found = scope.scoped(Case.objects.select_for_update(of=("self",)), actor, "capture").filter(pk=pk).first()
     if found is None:
         if scope.scoped(Case.objects.all(), actor, "view").filter(pk=pk).exists():
-            raise NotPermitted(_("You may read this case but not act on it: it is outside your capture area."))
+            raise NotPermitted(
+                _("You may read this case but not act on it: it is outside your capture area.")
+            )
         raise OutOfScope()
     return Case.objects.select_related("household__village", "notice").get(pk=found.pk)
 
@@ -162,6 +166,29 @@ def _close_clue(case: Case) -> None:
         RiskClue.objects.filter(pk=case.clue_id).update(status=ClueStatus.CLOSED)
 
 
+def _end_unconfirmed_inclusion(case: Case, actor: Any, on: dt.date, why: str) -> None:
+    """A fast-tracked household whose case ends without approval stops being monitored; the record stays."""
+    household = Household.objects.select_related("village").get(pk=case.household_id)
+    if case.kind == CaseKind.IDENTIFICATION and case.fast_tracked_on and household.monitoring_category:
+        change_monitoring(
+            actor=actor,
+            household=household,
+            expected_version=household.version,
+            category="",
+            risk_types=[],
+            effective_from=max(on, case.fast_tracked_on),
+            reason=f"case {case.pk}: inclusion not confirmed: {why}"[:200],
+        )
+
+
+def _end_at_village(case: Case, actor: Any, on: dt.date, why: str) -> None:
+    """The village step found no case to make (visit, appraisal or an upheld objection)."""
+    case.state = State.CLOSED
+    case.outcome_reason = why.strip()[:500]
+    _close_clue(case)
+    _end_unconfirmed_inclusion(case, actor, on, why.strip())
+
+
 def _ensure_no_open_case(household: Household) -> None:
     if Case.objects.filter(household=household, state__in=OPEN_STATES).exists():
         raise Refused(_("The household already has a case under way; continue that one."))
@@ -199,9 +226,9 @@ def open_cases_for_run(run: ScreeningRun) -> int:
         )
     )
     busy = set(
-        Case.objects.filter(household_id__in=[c.household_id for c in clues], state__in=OPEN_STATES).values_list(
-            "household_id", flat=True
-        )
+        Case.objects.filter(
+            household_id__in=[c.household_id for c in clues], state__in=OPEN_STATES
+        ).values_list("household_id", flat=True)
     )
     on = run.as_of
     cases = [
@@ -287,9 +314,11 @@ def refer(
     """A department refers a household it found in difficulty (discovery channel 3, by the API)."""
     if not actor.can(Capability.REFER_CASE):
         raise NotPermitted(_("Your role does not refer households."))
-    household = scope.scoped(Household.objects.select_related("village"), actor, "view").filter(
-        number=household_number.strip()
-    ).first()
+    household = (
+        scope.scoped(Household.objects.select_related("village"), actor, "view")
+        .filter(number=household_number.strip())
+        .first()
+    )
     if household is None:
         raise OutOfScope()
     errors: Errors = {}
@@ -375,9 +404,9 @@ def declare(
     cipher = get_cipher()
     bidx = cipher.blind_index("phone", number)
     now = timezone.now()
-    if Declaration.objects.filter(client_hash=client, created_at__gte=now - dt.timedelta(hours=1)).count() >= (
-        DECLARATIONS_PER_CLIENT_HOUR
-    ):
+    if Declaration.objects.filter(
+        client_hash=client, created_at__gte=now - dt.timedelta(hours=1)
+    ).count() >= (DECLARATIONS_PER_CLIENT_HOUR):
         raise Refused(_("Too many declarations from this device in the last hour. Please try again later."))
     if Declaration.objects.filter(phone_bidx=bidx, created_at__gte=now - dt.timedelta(days=1)).count() >= (
         DECLARATIONS_PER_PHONE_DAY
@@ -395,7 +424,9 @@ def declare(
         code_hash=_hash(f"code:{code}"),
         client_hash=client,
     )
-    sms.send(number, str(lazy_format(_("Your confirmation code is %(code)s (valid for 30 minutes)."), code=code)))
+    sms.send(
+        number, str(lazy_format(_("Your confirmation code is %(code)s (valid for 30 minutes)."), code=code))
+    )
     return declaration
 
 
@@ -539,12 +570,18 @@ def record_visit(
     errors: Errors = {}
     _check_day("visited_on", visited_on, case.opened_on, errors)
     _require_text("findings", findings, errors, _("Record what the visit found."))
-    facts: dict[str, Any] = {"visited_on": visited_on.isoformat() if visited_on else None, "findings": findings}
+    facts: dict[str, Any] = {
+        "visited_on": visited_on.isoformat() if visited_on else None,
+        "findings": findings,
+    }
     if proceed and case.kind == CaseKind.IDENTIFICATION:
         _check_category_and_risks(category, risk_types or [], errors)
         if not authorization_signed and authorization_file is None:
             errors.setdefault("authorization", []).append(
-                _("The household must sign the authorization for data checks: upload it or confirm it is signed.")
+                _(
+                    "The household must sign the authorization for data checks: "
+                    "upload it or confirm it is signed."
+                )
             )
     if proceed and case.kind == CaseKind.ELIMINATION:
         if income_per_capita in (None, ""):
@@ -552,7 +589,9 @@ def record_visit(
         else:
             facts["income_per_capita"] = _money(income_per_capita, "income_per_capita", errors)
         if income_stable_since is None:
-            errors.setdefault("income_stable_since", []).append(_("Give the date since when income is stable."))
+            errors.setdefault("income_stable_since", []).append(
+                _("Give the date since when income is stable.")
+            )
         elif income_stable_since > clock.today():
             errors.setdefault("income_stable_since", []).append(_("The date cannot be in the future."))
         else:
@@ -572,11 +611,11 @@ def record_visit(
             case.proposed_risk_types = _pack_risks(risk_types or [])
             case.authorization_signed = True
             if authorization_file is not None:
-                case.authorization_file.save(f"case-{case.pk}-{authorization_file.name}", authorization_file, save=False)
+                case.authorization_file.save(
+                    f"case-{case.pk}-{authorization_file.name}", authorization_file, save=False
+                )
     else:
-        case.state = State.CLOSED
-        case.outcome_reason = findings.strip()[:500]
-        _close_clue(case)
+        _end_at_village(case, actor, visited_on, findings)
     _save(
         case,
         "visit_facts",
@@ -614,7 +653,9 @@ def record_appraisal(
     if attendees < 1:
         errors.setdefault("attendees", []).append(_("Say how many people took part."))
     if votes_for < 0 or votes_against < 0 or votes_for + votes_against > attendees:
-        errors.setdefault("votes_for", []).append(_("The votes cannot be more than the people who took part."))
+        errors.setdefault("votes_for", []).append(
+            _("The votes cannot be more than the people who took part.")
+        )
     if not agreed:
         _require_text("notes", notes, errors, _("Say why the appraisal did not agree."))
     if errors:
@@ -633,9 +674,7 @@ def record_appraisal(
         case.state = State.NOTICE
         case.step_due = held_on + dt.timedelta(days=_rules(case.household, held_on).notice_posting_days)
     else:
-        case.state = State.CLOSED
-        case.outcome_reason = notes.strip()[:500]
-        _close_clue(case)
+        _end_at_village(case, actor, held_on, notes)
     _save(case, "appraisal", "state", "step_due", "outcome_reason")
     _event(case, "appraise", actor, from_state=before, on=held_on, reason="" if agreed else notes.strip())
     notify.step_waiting(case)
@@ -653,7 +692,9 @@ def post_notice(*, actor: Any, case_ids: list[int], posted_on: dt.date | None, d
     villages = {case.household.village_id for case in cases}
     kinds = {case.kind for case in cases}
     if len(villages) > 1:
-        raise InvalidInput({"cases": [_("A notice is posted in one village: choose households of one village.")]})
+        raise InvalidInput(
+            {"cases": [_("A notice is posted in one village: choose households of one village.")]}
+        )
     if len(kinds) > 1:
         raise InvalidInput({"cases": [_("Identification and elimination go on separate notices.")]})
     village = cases[0].household.village
@@ -723,9 +764,7 @@ def settle_objection(*, actor: Any, objection_id: int, upheld: bool, resolution:
     objection.save(update_fields=["upheld", "resolution", "resolved_on"])
     before = case.state
     if upheld:
-        case.state = State.CLOSED
-        case.outcome_reason = resolution.strip()[:500]
-        _close_clue(case)
+        _end_at_village(case, actor, today, resolution)
         _save(case, "state", "outcome_reason")
     _event(case, "settle_objection", actor, from_state=before, on=today, reason=resolution.strip())
     return objection
@@ -802,7 +841,7 @@ def county_decide(
     risk_types: list[str] | None = None,
     elimination_kind: str = "",
 ) -> Case:
-    """The county's decision: ``approve``, ``reject`` (final, with a reason) or ``return`` (to the township)."""
+    """The county's decision: ``approve``, ``reject`` (final, with a reason) or ``return`` (one step back)."""
     if decision not in ("approve", "reject", "return"):
         raise InvalidInput({"decision": [_("Choose approve, reject or return.")]})
     case = _locked_case(actor, case)
@@ -821,17 +860,7 @@ def county_decide(
         return case
     if decision == "reject":
         _reason_required(reason)
-        if case.kind == CaseKind.IDENTIFICATION and case.fast_tracked_on and household.monitoring_category:
-            # Included first, not confirmed: monitoring ends, the record stays.
-            change_monitoring(
-                actor=actor,
-                household=household,
-                expected_version=household.version,
-                category="",
-                risk_types=[],
-                effective_from=today,
-                reason=f"case {case.pk}: not confirmed by the county: {reason.strip()}"[:200],
-            )
+        _end_unconfirmed_inclusion(case, actor, today, reason.strip())
         case.state = State.REJECTED
         case.outcome_reason = reason.strip()[:500]
         case.decided_on = today
@@ -939,7 +968,14 @@ def fast_track(
     case.proposed_category = category
     case.proposed_risk_types = _pack_risks(risk_types)
     case.decision_due = today + dt.timedelta(days=_rules(household, today).fast_track_completion_days)
-    _save(case, "fast_tracked_on", "fast_track_reason", "proposed_category", "proposed_risk_types", "decision_due")
+    _save(
+        case,
+        "fast_tracked_on",
+        "fast_track_reason",
+        "proposed_category",
+        "proposed_risk_types",
+        "decision_due",
+    )
     _event(case, "fast_track", actor, from_state=case.state, on=today, reason=reason.strip())
     return case
 
@@ -947,7 +983,9 @@ def fast_track(
 def gates_for(case: Case, *, natural: bool = False) -> list[Gate]:
     """The elimination gates as they stand today, for the case page."""
     today = clock.today()
-    return elimination_gates(case.household, case.visit_facts, _rules(case.household, today), today, natural=natural)
+    return elimination_gates(
+        case.household, case.visit_facts, _rules(case.household, today), today, natural=natural
+    )
 
 
 @transaction.atomic

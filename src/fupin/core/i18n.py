@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import cast
 
@@ -33,7 +33,7 @@ def _join(separator: str, *messages: object) -> str:
 _lazy_join = lazy(_join, str)
 
 
-def lazy_join(messages: list[object], separator: str = " ") -> Promise:
+def lazy_join(messages: Sequence[object], separator: str = " ") -> Promise:
     """Several messages shown as one, each translated only when the whole is rendered."""
     return cast(Promise, _lazy_join(separator, *messages))
 

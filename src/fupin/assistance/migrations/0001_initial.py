@@ -6,31 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Measure',
+            name="Measure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('industry', 'Industry (产业帮扶)'), ('employment', 'Employment (就业帮扶)'), ('public_welfare_post', 'Public-welfare post (公益性岗位)'), ('microcredit', 'Microcredit (小额信贷)'), ('health', 'Health (健康帮扶)'), ('education', 'Education (教育帮扶)'), ('compulsory_education', 'Compulsory-education guarantee (义务教育保障)'), ('housing', 'Housing safety (住房安全)'), ('relocation', 'Relocation (易地搬迁)'), ('water', 'Drinking-water safety (饮水安全)'), ('comprehensive_security', 'Comprehensive security (综合保障)'), ('social', 'Social assistance (社会帮扶)'), ('living_conditions', 'Living and production conditions (生产生活条件)')], max_length=30, verbose_name='measure')),
-                ('risk_types', models.CharField(max_length=200, verbose_name='against risk types')),
-                ('description', models.CharField(blank=True, max_length=300, verbose_name='description')),
-                ('started_on', models.DateField(verbose_name='started')),
-                ('ended_on', models.DateField(blank=True, null=True, verbose_name='ended')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='measures', to='registry.household')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("industry", "Industry (产业帮扶)"),
+                            ("employment", "Employment (就业帮扶)"),
+                            ("public_welfare_post", "Public-welfare post (公益性岗位)"),
+                            ("microcredit", "Microcredit (小额信贷)"),
+                            ("health", "Health (健康帮扶)"),
+                            ("education", "Education (教育帮扶)"),
+                            ("compulsory_education", "Compulsory-education guarantee (义务教育保障)"),
+                            ("housing", "Housing safety (住房安全)"),
+                            ("relocation", "Relocation (易地搬迁)"),
+                            ("water", "Drinking-water safety (饮水安全)"),
+                            ("comprehensive_security", "Comprehensive security (综合保障)"),
+                            ("social", "Social assistance (社会帮扶)"),
+                            ("living_conditions", "Living and production conditions (生产生活条件)"),
+                        ],
+                        max_length=30,
+                        verbose_name="measure",
+                    ),
+                ),
+                ("risk_types", models.CharField(max_length=200, verbose_name="against risk types")),
+                ("description", models.CharField(blank=True, max_length=300, verbose_name="description")),
+                ("started_on", models.DateField(verbose_name="started")),
+                ("ended_on", models.DateField(blank=True, null=True, verbose_name="ended")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measures",
+                        to="registry.household",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'assistance measure',
-                'ordering': ['household_id', 'started_on', 'id'],
+                "verbose_name": "assistance measure",
+                "ordering": ["household_id", "started_on", "id"],
             },
         ),
     ]
