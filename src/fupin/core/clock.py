@@ -10,13 +10,32 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
+_override = threading.local()
+
+
+@contextmanager
+def pretend_today(day: dt.date) -> Iterator[None]:
+    """Within the block (this thread only), ``today()`` is ``day``: the demo replays past weeks of work."""
+    previous = getattr(_override, "day", None)
+    _override.day = day
+    try:
+        yield
+    finally:
+        _override.day = previous
+
 
 def today() -> dt.date:
+    pretended = getattr(_override, "day", None)
+    if pretended is not None:
+        return pretended
     clock_file = getattr(settings, "CLOCK_FILE", "")
     if clock_file:
         path = Path(clock_file)

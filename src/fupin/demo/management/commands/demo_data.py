@@ -74,6 +74,7 @@ class Command(BaseCommand):
             f"{summary.feed_records:,} department feed records ({summary.feed_records_linked:,} linked)."
         )
         self._first_screening(code)
+        self._demo_cases()
         self._print_logins(summary.logins)
 
     def _first_screening(self, county_code: str) -> None:
@@ -87,6 +88,17 @@ class Command(BaseCommand):
             f"首次风险筛查 / First risk screening ({run.policy_name} {run.policy_version}, "
             f"{run.seconds:.1f} s): {run.new_clues:,} 条风险线索 / risk clues opened."
         )
+
+    def _demo_cases(self) -> None:
+        """Three weeks of casework in the demo village, so every step of the procedure has an example."""
+        from fupin.demo import cases
+
+        staged = cases.replay()
+        if staged is not None:
+            self.stdout.write(
+                f"演示案件 / Demo cases in {staged.village_name}: {staged.cases} cases at different steps, "
+                "1 self-declaration."
+            )
 
     def _print_logins(self, logins: list[loader.DemoLogin]) -> None:
         if not logins:
