@@ -397,3 +397,19 @@ def test_department_referral_opens_a_case(people, household_factory):
     )
     assert case.channel == "department" and case.state == State.VISIT
     assert Household.objects.get(pk=household.pk).monitoring_category == ""
+
+
+def test_the_household_is_told_of_the_decision_by_text(people, household_factory, settings, tmp_path):
+    settings.SMS_OUTBOX = tmp_path / "outbox.log"
+    household = household_factory()  # phone 13812345678
+    with time_machine.travel(START, tick=False) as traveller:
+        case = _to_county(people, household, traveller)
+        services.county_decide(
+            actor=people["county"], case=case.pk, decision="approve", category="marginal", risk_types=["illness"]
+        )
+    sent = [json.loads(line) for line in settings.SMS_OUTBOX.read_text().splitlines()]
+    to_household = [m for m in sent if m["to"] == "138****5678"]
+    assert len(to_household) == 1
+    assert household.number in to_household[0]["text"] and "已审定通过" in to_household[0]["text"]
+    # Texts name the household by number only: no name, no ID number.
+    assert all("户主" not in m["text"] for m in sent)
