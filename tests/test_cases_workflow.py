@@ -405,7 +405,11 @@ def test_the_household_is_told_of_the_decision_by_text(people, household_factory
     with time_machine.travel(START, tick=False) as traveller:
         case = _to_county(people, household, traveller)
         services.county_decide(
-            actor=people["county"], case=case.pk, decision="approve", category="marginal", risk_types=["illness"]
+            actor=people["county"],
+            case=case.pk,
+            decision="approve",
+            category="marginal",
+            risk_types=["illness"],
         )
     sent = [json.loads(line) for line in settings.SMS_OUTBOX.read_text().splitlines()]
     to_household = [m for m in sent if m["to"] == "138****5678"]
@@ -413,3 +417,31 @@ def test_the_household_is_told_of_the_decision_by_text(people, household_factory
     assert household.number in to_household[0]["text"] and "已审定通过" in to_household[0]["text"]
     # Texts name the household by number only: no name, no ID number.
     assert all("户主" not in m["text"] for m in sent)
+
+
+def test_the_next_actor_gets_a_text_when_they_have_a_phone(
+    place, make_user, household_factory, settings, tmp_path
+):
+    from fupin.accounts import services as accounts
+
+    settings.SMS_OUTBOX = tmp_path / "outbox.log"
+    cadre = accounts.create_user(
+        username="cadre-with-phone",
+        role=Role.VILLAGE_CADRE,
+        area_codes=[place.village_a1.code],
+        password=None,
+        phone_number="13700001111",
+    )
+    assert cadre.phone_masked == "137****1111" and "13700001111" not in cadre.phone_enc
+    county = make_user(Role.COUNTY_OFFICER, place.county.code)
+    services.refer(
+        actor=make_user(Role.DEPARTMENT_USER, place.county.code),
+        household_number=household_factory().number,
+        category="marginal",
+        risk_types=["illness"],
+        description="医保结算自付大",
+    )
+    sent = [json.loads(line) for line in settings.SMS_OUTBOX.read_text().splitlines()]
+    assert [m["to"] for m in sent] == ["137****1111"]
+    assert "入户核实" in sent[0]["text"]
+    assert county.phone_enc == ""

@@ -23,6 +23,8 @@ from fupin.areas.models import Area
 from fupin.audit import services as audit
 from fupin.core.errors import InvalidInput, Message, ServiceError
 from fupin.core.i18n import lazy_format
+from fupin.domain import phone
+from fupin.pii.crypto import get_cipher
 
 
 @transaction.atomic
@@ -35,6 +37,7 @@ def create_user(
     actor: Any = None,
     full_name: str = "",
     capture: bool | None = None,
+    phone_number: str = "",
 ) -> User:
     """Create an account with view scope on the given areas (and capture scope if the role edits)."""
     errors: dict[str, list[Message]] = {}
@@ -49,6 +52,14 @@ def create_user(
     missing = sorted(set(codes) - {a.code for a in areas})
     if missing:
         errors["area"] = [lazy_format(_("No area with code %(codes)s."), codes=", ".join(missing))]
+    number = ""
+    if phone_number.strip():
+        try:
+            number = phone.parse(phone_number)
+        except phone.PhoneError:
+            errors["phone"] = [
+                _("A phone number is 11 digits starting with 1, or a fixed line with its area code.")
+            ]
     if password is not None:
         try:
             validate_password(password)
@@ -57,6 +68,9 @@ def create_user(
     if errors:
         raise InvalidInput(errors)
     user = User(username=username, role=role, first_name=full_name)
+    if number:  # for text messages about waiting steps; encrypted like every other phone
+        user.phone_enc = get_cipher().encrypt(number)
+        user.phone_masked = phone.mask(number)
     if password is None:
         user.set_unusable_password()
     else:

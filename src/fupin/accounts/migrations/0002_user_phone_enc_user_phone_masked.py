@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='phone_enc',
+            model_name="user",
+            name="phone_enc",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='user',
-            name='phone_masked',
-            field=models.CharField(blank=True, max_length=20, verbose_name='phone'),
+            model_name="user",
+            name="phone_masked",
+            field=models.CharField(blank=True, max_length=20, verbose_name="phone"),
         ),
     ]

@@ -28,6 +28,7 @@ class Command(BaseCommand):
             "--password-stdin", action="store_true", help="read the password from standard input"
         )
         add.add_argument("--name", default="", help="full name")
+        add.add_argument("--phone", default="", help="mobile for text messages about waiting steps")
         add.add_argument(
             "--view-only", action="store_true", help="grant view scope only, even to an editing role"
         )
@@ -44,6 +45,7 @@ class Command(BaseCommand):
                     area_codes=options["area"],
                     password=password,
                     full_name=options["name"],
+                    phone_number=options["phone"],
                     capture=False if options["view_only"] else None,
                 )
             except InvalidInput as exc:
