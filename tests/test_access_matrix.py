@@ -85,11 +85,12 @@ def records(place, county_officer):
 
 def _web_routes() -> dict[str, URLPattern]:
     """Every named page, as namespace:name."""
+    from fupin.cases.urls import urlpatterns as cases_urls
     from fupin.screening.urls import urlpatterns as screening_urls
     from fupin.web.urls import urlpatterns as web_urls
 
     routes = {}
-    for namespace, patterns in (("web", web_urls), ("screening", screening_urls)):
+    for namespace, patterns in (("web", web_urls), ("screening", screening_urls), ("cases", cases_urls)):
         routes.update({f"{namespace}:{p.name}": p for p in patterns if isinstance(p, URLPattern) and p.name})
     return routes
 
@@ -107,6 +108,34 @@ class RecordPage:
         return reverse(self.route, args=self.args(target))
 
 
+def _notice_of(target: Records) -> int:
+    """A public notice in the target's village (on a fresh case under notice)."""
+    from fupin.cases.models import Case
+
+    notice_id = Case.objects.get(pk=_case_at(target, "in_notice")).notice_id
+    assert notice_id is not None
+    return notice_id
+
+
+def _declaration_of(target: Records) -> int:
+    """A confirmed self-declaration from the target's village, waiting to be handled."""
+    from fupin.cases.models import Declaration, DeclarationStatus
+
+    declaration = Declaration.objects.create(
+        village=target.household.village,
+        name=f"申报{target.household.number[-3:]}",
+        phone_enc="x",
+        phone_bidx="x",
+        phone_masked="139****0000",
+        difficulty="illness",
+        description="住院",
+        status=DeclarationStatus.NEW,
+        code_hash="x",
+        client_hash="x",
+    )
+    return declaration.pk
+
+
 EDIT = Capability.EDIT_RECORDS
 RECORD_PAGES = [
     RecordPage("web:household", lambda r: [r.household.pk]),
@@ -121,6 +150,17 @@ RECORD_PAGES = [
     RecordPage("web:reveal", lambda r: ["household", r.household.pk, "phone"], Capability.REVEAL_PII, True),
     RecordPage("screening:household_rules", lambda r: [r.household.pk]),
     RecordPage("screening:run", lambda r: [r.run.pk]),
+    RecordPage("cases:case", lambda r: [_case_at(r, "visit")]),
+    RecordPage("cases:act", lambda r: [_case_at(r, "visit"), "visit"], Capability.VILLAGE_STEPS, True),
+    RecordPage(
+        "cases:act", lambda r: [_case_at(r, "county"), "county_return"], Capability.COUNTY_DECISION, True
+    ),
+    RecordPage("cases:notice", lambda r: [_notice_of(r)]),
+    RecordPage("cases:notice_pdf", lambda r: [_notice_of(r)]),
+    RecordPage("cases:raise", lambda r: [r.household.pk], Capability.RAISE_CLUE),
+    RecordPage("cases:eliminate", lambda r: [r.household.pk], Capability.VILLAGE_STEPS),
+    RecordPage("cases:measure_add", lambda r: [r.household.pk], EDIT),
+    RecordPage("cases:declaration", lambda r: [_declaration_of(r)], Capability.RAISE_CLUE),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -133,6 +173,11 @@ COLLECTION_PAGES = {
     "screening:overview",
     "screening:start",
     "screening:clues",
+    "cases:tasks",
+    "cases:search",
+    "cases:notice_new",
+    "cases:notifications",
+    "cases:notifications_read",
 }
 
 
@@ -193,6 +238,16 @@ def test_pages_show_what_is_inside_and_nothing_outside(client, make_user, record
     runs = _body(client.get(reverse("screening:overview")))
     assert reverse("screening:run", args=[inside.run.pk]) in runs
     assert reverse("screening:run", args=[outside.run.pk]) not in runs
+    outside_case = _case_at(outside, "visit")
+    inside_case = _case_at(inside, "visit")
+    for route in ("cases:tasks", "cases:search"):
+        listing = _body(client.get(reverse(route), {"state": "all"}))
+        assert reverse("cases:case", args=[outside_case]) not in listing, route
+        assert outside.household.number not in listing, route
+        if route == "cases:search":
+            assert reverse("cases:case", args=[inside_case]) in listing
+    notices = _body(client.get(reverse("cases:notice_new")))
+    assert outside.household.number not in notices
     home = _body(client.get(reverse("web:home")))
     assert all(secret not in home for secret in outside.secrets)
 
@@ -248,6 +303,55 @@ def _member_body(sequence: int) -> dict:
         "id_number": valid_id(birth=dt.date(2001, 4, 5), sequence=sequence),
     }
 
+
+def _case_at(target: Records, state: str) -> int:
+    """A fresh case of the target's household at ``state``, ready for that step (other open cases closed)."""
+    from fupin.cases.models import OPEN_STATES, Case, VillageNotice
+
+    today = dt.date.today()
+    household = target.household
+    Case.objects.filter(household=household, state__in=OPEN_STATES).update(state="closed")
+    notice = None
+    if state == "in_notice":  # posted ten days ago, over five days ago
+        notice = VillageNotice.objects.create(
+            village=household.village,
+            kind="identification",
+            posted_on=today - dt.timedelta(days=10),
+            days=5,
+            ends_on=today - dt.timedelta(days=5),
+        )
+    case = Case.objects.create(
+        household=household,
+        kind="identification",
+        channel="visit",
+        state=state,
+        opened_on=today - dt.timedelta(days=12),
+        decision_due=today + dt.timedelta(days=3),
+        step_due=today + dt.timedelta(days=3),
+        visit_facts={"visited_on": str(today - dt.timedelta(days=11)), "findings": "核实"},
+        appraisal={"held_on": str(today - dt.timedelta(days=11)), "agreed": True},
+        notice=notice,
+    )
+    return case.pk
+
+
+def _objection_of(target: Records) -> int:
+    """An open objection to a fresh case of the target's household under notice."""
+    from fupin.cases.models import Case, Objection
+
+    case = Case.objects.select_related("notice").get(pk=_case_at(target, "in_notice"))
+    assert case.notice is not None
+    objection = Objection.objects.create(
+        notice=case.notice, case=case, received_on=case.notice.posted_on, summary="收入不实"
+    )
+    return objection.pk
+
+
+def _case(state: str) -> Callable[[Records], dict[str, Any]]:
+    return lambda r: {"case_id": _case_at(r, state)}
+
+
+TODAY = str(dt.date.today())
 
 # (method, path template) → (path args for a target, body for a target, capability needed)
 ApiEntry = tuple[Callable[[Records], dict[str, Any]], Callable[[Records], dict | None], Capability | None]
@@ -318,6 +422,58 @@ API_MATRIX: dict[tuple[str, str], ApiEntry] = {
         lambda r: {"wage": "8000"},
         Capability.EDIT_RECORDS,
     ),
+    ("GET", "/cases"): (lambda r: {}, lambda r: None, None),
+    ("GET", "/cases/{case_id}"): (_case("visit"), lambda r: None, None),
+    ("POST", "/cases/referrals"): (lambda r: {}, lambda r: None, Capability.REFER_CASE),
+    ("POST", "/cases/{case_id}/visit"): (
+        _case("visit"),
+        lambda r: {
+            "visited_on": TODAY,
+            "findings": "核实",
+            "proceed": True,
+            "authorization_signed": True,
+            "category": "marginal",
+            "risk_types": ["illness"],
+        },
+        Capability.VILLAGE_STEPS,
+    ),
+    ("POST", "/cases/{case_id}/appraisal"): (
+        _case("appraisal"),
+        lambda r: {"held_on": TODAY, "attendees": 7, "votes_for": 7, "votes_against": 0, "agreed": True},
+        Capability.VILLAGE_STEPS,
+    ),
+    ("POST", "/cases/{case_id}/objections"): (
+        _case("in_notice"),
+        lambda r: {"received_on": TODAY, "summary": "收入核算有误"},
+        Capability.VILLAGE_STEPS,
+    ),
+    ("POST", "/cases/{case_id}/submit"): (_case("in_notice"), lambda r: None, Capability.VILLAGE_STEPS),
+    ("POST", "/cases/notices"): (lambda r: {}, lambda r: None, Capability.VILLAGE_STEPS),
+    ("POST", "/cases/objections/{objection_id}/settlement"): (
+        lambda r: {"objection_id": _objection_of(r)},
+        lambda r: {"upheld": False, "resolution": "经核实不属实"},
+        Capability.VILLAGE_STEPS,
+    ),
+    ("POST", "/cases/{case_id}/township-review"): (
+        _case("township"),
+        lambda r: {"approve": False, "reason": "补充材料"},
+        Capability.TOWNSHIP_REVIEW,
+    ),
+    ("POST", "/cases/{case_id}/county-decision"): (
+        _case("county"),
+        lambda r: {"decision": "return", "reason": "补充材料"},
+        Capability.COUNTY_DECISION,
+    ),
+    ("POST", "/cases/{case_id}/fast-track"): (
+        _case("visit"),
+        lambda r: {
+            "reason_kind": "accident",
+            "category": "sudden_difficulty",
+            "risk_types": ["accident"],
+            "reason": "车祸",
+        },
+        Capability.FAST_TRACK,
+    ),
 }
 
 
@@ -351,6 +507,9 @@ def test_api_serves_what_is_inside_and_nothing_outside(client, make_user, record
         expected = {200, 201} if allowed else {403}
         assert in_response.status_code in expected, (method, template, in_response.content[:300])
 
+    cases = _call(client, token, "GET", "/cases?open_only=false", None).json()
+    assert cases["count"] > 0
+    assert {c["household_number"] for c in cases["items"]} == {inside.household.number}
     clues = _call(client, token, "GET", "/risk-clues?status=", None).json()
     assert [c["household_number"] for c in clues["items"]] == [inside.household.number]
     listing = _call(client, token, "GET", "/households", None).json()

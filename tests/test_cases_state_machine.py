@@ -278,7 +278,7 @@ class Procedure(RuleBasedStateMachine):
         )
 
     @precondition(lambda self: Case.objects.filter(state__in=OPEN_STATES).exists())
-    @rule(case=st.integers(0, 20), steps=st.integers(1, 8), data=st.data())
+    @rule(case=st.integers(0, 20), steps=st.integers(3, 12), data=st.data())
     def take_the_next_steps_properly(self, case: int, steps: int, data: st.DataObject) -> None:
         """Someone allowed takes the right next steps with good input (interleaved with the noise above)."""
         open_cases = list(Case.objects.filter(state__in=OPEN_STATES).order_by("id"))
@@ -297,8 +297,8 @@ class Procedure(RuleBasedStateMachine):
             State.APPRAISAL: ["appraise"],
             State.NOTICE: ["post_notice"],
             State.IN_NOTICE: ["submit"],
-            State.TOWNSHIP: ["township_approve", "township_return"],
-            State.COUNTY: ["county_approve", "county_return", "county_reject"],
+            State.TOWNSHIP: ["township_approve", "township_approve", "township_return"],
+            State.COUNTY: ["county_approve", "county_approve", "county_return", "county_reject"],
         }[State(target.state)]
         action = data.draw(st.sampled_from(choices))
         allowed = [u for u in self.users if workflow.refusal(u, target, action) is None]

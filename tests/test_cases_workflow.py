@@ -150,7 +150,9 @@ def test_the_notice_period_must_pass_before_submission(people, household_factory
         traveller.move_to(START + dt.timedelta(days=4))
         with pytest.raises(Refused) as early:
             services.submit(actor=people["cadre"], case=case.pk)
-        assert "2026-03-07" in str(early.value.message)
+        assert "2026-03-06" in english(early.value.message) and "from 2026-03-07" in english(
+            early.value.message
+        )
         assert Case.objects.get(pk=case.pk).state == State.IN_NOTICE
         traveller.move_to(START + dt.timedelta(days=5))
         assert services.submit(actor=people["cadre"], case=case.pk).state == State.TOWNSHIP

@@ -123,6 +123,9 @@ DEFAULT_POLICY_PACK = os.environ.get("FUPIN_POLICY_PACK", "national-monitoring")
 POLICY_DIRS = [p for p in os.environ.get("FUPIN_POLICY_DIRS", "").split(os.pathsep) if p]
 # A run started from a page goes on in a thread of the server while the page shows its progress;
 # "0" runs it within the request (useful where threads cannot see the request's transaction).
+# Behind a reverse proxy: the request header (as in request.META) that holds the visitor's address, for
+# the self-declaration page's rate limits, e.g. HTTP_X_REAL_IP. Empty: the connection's address.
+CLIENT_IP_HEADER = os.environ.get("FUPIN_CLIENT_IP_HEADER", "")
 # Development and browser tests only: a file holding the date that business rules take as today.
 CLOCK_FILE = os.environ.get("FUPIN_CLOCK_FILE", "")
 # Text messages: a dotted path to a gateway class (fupin.cases.sms); the default writes to the console

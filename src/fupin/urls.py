@@ -4,5 +4,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("fupin.api.urls")),
     path("screening/", include("fupin.screening.urls")),
+    path("cases/", include("fupin.cases.urls")),
+    path("declare/", include("fupin.cases.public_urls")),
     path("", include("fupin.web.urls")),
 ]

@@ -7,7 +7,8 @@ errors onto HTTP:
 * ``InvalidInput`` → 422 with ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}``, the same
   shape as ninja's own request-validation errors (whose ``loc`` is normalized to ``["body", field]``);
 * ``StaleEdit`` → 409, ``NotPermitted`` → 403, ``OutOfScope`` → 404 with the same body as a record
-  that does not exist, so nothing leaks about records outside the user's area.
+  that does not exist, so nothing leaks about records outside the user's area;
+* ``Refused`` (a step of the monitoring procedure not possible now) → 409 with the reason.
 
 Messages follow the request's language (``Accept-Language``; LocaleMiddleware). Input values are
 never echoed back in errors: an invalid ID number must not reappear in a response or a log.
@@ -24,7 +25,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from fupin.api.auth import TokenAuth
-from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, ServiceError, StaleEdit
+from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, Refused, ServiceError, StaleEdit
 
 api = NinjaAPI(
     title="fupin API",
@@ -41,6 +42,7 @@ api = NinjaAPI(
 # Service error keys that are not body fields of the same name.
 _LOCATIONS: dict[str, tuple[str, ...]] = {
     "village": ("body", "village_code"),
+    "authorization": ("body", "authorization_signed"),
     "year": ("path", "year"),
     "__all__": ("body",),
 }
@@ -84,6 +86,12 @@ def stale_edit(request: HttpRequest, exc: StaleEdit) -> HttpResponse:
     return _detail(request, 409, exc.message)
 
 
+@api.exception_handler(Refused)
+def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    """The procedure does not allow the step now; the reason says which rule and what would allow it."""
+    return _detail(request, 409, exc.message)
+
+
 @api.exception_handler(NotPermitted)
 def not_permitted(request: HttpRequest, exc: NotPermitted) -> HttpResponse:
     return _detail(request, 403, exc.message)
@@ -111,12 +119,13 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from fupin.api import households, incomes, members, screening
+    from fupin.api import cases, households, incomes, members, screening
 
     api.add_router("", households.router)
     api.add_router("", members.router)
     api.add_router("", incomes.router)
     api.add_router("", screening.router)
+    api.add_router("", cases.router)
 
 
 _register_routers()

@@ -780,7 +780,8 @@ def submit(*, actor: Any, case: Case | int) -> Case:
     if today < case.notice.ends_on:
         raise Refused(
             lazy_format(
-                _("The public notice runs until %(day)s; the case can go to the township from that day."),
+                _("The public notice runs until %(last)s; the case can go to the township from %(day)s."),
+                last=(case.notice.ends_on - dt.timedelta(days=1)).isoformat(),
                 day=case.notice.ends_on.isoformat(),
             )
         )

@@ -23,8 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fupin.accounts import scope
+from fupin.accounts.models import User
 from fupin.accounts.roles import Capability
 from fupin.accounts.services import AccountLocked, BadCredentials, login_attempt
+from fupin.assistance.selectors import measures_of
+from fupin.cases import selectors as case_selectors
 from fupin.core.errors import InvalidInput, StaleEdit
 from fupin.registry import selectors as registry_selectors
 from fupin.registry import services as registry
@@ -202,6 +205,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "web/households/detail.html",
         {
+            **_case_section(user, detail.household),
             "household": detail.household,
             "members": detail.members,
             "incomes": detail.incomes,
@@ -212,6 +216,28 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_reveal": user.can(Capability.REVEAL_PII),
         },
     )
+
+
+def _case_section(user: User, household: Household) -> dict[str, Any]:
+    """The household's cases, their timeline and measures, and which ways to start a case are open.
+
+    A button shows only when the role takes that step, the household is in the capture area and the
+    service would not refuse at once (an open case is continued, not doubled).
+    """
+    household_cases = list(
+        case_selectors.cases_for(user).filter(household=household).order_by("-opened_on", "-id")
+    )
+    in_capture = scope.area_in_scope(user, household.village.path, "capture")
+    free = in_capture and not any(case.is_open for case in household_cases)
+    monitored = bool(household.monitoring_category)
+    return {
+        "household_cases": household_cases,
+        "case_events": list(case_selectors.timeline(user, household)),
+        "measures": list(measures_of(user, household)),
+        "can_raise_clue": free and not monitored and user.can(Capability.RAISE_CLUE),
+        "can_propose_elimination": free and monitored and user.can(Capability.VILLAGE_STEPS),
+        "can_add_measure": bool(household.risk_type_list) and web_selectors.may_edit(user, household),
+    }
 
 
 def _editable_household(request: HttpRequest, pk: int) -> Household:

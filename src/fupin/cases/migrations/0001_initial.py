@@ -6,161 +6,516 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('areas', '0002_load_divisions'),
-        ('registry', '0001_initial'),
-        ('screening', '0001_initial'),
+        ("areas", "0002_load_divisions"),
+        ("registry", "0001_initial"),
+        ("screening", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('identification', 'Identification (识别纳入)'), ('elimination', 'Risk elimination (风险消除)')], max_length=20, verbose_name='procedure')),
-                ('channel', models.CharField(choices=[('screening', 'Department data screening'), ('visit', 'Cadre visit'), ('self_declaration', 'Self-declaration by the household'), ('department', 'Department referral'), ('monitoring', 'Follow-up of a monitored household')], max_length=20, verbose_name='found through')),
-                ('state', models.CharField(choices=[('visit', 'Awaiting household visit'), ('appraisal', 'Awaiting village appraisal'), ('notice', 'Awaiting public notice'), ('in_notice', 'Under public notice'), ('township', 'Awaiting township review'), ('county', 'Awaiting county decision'), ('approved', 'Approved'), ('rejected', 'Rejected by the county'), ('closed', 'Closed without a decision')], default='visit', max_length=20, verbose_name='step')),
-                ('opened_on', models.DateField(verbose_name='clue date')),
-                ('decision_due', models.DateField(verbose_name='decision due')),
-                ('step_due', models.DateField(verbose_name='step due')),
-                ('proposed_category', models.CharField(blank=True, choices=[('unstable_lifted', 'Unstable lifted-out household (脱贫不稳定户)'), ('marginal', 'Marginal household prone to poverty (边缘易致贫户)'), ('sudden_difficulty', 'Household in sudden severe difficulty (突发严重困难户)')], max_length=20, verbose_name='proposed category')),
-                ('proposed_risk_types', models.CharField(blank=True, max_length=200, verbose_name='proposed risk types')),
-                ('decided_category', models.CharField(blank=True, choices=[('unstable_lifted', 'Unstable lifted-out household (脱贫不稳定户)'), ('marginal', 'Marginal household prone to poverty (边缘易致贫户)'), ('sudden_difficulty', 'Household in sudden severe difficulty (突发严重困难户)')], max_length=20, verbose_name='monitoring category')),
-                ('decided_risk_types', models.CharField(blank=True, max_length=200, verbose_name='risk types')),
-                ('elimination_kind', models.CharField(blank=True, choices=[('assisted', 'Eliminated by assistance (帮扶消除)'), ('natural', 'Eliminated naturally (自然消除)')], max_length=20, verbose_name='elimination')),
-                ('decided_on', models.DateField(blank=True, null=True, verbose_name='decided on')),
-                ('outcome_reason', models.CharField(blank=True, max_length=500, verbose_name='reason')),
-                ('visit_facts', models.JSONField(blank=True, default=dict, verbose_name='visit')),
-                ('authorization_signed', models.BooleanField(default=False, verbose_name='authorization signed')),
-                ('authorization_file', models.FileField(blank=True, upload_to='authorizations/', verbose_name='signed authorization')),
-                ('appraisal', models.JSONField(blank=True, default=dict, verbose_name='village appraisal')),
-                ('fast_tracked_on', models.DateField(blank=True, null=True, verbose_name='included first on')),
-                ('fast_track_reason', models.CharField(blank=True, choices=[('disaster', 'Natural disaster'), ('illness', 'Sudden serious illness'), ('accident', 'Accident')], max_length=20, verbose_name='fast-track reason')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('clue', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='case', to='screening.riskclue')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='registry.household', verbose_name='household')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('township_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("identification", "Identification (识别纳入)"),
+                            ("elimination", "Risk elimination (风险消除)"),
+                        ],
+                        max_length=20,
+                        verbose_name="procedure",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("screening", "Department data screening"),
+                            ("visit", "Cadre visit"),
+                            ("self_declaration", "Self-declaration by the household"),
+                            ("department", "Department referral"),
+                            ("monitoring", "Follow-up of a monitored household"),
+                        ],
+                        max_length=20,
+                        verbose_name="found through",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("visit", "Awaiting household visit"),
+                            ("appraisal", "Awaiting village appraisal"),
+                            ("notice", "Awaiting public notice"),
+                            ("in_notice", "Under public notice"),
+                            ("township", "Awaiting township review"),
+                            ("county", "Awaiting county decision"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected by the county"),
+                            ("closed", "Closed without a decision"),
+                        ],
+                        default="visit",
+                        max_length=20,
+                        verbose_name="step",
+                    ),
+                ),
+                ("opened_on", models.DateField(verbose_name="clue date")),
+                ("decision_due", models.DateField(verbose_name="decision due")),
+                ("step_due", models.DateField(verbose_name="step due")),
+                (
+                    "proposed_category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("unstable_lifted", "Unstable lifted-out household (脱贫不稳定户)"),
+                            ("marginal", "Marginal household prone to poverty (边缘易致贫户)"),
+                            ("sudden_difficulty", "Household in sudden severe difficulty (突发严重困难户)"),
+                        ],
+                        max_length=20,
+                        verbose_name="proposed category",
+                    ),
+                ),
+                (
+                    "proposed_risk_types",
+                    models.CharField(blank=True, max_length=200, verbose_name="proposed risk types"),
+                ),
+                (
+                    "decided_category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("unstable_lifted", "Unstable lifted-out household (脱贫不稳定户)"),
+                            ("marginal", "Marginal household prone to poverty (边缘易致贫户)"),
+                            ("sudden_difficulty", "Household in sudden severe difficulty (突发严重困难户)"),
+                        ],
+                        max_length=20,
+                        verbose_name="monitoring category",
+                    ),
+                ),
+                (
+                    "decided_risk_types",
+                    models.CharField(blank=True, max_length=200, verbose_name="risk types"),
+                ),
+                (
+                    "elimination_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("assisted", "Eliminated by assistance (帮扶消除)"),
+                            ("natural", "Eliminated naturally (自然消除)"),
+                        ],
+                        max_length=20,
+                        verbose_name="elimination",
+                    ),
+                ),
+                ("decided_on", models.DateField(blank=True, null=True, verbose_name="decided on")),
+                ("outcome_reason", models.CharField(blank=True, max_length=500, verbose_name="reason")),
+                ("visit_facts", models.JSONField(blank=True, default=dict, verbose_name="visit")),
+                (
+                    "authorization_signed",
+                    models.BooleanField(default=False, verbose_name="authorization signed"),
+                ),
+                (
+                    "authorization_file",
+                    models.FileField(
+                        blank=True, upload_to="authorizations/", verbose_name="signed authorization"
+                    ),
+                ),
+                ("appraisal", models.JSONField(blank=True, default=dict, verbose_name="village appraisal")),
+                (
+                    "fast_tracked_on",
+                    models.DateField(blank=True, null=True, verbose_name="included first on"),
+                ),
+                (
+                    "fast_track_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("disaster", "Natural disaster"),
+                            ("illness", "Sudden serious illness"),
+                            ("accident", "Accident"),
+                        ],
+                        max_length=20,
+                        verbose_name="fast-track reason",
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "clue",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="case",
+                        to="screening.riskclue",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="registry.household",
+                        verbose_name="household",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "township_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case',
-                'verbose_name_plural': 'cases',
-                'ordering': ['step_due', 'id'],
+                "verbose_name": "case",
+                "verbose_name_plural": "cases",
+                "ordering": ["step_due", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=30, verbose_name='action')),
-                ('from_state', models.CharField(blank=True, choices=[('visit', 'Awaiting household visit'), ('appraisal', 'Awaiting village appraisal'), ('notice', 'Awaiting public notice'), ('in_notice', 'Under public notice'), ('township', 'Awaiting township review'), ('county', 'Awaiting county decision'), ('approved', 'Approved'), ('rejected', 'Rejected by the county'), ('closed', 'Closed without a decision')], max_length=20)),
-                ('to_state', models.CharField(blank=True, choices=[('visit', 'Awaiting household visit'), ('appraisal', 'Awaiting village appraisal'), ('notice', 'Awaiting public notice'), ('in_notice', 'Under public notice'), ('township', 'Awaiting township review'), ('county', 'Awaiting county decision'), ('approved', 'Approved'), ('rejected', 'Rejected by the county'), ('closed', 'Closed without a decision')], max_length=20)),
-                ('actor_name', models.CharField(blank=True, max_length=150)),
-                ('on', models.DateField(verbose_name='date')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('reason', models.CharField(blank=True, max_length=500, verbose_name='reason')),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=30, verbose_name="action")),
+                (
+                    "from_state",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("visit", "Awaiting household visit"),
+                            ("appraisal", "Awaiting village appraisal"),
+                            ("notice", "Awaiting public notice"),
+                            ("in_notice", "Under public notice"),
+                            ("township", "Awaiting township review"),
+                            ("county", "Awaiting county decision"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected by the county"),
+                            ("closed", "Closed without a decision"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("visit", "Awaiting household visit"),
+                            ("appraisal", "Awaiting village appraisal"),
+                            ("notice", "Awaiting public notice"),
+                            ("in_notice", "Under public notice"),
+                            ("township", "Awaiting township review"),
+                            ("county", "Awaiting county decision"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected by the county"),
+                            ("closed", "Closed without a decision"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("actor_name", models.CharField(blank=True, max_length=150)),
+                ("on", models.DateField(verbose_name="date")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("reason", models.CharField(blank=True, max_length=500, verbose_name="reason")),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="cases.case"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case_id', 'at', 'id'],
+                "ordering": ["case_id", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Declaration',
+            name="Declaration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('phone_enc', models.TextField()),
-                ('phone_bidx', models.CharField(db_index=True, max_length=40)),
-                ('phone_masked', models.CharField(max_length=20, verbose_name='phone')),
-                ('difficulty', models.CharField(choices=[('illness', 'Illness (因病)'), ('schooling', 'Schooling (因学)'), ('disability', 'Disability (因残)'), ('disaster', 'Natural disaster (因自然灾害)'), ('accident', 'Accident (因意外事故)'), ('business_failure', 'Failed business project (因产业项目失败)'), ('unstable_employment', 'Unstable employment (因务工就业不稳)'), ('lack_of_labour', 'Lack of labour (缺劳动力)'), ('housing', 'Housing safety (因安全住房)'), ('water', 'Drinking-water safety (因安全饮水)'), ('other', 'Other (其他)')], max_length=30, verbose_name='kind of difficulty')),
-                ('description', models.TextField(max_length=2000, verbose_name='what happened')),
-                ('status', models.CharField(choices=[('unconfirmed', 'Phone not yet confirmed'), ('new', 'New'), ('opened', 'Case opened'), ('dismissed', 'Dismissed')], default='unconfirmed', max_length=20, verbose_name='declaration status')),
-                ('code_hash', models.CharField(max_length=64)),
-                ('code_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('client_hash', models.CharField(db_index=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('dismissed_reason', models.CharField(blank=True, max_length=500, verbose_name='reason')),
-                ('case', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='declaration', to='cases.case')),
-                ('handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('village', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("phone_enc", models.TextField()),
+                ("phone_bidx", models.CharField(db_index=True, max_length=40)),
+                ("phone_masked", models.CharField(max_length=20, verbose_name="phone")),
+                (
+                    "difficulty",
+                    models.CharField(
+                        choices=[
+                            ("illness", "Illness (因病)"),
+                            ("schooling", "Schooling (因学)"),
+                            ("disability", "Disability (因残)"),
+                            ("disaster", "Natural disaster (因自然灾害)"),
+                            ("accident", "Accident (因意外事故)"),
+                            ("business_failure", "Failed business project (因产业项目失败)"),
+                            ("unstable_employment", "Unstable employment (因务工就业不稳)"),
+                            ("lack_of_labour", "Lack of labour (缺劳动力)"),
+                            ("housing", "Housing safety (因安全住房)"),
+                            ("water", "Drinking-water safety (因安全饮水)"),
+                            ("other", "Other (其他)"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind of difficulty",
+                    ),
+                ),
+                ("description", models.TextField(max_length=2000, verbose_name="what happened")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unconfirmed", "Phone not yet confirmed"),
+                            ("new", "New"),
+                            ("opened", "Case opened"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="unconfirmed",
+                        max_length=20,
+                        verbose_name="declaration status",
+                    ),
+                ),
+                ("code_hash", models.CharField(max_length=64)),
+                ("code_attempts", models.PositiveSmallIntegerField(default=0)),
+                ("client_hash", models.CharField(db_index=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("dismissed_reason", models.CharField(blank=True, max_length=500, verbose_name="reason")),
+                (
+                    "case",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="declaration",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "handled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "village",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="areas.area"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'self-declaration',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "self-declaration",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='VillageNotice',
+            name="VillageNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('identification', 'Identification (识别纳入)'), ('elimination', 'Risk elimination (风险消除)')], max_length=20, verbose_name='procedure')),
-                ('posted_on', models.DateField(verbose_name='posted on')),
-                ('days', models.PositiveSmallIntegerField(verbose_name='days')),
-                ('ends_on', models.DateField(verbose_name='notice ends')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('posted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('village', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("identification", "Identification (识别纳入)"),
+                            ("elimination", "Risk elimination (风险消除)"),
+                        ],
+                        max_length=20,
+                        verbose_name="procedure",
+                    ),
+                ),
+                ("posted_on", models.DateField(verbose_name="posted on")),
+                ("days", models.PositiveSmallIntegerField(verbose_name="days")),
+                ("ends_on", models.DateField(verbose_name="notice ends")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "posted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "village",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="areas.area"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'village public notice',
-                'ordering': ['-posted_on', '-id'],
+                "verbose_name": "village public notice",
+                "ordering": ["-posted_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Objection',
+            name="Objection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_on', models.DateField(verbose_name='received on')),
-                ('summary', models.CharField(max_length=500, verbose_name='objection')),
-                ('resolved_on', models.DateField(blank=True, null=True, verbose_name='settled on')),
-                ('upheld', models.BooleanField(blank=True, null=True, verbose_name='upheld')),
-                ('resolution', models.CharField(blank=True, max_length=500, verbose_name='how it was settled')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='objections', to='cases.case')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='objections', to='cases.villagenotice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_on", models.DateField(verbose_name="received on")),
+                ("summary", models.CharField(max_length=500, verbose_name="objection")),
+                ("resolved_on", models.DateField(blank=True, null=True, verbose_name="settled on")),
+                ("upheld", models.BooleanField(blank=True, null=True, verbose_name="upheld")),
+                (
+                    "resolution",
+                    models.CharField(blank=True, max_length=500, verbose_name="how it was settled"),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="objections",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="objections",
+                        to="cases.villagenotice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['received_on', 'id'],
+                "ordering": ["received_on", "id"],
             },
         ),
         migrations.AddField(
-            model_name='case',
-            name='notice',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.villagenotice'),
+            model_name="case",
+            name="notice",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="cases.villagenotice",
+            ),
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=30)),
-                ('params', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case')),
-                ('declaration', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.declaration')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=30)),
+                ("params", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "declaration",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cases.declaration",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['recipient', 'read_at'], name='cases_notif_recipie_042d3c_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["recipient", "read_at"], name="cases_notif_recipie_042d3c_idx")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['state', 'step_due'], name='cases_case_state_9465f1_idx'),
+            model_name="case",
+            index=models.Index(fields=["state", "step_due"], name="cases_case_state_9465f1_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['household', 'state'], name='cases_case_househo_573ac8_idx'),
+            model_name="case",
+            index=models.Index(fields=["household", "state"], name="cases_case_househo_573ac8_idx"),
         ),
     ]
