@@ -14,6 +14,7 @@ from fupin.cases import services
 from fupin.cases.models import Case, CaseEvent, State
 from fupin.cases.rules import rules_for
 from fupin.registry.models import Household, Member
+from tests import casework
 
 API = "/api/v1"
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -65,38 +66,11 @@ VISIT = {
 
 
 def _open(people, household) -> Case:
-    return services.raise_clue(
-        actor=people["cadre"],
-        household=household,
-        category="marginal",
-        risk_types=["illness"],
-        description="户主住院",
-    )
+    return casework.raise_clue(people["cadre"], household, description="户主住院")
 
 
 def _to_notice(people, household) -> Case:
-    case = _open(people, household)
-    services.record_visit(
-        actor=people["cadre"],
-        case=case,
-        visited_on=TODAY,
-        findings="核实",
-        proceed=True,
-        authorization_signed=True,
-        category="marginal",
-        risk_types=["illness"],
-    )
-    services.record_appraisal(
-        actor=people["cadre"],
-        case=case.pk,
-        held_on=TODAY,
-        attendees=9,
-        votes_for=9,
-        votes_against=0,
-        agreed=True,
-    )
-    services.post_notice(actor=people["cadre"], case_ids=[case.pk], posted_on=TODAY, days=5)
-    return Case.objects.get(pk=case.pk)
+    return casework.village_steps(people["cadre"], _open(people, household), TODAY, findings="核实")
 
 
 def _actions(case: Case) -> list[str]:

@@ -17,11 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from fupin.accounts.roles import Role
-from fupin.cases import services
 from fupin.cases.models import Case, CaseEvent, Declaration, DeclarationStatus, Notification, State
 from fupin.pii.crypto import get_cipher
 from fupin.registry import services as registry
 from fupin.registry.models import Household
+from tests import casework
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 TODAY = dt.date(2026, 3, 2)
@@ -60,40 +60,12 @@ def text(response) -> str:
 
 
 def raise_clue(people, household) -> Case:
-    return services.raise_clue(
-        actor=people["cadre"],
-        household=household,
-        category="marginal",
-        risk_types=["illness"],
-        description="户主住院，医疗支出大",
-    )
+    return casework.raise_clue(people["cadre"], household)
 
 
 def to_notice(people, household, *, post: bool = True) -> Case:
     """A case visited and appraised today, and (``post``) on a five-day notice posted today."""
-    case = raise_clue(people, household)
-    services.record_visit(
-        actor=people["cadre"],
-        case=case,
-        visited_on=TODAY,
-        findings="住院三次",
-        proceed=True,
-        authorization_signed=True,
-        category="marginal",
-        risk_types=["illness"],
-    )
-    services.record_appraisal(
-        actor=people["cadre"],
-        case=case.pk,
-        held_on=TODAY,
-        attendees=9,
-        votes_for=9,
-        votes_against=0,
-        agreed=True,
-    )
-    if post:
-        services.post_notice(actor=people["cadre"], case_ids=[case.pk], posted_on=TODAY, days=5)
-    return Case.objects.get(pk=case.pk)
+    return casework.village_steps(people["cadre"], raise_clue(people, household), TODAY, post=post)
 
 
 def row_of(page: str, number: str) -> str:

@@ -18,6 +18,7 @@ from fupin.cases.models import Case, CaseEvent, Notification, State
 from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, Refused
 from fupin.registry.models import Household
 from fupin.screening.models import ClueStatus
+from tests import casework
 
 
 def english(message) -> str:
@@ -43,39 +44,12 @@ def people(place, make_user, county_officer, village_cadre):
 
 
 def _open(people, household) -> Case:
-    return services.raise_clue(
-        actor=people["cadre"],
-        household=household,
-        category="marginal",
-        risk_types=["illness"],
-        description="户主住院，医疗支出大",
-    )
+    return casework.raise_clue(people["cadre"], household)
 
 
 def _to_county(people, household, traveller) -> Case:
     """Walk a new case up to the county's decision, moving the clock past the notice."""
-    case = _open(people, household)
-    today = dt.date(2026, 3, 2)
-    services.record_visit(
-        actor=people["cadre"],
-        case=case,
-        visited_on=today,
-        findings="住院三次，自付2万元",
-        proceed=True,
-        authorization_signed=True,
-        category="marginal",
-        risk_types=["illness"],
-    )
-    services.record_appraisal(
-        actor=people["cadre"],
-        case=case.pk,
-        held_on=today,
-        attendees=9,
-        votes_for=9,
-        votes_against=0,
-        agreed=True,
-    )
-    services.post_notice(actor=people["cadre"], case_ids=[case.pk], posted_on=today, days=5)
+    case = casework.village_steps(people["cadre"], _open(people, household), START.date())
     traveller.move_to(START + dt.timedelta(days=5))
     services.submit(actor=people["cadre"], case=case.pk)
     services.township_review(actor=people["township"], case=case.pk, approve=True)
@@ -121,26 +95,7 @@ def test_a_case_walks_from_clue_to_county_decision_and_the_household_becomes_mon
 def test_the_notice_period_must_pass_before_submission(people, household_factory):
     household = household_factory()
     with time_machine.travel(START, tick=False) as traveller:
-        case = _open(people, household)
-        services.record_visit(
-            actor=people["cadre"],
-            case=case,
-            visited_on=dt.date(2026, 3, 2),
-            findings="核实",
-            proceed=True,
-            authorization_signed=True,
-            category="marginal",
-            risk_types=["illness"],
-        )
-        services.record_appraisal(
-            actor=people["cadre"],
-            case=case.pk,
-            held_on=dt.date(2026, 3, 2),
-            attendees=5,
-            votes_for=5,
-            votes_against=0,
-            agreed=True,
-        )
+        case = casework.village_steps(people["cadre"], _open(people, household), START.date(), post=False)
         with pytest.raises(InvalidInput) as short:
             services.post_notice(
                 actor=people["cadre"], case_ids=[case.pk], posted_on=dt.date(2026, 3, 2), days=4
@@ -164,26 +119,7 @@ def test_nobody_reviews_their_own_step(people, household_factory, place, make_us
     with time_machine.travel(START, tick=False) as traveller:
         case = _open(people, household)
         # A township officer may do the village steps for a village without a clerk...
-        services.record_visit(
-            actor=township,
-            case=case,
-            visited_on=dt.date(2026, 3, 2),
-            findings="核实",
-            proceed=True,
-            authorization_signed=True,
-            category="marginal",
-            risk_types=["illness"],
-        )
-        services.record_appraisal(
-            actor=township,
-            case=case.pk,
-            held_on=dt.date(2026, 3, 2),
-            attendees=5,
-            votes_for=5,
-            votes_against=0,
-            agreed=True,
-        )
-        services.post_notice(actor=township, case_ids=[case.pk], posted_on=dt.date(2026, 3, 2), days=5)
+        casework.village_steps(township, case, START.date())
         traveller.move_to(START + dt.timedelta(days=5))
         services.submit(actor=township, case=case.pk)
         # ...but then may not pass the township review of their own submission.

@@ -257,22 +257,28 @@ def _clue_and_case(
     actor: Any,
     household: Household,
     channel: str,
-    source: str,
     category: str,
     risk_types: list[str],
     description: str,
+    no_description: Message,
     on: dt.date,
 ) -> Case:
+    """Check what a channel reports, then open its clue (source = the channel) and the case."""
+    errors: Errors = {}
+    _check_category_and_risks(category, risk_types, errors)
+    _require_text("description", description, errors, no_description)
+    if errors:
+        raise InvalidInput(errors)
     _ensure_no_open_case(household)
     if household.monitoring_category:
         raise Refused(_("The household is already a monitoring object; record a follow-up visit instead."))
     clue = RiskClue.objects.create(
         household=household,
-        source=source,
+        source=channel,
         rule_ids=[],
         suggested_category=category,
         risk_types=_pack_risks(risk_types),
-        explanation=[{"rule_id": source, "severity": "info", "zh": description, "en": description}],
+        explanation=[{"rule_id": channel, "severity": "info", "zh": description, "en": description}],
     )
     case = _new_case(household, kind=CaseKind.IDENTIFICATION, channel=channel, on=on, clue=clue)
     case.save()
@@ -290,19 +296,14 @@ def raise_clue(
         raise NotPermitted(_("Your role does not raise risk clues."))
     if not scope.area_in_scope(actor, household.village.path, "capture"):
         raise OutOfScope()
-    errors: Errors = {}
-    _check_category_and_risks(category, risk_types, errors)
-    _require_text("description", description, errors, _("Say what you found."))
-    if errors:
-        raise InvalidInput(errors)
     return _clue_and_case(
         actor=actor,
         household=household,
         channel=Channel.VISIT,
-        source="visit",
         category=category,
         risk_types=risk_types,
         description=description.strip(),
+        no_description=_("Say what you found."),
         on=clock.today(),
     )
 
@@ -314,26 +315,18 @@ def refer(
     """A department refers a household it found in difficulty (discovery channel 3, by the API)."""
     if not actor.can(Capability.REFER_CASE):
         raise NotPermitted(_("Your role does not refer households."))
-    household = (
-        scope.scoped(Household.objects.select_related("village"), actor, "view")
-        .filter(number=household_number.strip())
-        .first()
-    )
+    households = scope.scoped(Household.objects.select_related("village"), actor, "view")
+    household = households.filter(number=household_number.strip()).first()
     if household is None:
         raise OutOfScope()
-    errors: Errors = {}
-    _check_category_and_risks(category, risk_types, errors)
-    _require_text("description", description, errors, _("Say what the department found."))
-    if errors:
-        raise InvalidInput(errors)
     return _clue_and_case(
         actor=actor,
         household=household,
         channel=Channel.DEPARTMENT,
-        source="department",
         category=category,
         risk_types=risk_types,
         description=description.strip(),
+        no_description=_("Say what the department found."),
         on=clock.today(),
     )
 
@@ -485,18 +478,14 @@ def open_case_from_declaration(
     declaration = _declaration_in_scope(actor, declaration_id)
     if household.village_id != declaration.village_id:
         raise InvalidInput({"household": [_("Choose a household of the village the declaration came from.")]})
-    errors: Errors = {}
-    _check_category_and_risks(category, risk_types, errors)
-    if errors:
-        raise InvalidInput(errors)
     case = _clue_and_case(
         actor=actor,
         household=household,
         channel=Channel.SELF_DECLARATION,
-        source="self_declaration",
         category=category,
         risk_types=risk_types,
         description=declaration.description,
+        no_description=_("Say briefly what happened."),
         on=declaration.created_at.astimezone(timezone.get_current_timezone()).date(),
     )
     declaration.status = DeclarationStatus.OPENED
