@@ -29,20 +29,91 @@ class MeasureCategory(models.TextChoices):
     LIVING_CONDITIONS = "living_conditions", _("Living and production conditions (生产生活条件)")
 
 
+class MeasureKind(models.TextChoices):
+    """Domain.md §6: a household that can work needs a developmental measure; security is the safety net."""
+
+    DEVELOPMENTAL = "developmental", _("Developmental (开发式帮扶)")
+    SECURITY = "security", _("Social security (兜底保障)")
+    OTHER = "other", _("Other support")
+
+
+class MeasureType(models.Model):
+    """An entry of the measure catalogue: a sub-measure of a category, the risks it answers.
+
+    National entries (``county`` empty) come with the system; a county administrator adds the
+    county's own and switches entries off for the county.
+    """
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    category = models.CharField(_("measure category"), max_length=30, choices=MeasureCategory.choices)
+    kind = models.CharField(_("kind of support"), max_length=20, choices=MeasureKind.choices)
+    # Comma-wrapped risk-type codes this measure answers, as on Household.
+    answers = models.CharField(_("answers risk types"), max_length=200, blank=True)
+    county = models.ForeignKey(
+        "areas.Area",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("county"),
+    )
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["category", "code"]
+        verbose_name = _("measure type")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def answer_list(self) -> list[str]:
+        return [code for code in self.answers.split(",") if code]
+
+
+class MeasureStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    STOPPED = "stopped", _("Stopped")
+
+
+# Measures that count as taken (for the elimination gate and coverage): begun, not stopped.
+TAKEN_STATUSES = (MeasureStatus.IN_PROGRESS, MeasureStatus.DONE)
+
+
 class Measure(models.Model):
-    """One measure for one household, against one or more of its recorded risk types."""
+    """One measure of one household's plan, against one or more of its recorded risk types."""
 
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="measures")
+    measure_type = models.ForeignKey(
+        MeasureType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("measure type"),
+    )
     category = models.CharField(_("measure"), max_length=30, choices=MeasureCategory.choices)
     # Comma-wrapped risk-type codes the measure answers (",illness,"), as on Household.
     risk_types = models.CharField(_("against risk types"), max_length=200)
     description = models.CharField(_("description"), max_length=300, blank=True)
-    started_on = models.DateField(_("started"))
+    responsible = models.CharField(_("responsible person or department"), max_length=100, blank=True)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    status = models.CharField(
+        _("measure status"), max_length=20, choices=MeasureStatus.choices, default=MeasureStatus.IN_PROGRESS
+    )
+    # A planned measure may not have its dates yet; a begun one must (checked by the services).
+    started_on = models.DateField(_("started"), null=True, blank=True)
     ended_on = models.DateField(_("ended"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["household_id", "started_on", "id"]

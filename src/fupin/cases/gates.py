@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from fupin.assistance.models import Measure
+from fupin.assistance.models import TAKEN_STATUSES, Measure
 from fupin.cases.rules import ProcedureRules
 from fupin.core.clock import add_months
 from fupin.core.errors import Message
@@ -98,7 +98,8 @@ def _gate_monitored_long_enough(household: Household, rules: ProcedureRules, tod
 
 def _gate_measures(household: Household, today: dt.date) -> Gate:
     covered: set[str] = set()
-    for measure in Measure.objects.filter(household=household, started_on__lte=today):
+    taken = Measure.objects.filter(household=household, status__in=TAKEN_STATUSES, started_on__lte=today)
+    for measure in taken:
         covered.update(measure.risk_type_list)
     missing = [code for code in household.risk_type_list if code not in covered]
     if not household.risk_type_list:
