@@ -2,18 +2,23 @@
 
 The server runs on its own database (a fresh PostgreSQL database when FUPIN_DATABASE_URL points to
 PostgreSQL, otherwise a SQLite file), filled through the services by a setup script, so nothing here
-depends on pytest-django's transactional flushes (the audit table refuses DELETE).
+depends on pytest-django's transactional flushes (the audit table refuses DELETE). A test reads the
+server's text-message outbox and may move the server's "today" with its clock file (``server_files``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,7 +37,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ROOT = Path(__file__).resolve().parent.parent
-USERNAME = "wang"
+USERNAME = "wang"  # county officer of 通榆县
+VILLAGE_CADRE = "liu"  # 向阳村
+TOWNSHIP_OFFICER = "zhao"  # 开通镇
 PASSWORD = "browser-test-pass-7"
 SCREENSHOTS = Path(os.environ.get("FUPIN_SCREENSHOT_DIR", "/tmp"))
 
@@ -58,6 +65,15 @@ for code, name in [("220822100", "开通镇"), ("220822100201", "向阳村"), ("
 user = accounts.create_user(
     username="wang", role="county_officer", area_codes=["220822"], password="browser-test-pass-7",
     full_name="王建国",
+)
+# The village and township steps of the monitoring procedure are theirs (test_declaration_to_county_decision).
+accounts.create_user(
+    username="liu", role="village_cadre", area_codes=["220822100201"], password="browser-test-pass-7",
+    full_name="刘春梅",
+)
+accounts.create_user(
+    username="zhao", role="township_officer", area_codes=["220822100"], password="browser-test-pass-7",
+    full_name="赵志强",
 )
 people = [
     ("220822100201001", "220822100201", "张三", "M", dt.date(1968, 4, 12), "13812345678"),
@@ -137,12 +153,38 @@ def _run(env: dict[str, str], args: list[str], **kwargs) -> subprocess.Completed
     return result
 
 
+@dataclass(frozen=True)
+class ServerFiles:
+    """Files of the running server that a test reads or writes."""
+
+    var: Path
+
+    @property
+    def outbox(self) -> Path:
+        """Text messages "sent" by the server (fupin.cases.sms.OutboxGateway): JSON lines {at, to, text}."""
+        return self.var / "sms-outbox.log"
+
+    @property
+    def clock(self) -> Path:
+        """While this file holds an ISO date, that date is today for the server's rules (fupin.core.clock)."""
+        return self.var / "clock.txt"
+
+
+_SERVER_VAR: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     _require_chromium()
     var = tmp_path_factory.mktemp("browser-var")
+    _SERVER_VAR["var"] = var
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUPIN_TEST_")}
-    env.update(FUPIN_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="fupin.settings", PYTHONUNBUFFERED="1")
+    env.update(
+        FUPIN_VAR_DIR=str(var),
+        FUPIN_CLOCK_FILE=str(ServerFiles(var).clock),  # absent: the real date
+        DJANGO_SETTINGS_MODULE="fupin.settings",
+        PYTHONUNBUFFERED="1",
+    )
     given = os.environ.get("FUPIN_DATABASE_URL", "")
     postgres = _Postgres(given) if given.startswith(("postgres://", "postgresql://")) else None
     if postgres is not None:
@@ -189,6 +231,11 @@ def server(tmp_path_factory):
             postgres.drop()
 
 
+@pytest.fixture
+def server_files(server) -> ServerFiles:
+    return ServerFiles(_SERVER_VAR["var"])
+
+
 @pytest.fixture(scope="module")
 def browser():
     _require_chromium()
@@ -209,15 +256,17 @@ def page(browser):
     context.close()
 
 
-def _log_in(page, base: str) -> None:
+def _log_in(
+    page, base: str, username: str = USERNAME, path: str = "/households/", heading: str = "农户"
+) -> None:
     from playwright.sync_api import expect
 
-    page.goto(f"{base}/households/")  # not logged in: sent to the login page, in Chinese
+    page.goto(f"{base}{path}")  # not logged in: sent to the login page, in Chinese
     expect(page.get_by_role("heading", name="登录")).to_be_visible()
-    page.get_by_label("用户名").fill(USERNAME)
+    page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="农户", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
 
 
 def test_search_open_edit_and_switch_language(server, page):
@@ -347,6 +396,278 @@ def test_screening_from_the_page_finds_the_household_at_risk(server, page):
     expect(page.locator("#screening-now")).to_contain_text("within the range")
     page.screenshot(path=str(SCREENSHOTS / "fupin_household_screening_en.png"), full_page=True)
     page.get_by_role("button", name="简体中文").click()
+
+
+HOUSEHOLD = "220822100201001"  # 张三, 向阳村, phone 13812345678
+MASKED_PHONE = "138****5678"
+
+
+def _texts_to(outbox: Path, masked: str, skip: int = 0) -> list[str]:
+    """The texts of the messages in the outbox to ``masked`` (after the first ``skip`` lines)."""
+    if not outbox.exists():
+        return []
+    lines = outbox.read_text(encoding="utf-8").splitlines()[skip:]
+    return [message["text"] for message in map(json.loads, lines) if message["to"] == masked]
+
+
+def _outbox_lines(outbox: Path) -> int:
+    return len(outbox.read_text(encoding="utf-8").splitlines()) if outbox.exists() else 0
+
+
+def _new_page(browser, **options):
+    context = browser.new_context(locale="zh-CN", **options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page
+
+
+def _desktop_page(browser):
+    return _new_page(browser, viewport={"width": 1280, "height": 900})
+
+
+def _choose_area(page, label: str, name: str) -> None:
+    """Choose in one of the cascading selects and wait until HTMX has put the three selects anew (and
+    settled them: only then do the new selects answer a change)."""
+    from playwright.sync_api import expect
+
+    page.locator("#area-fields").evaluate("fieldset => { fieldset.dataset.stale = '1'; }")
+    page.get_by_label(label, exact=True).select_option(label=name)
+    expect(page.locator("#area-fields:not([data-stale]):not(.htmx-settling)")).to_be_attached()
+
+
+def _declare_on_a_phone(base: str, browser, files: ServerFiles) -> None:
+    """(a) 张三 declares a difficulty from his phone, without an account, and confirms his number."""
+    from playwright.sync_api import expect
+
+    context, page = _new_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page.goto(f"{base}/declare/")
+        expect(page.get_by_role("heading", name="农户自主申报困难")).to_be_visible()
+        _choose_area(page, "县", "通榆县")
+        _choose_area(page, "乡镇", "开通镇")
+        _choose_area(page, "村", "向阳村")
+        expect(page.get_by_label("村", exact=True)).to_have_value("220822100201")
+        page.get_by_label("您的姓名").fill("张三")
+        page.get_by_label("手机号码").fill("13812345678")
+        page.get_by_label("困难类型").select_option(label="因意外事故")
+        page.get_by_label("发生了什么").fill("3 月在工地摔伤了腿，住院花了两万多元，现在干不了重活。")
+        page.screenshot(path=str(SCREENSHOTS / "fupin_declare_phone.png"), full_page=True)
+        sent_before = _outbox_lines(files.outbox)
+        page.get_by_role("button", name="提交").click()
+
+        expect(page.get_by_role("heading", name="确认手机号码")).to_be_visible()
+        texts = _texts_to(files.outbox, MASKED_PHONE, skip=sent_before)
+        assert len(texts) == 1, texts
+        code = re.search(r"(?<!\d)\d{6}(?!\d)", texts[0])
+        assert code is not None, texts[0]
+        page.get_by_label("短信验证码").fill(code.group())
+        page.screenshot(path=str(SCREENSHOTS / "fupin_declare_code_phone.png"), full_page=True)
+        page.get_by_role("button", name="确认", exact=True).click()
+
+        expect(page.get_by_role("heading", name="感谢您的申报，申报已送达")).to_be_visible()
+        expect(page.locator("body")).to_contain_text("村干部将在")
+        page.screenshot(path=str(SCREENSHOTS / "fupin_declare_thanks_phone.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def _village_cadre_takes_the_village_steps(base: str, browser, files: ServerFiles) -> None:
+    """(b) The village cadre matches the declaration, opens the case, visits, appraises, posts the notice
+    and, once the notice period is over (the clock file moves "today" on), submits to the township."""
+    from playwright.sync_api import expect
+
+    context, page = _desktop_page(browser)
+    try:
+        _log_in(page, base, VILLAGE_CADRE, path="/cases/", heading="我的待办")
+        expect(page.locator("header")).to_contain_text("刘春梅")
+        expect(page.locator("header")).to_contain_text("村干部")
+        declarations = page.locator("section", has=page.get_by_role("heading", name="新的自主申报：1 件"))
+        row = declarations.get_by_role("row").filter(has_text="向阳村")
+        expect(row).to_contain_text("因意外事故")
+        page.screenshot(path=str(SCREENSHOTS / "fupin_tasks_zh.png"), full_page=True)
+        row.get_by_role("link", name="办理").click()
+
+        # The declaration, and the household with the same phone offered first (and already chosen).
+        expect(page.get_by_role("heading", name="自主申报 · 向阳村")).to_be_visible()
+        facts = page.locator(".facts")
+        expect(facts).to_contain_text("张三")
+        expect(facts).to_contain_text(MASKED_PHONE)
+        expect(facts).to_contain_text("摔伤了腿")
+        expect(page.locator("body")).to_contain_text("联系电话与申报一致的农户排在最前面。")
+        household = page.get_by_label("登记农户")
+        expect(household.locator("option:checked")).to_have_text(f"{HOUSEHOLD} · 张三（与申报电话一致）")
+        household.select_option(label=f"{HOUSEHOLD} · 张三（与申报电话一致）")
+        page.get_by_label("监测对象类别").select_option(label="脱贫不稳定户")
+        page.get_by_label("因意外事故").check()
+        page.get_by_role("button", name="立案", exact=True).click()
+
+        # The case: the visit is the next step.
+        expect(
+            page.get_by_role("status").filter(has_text="已为该户立案，下一环节为入户核实。")
+        ).to_be_visible()
+        expect(page.get_by_role("heading", name=f"识别纳入 · {HOUSEHOLD}")).to_be_visible()
+        expect(page.locator(".badges .step")).to_have_text("待入户核实")
+        expect(page.locator("body")).to_contain_text("农户自主申报")
+        case_url = page.url
+
+        visit = page.locator("#act-visit")
+        expect(visit.get_by_role("heading", name="登记入户核实")).to_be_visible()
+        visit.get_by_label("核实情况").fill("户主摔伤后住院，自付医疗费 2.1 万元，半年内不能务工。")
+        visit.get_by_label("风险属实：进入村级民主评议").check()
+        visit.get_by_label("农户已签署数据核查授权书").check()
+        visit.get_by_label("监测对象类别").select_option(label="脱贫不稳定户")
+        expect(visit.get_by_label("因意外事故")).to_be_checked()  # proposed when the case was opened
+        visit.get_by_label("因病", exact=True).check()
+        visit.get_by_role("button", name="登记入户核实").click()
+        expect(page.get_by_role("status").filter(has_text="入户核实已登记。")).to_contain_text(
+            "案件现处于“待村级民主评议”环节。"
+        )
+        expect(page.locator("body")).to_contain_text("已签署")
+
+        appraisal = page.locator("#act-appraise")
+        appraisal.get_by_label("参加人数").fill("23")
+        appraisal.get_by_label("赞成票").fill("21")
+        appraisal.get_by_label("反对票").fill("0")
+        appraisal.get_by_label("是", exact=True).check()
+        appraisal.get_by_role("button", name="登记村级民主评议").click()
+        expect(page.get_by_role("status").filter(has_text="村级民主评议已登记。")).to_contain_text(
+            "案件现处于“待公示”环节。"
+        )
+
+        # The public notice of the village, with this household on it.
+        page.get_by_role("link", name="张贴公示").click()
+        expect(page.get_by_role("heading", name="张贴公示 · 向阳村")).to_be_visible()
+        expect(page.get_by_role("checkbox", name=re.compile(HOUSEHOLD))).to_be_checked()
+        expect(page.get_by_label("公示天数")).to_have_value("5")  # notice_days of the policy pack
+        posted_on = dt.date.fromisoformat(page.get_by_label("张贴日期").input_value())  # the server's today
+        ends_on = posted_on + dt.timedelta(days=5)
+        page.get_by_role("button", name="张贴公示").click()
+        expect(page.get_by_role("heading", name="公示 · 向阳村")).to_be_visible()
+        expect(page.get_by_role("status")).to_have_text(
+            f"公示已张贴。自 {ends_on.isoformat()} 起可报乡镇审核。"
+        )
+        expect(page.locator(".badges")).to_contain_text("公示中")
+        page.screenshot(path=str(SCREENSHOTS / "fupin_notice_zh.png"), full_page=True)
+        pdf_link = page.get_by_role("link", name="打印公示（PDF）")
+        response = context.request.get(base + pdf_link.get_attribute("href"))
+        assert response.status == 200
+        assert response.headers["content-type"].startswith("application/pdf")
+        assert response.body().startswith(b"%PDF")
+
+        # Too early for the township: the page says until when the notice runs.
+        page.goto(case_url)
+        expect(page.locator(".badges .step")).to_have_text("公示中")
+        submit = page.locator("#act-submit")
+        expect(submit).to_contain_text(f"自 {ends_on.isoformat()} 起、所有异议处理完毕后，可报乡镇审核。")
+        submit.get_by_role("button", name="报乡镇审核").click()
+        last_day = (ends_on - dt.timedelta(days=1)).isoformat()
+        expect(page.get_by_role("status")).to_have_text(
+            f"公示期至 {last_day}，{ends_on.isoformat()} 起方可报乡镇审核。"
+        )
+        expect(page.locator(".badges .step")).to_have_text("公示中")
+
+        # Five days later (notice_days; the posting day is day 0) the case may go.
+        files.clock.write_text(ends_on.isoformat())
+        page.goto(case_url)
+        page.locator("#act-submit").get_by_role("button", name="报乡镇审核").click()
+        expect(page.get_by_role("status").filter(has_text="案件已报乡镇审核。")).to_contain_text(
+            "案件现处于“待乡镇审核”环节。"
+        )
+        expect(page.locator("#actions")).to_have_count(0)  # nothing left for the village to do
+    finally:
+        context.close()
+
+
+def _township_officer_reviews(base: str, browser) -> None:
+    """(c) The township officer finds the case among their tasks and passes the township review."""
+    from playwright.sync_api import expect
+
+    context, page = _desktop_page(browser)
+    try:
+        _log_in(page, base, TOWNSHIP_OFFICER, path="/cases/", heading="我的待办")
+        expect(page.locator("header")).to_contain_text("乡镇工作人员")
+        row = page.locator("#results").get_by_role("row").filter(has_text=HOUSEHOLD)
+        expect(row).to_contain_text("待乡镇审核")
+        expect(row).to_contain_text("向阳村")
+        row.get_by_role("link", name=HOUSEHOLD).click()
+        expect(page.get_by_role("heading", name=f"识别纳入 · {HOUSEHOLD}")).to_be_visible()
+        review = page.locator("#act-township_approve")
+        review.get_by_label("备注（选填）").fill("材料齐全，情况属实。")
+        review.get_by_role("button", name="乡镇审核通过").click()
+        expect(page.get_by_role("status").filter(has_text="乡镇审核已通过。")).to_contain_text(
+            "案件现处于“待县级审定”环节。"
+        )
+    finally:
+        context.close()
+
+
+def _county_officer_decides(base: str, browser, files: ServerFiles) -> None:
+    """(d) The county officer approves; the household becomes a monitoring object and hears of it."""
+    from playwright.sync_api import expect
+
+    context, page = _desktop_page(browser)
+    try:
+        _log_in(page, base, USERNAME, path="/cases/", heading="我的待办")
+        row = page.locator("#results").get_by_role("row").filter(has_text=HOUSEHOLD)
+        expect(row).to_contain_text("待县级审定")
+        row.get_by_role("link", name=HOUSEHOLD).click()
+        approve = page.locator("#act-county_approve")
+        approve.get_by_label("监测对象类别").select_option(label="脱贫不稳定户")
+        approve.get_by_label("因病", exact=True).check()
+        approve.get_by_label("因意外事故").check()
+        sent_before = _outbox_lines(files.outbox)
+        approve.get_by_role("button", name="审定通过", exact=True).click()
+        expect(page.get_by_role("status").filter(has_text="县级审定通过已登记。")).to_contain_text(
+            "案件现处于“已审定通过”环节。"
+        )
+        expect(page.locator(".badges .step")).to_have_text("已审定通过")
+        page.screenshot(path=str(SCREENSHOTS / "fupin_case_zh.png"), full_page=True)
+        texts = _texts_to(files.outbox, MASKED_PHONE, skip=sent_before)
+        assert len(texts) == 1 and HOUSEHOLD in texts[0] and "已审定通过" in texts[0], texts
+
+        # The household's page: its monitoring category, and every step of the case by its actor.
+        page.get_by_role("link", name="农户页面").click()
+        expect(page.get_by_role("heading", name=f"农户 {HOUSEHOLD}")).to_be_visible()
+        badges = page.locator(".badges")
+        expect(badges).to_contain_text("脱贫不稳定户")
+        expect(badges).to_contain_text("因病")
+        expect(badges).to_contain_text("因意外事故")
+        cases = page.locator("#cases")
+        case_item = cases.locator("ul.plain > li")  # one case: this one, decided
+        expect(case_item).to_have_count(1)
+        expect(case_item).to_contain_text("识别纳入")
+        expect(case_item).to_contain_text("已审定通过")
+        steps = [
+            ("已立案", VILLAGE_CADRE),
+            ("已入户核实", VILLAGE_CADRE),
+            ("已开展村级民主评议", VILLAGE_CADRE),
+            ("已张贴公示", VILLAGE_CADRE),
+            ("已报乡镇审核", VILLAGE_CADRE),
+            ("乡镇审核通过", TOWNSHIP_OFFICER),
+            ("县级审定通过", USERNAME),
+        ]
+        events = cases.locator(".timeline > li")
+        expect(events).to_have_count(len(steps))
+        for index, (label, actor) in enumerate(steps):
+            expect(events.nth(index).locator(".history-head")).to_contain_text(f"{label} · {actor}")
+        page.screenshot(path=str(SCREENSHOTS / "fupin_household_case_zh.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_declaration_to_county_decision_by_four_users(server, server_files, browser):
+    """One case from a household's self-declaration to the county's decision, each step by its own user:
+    the household (no account, on a phone), the village cadre, the township officer, the county officer.
+
+    Runs last in the module: the household it includes is a monitoring object afterwards.
+    """
+    try:
+        _declare_on_a_phone(server, browser, server_files)
+        _village_cadre_takes_the_village_steps(server, browser, server_files)
+        _township_officer_reviews(server, browser)
+        _county_officer_decides(server, browser, server_files)
+    finally:
+        server_files.clock.unlink(missing_ok=True)  # the real date again for whatever runs next
 
 
 def _id(birth: str, sequence: int) -> str:
