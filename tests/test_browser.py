@@ -637,14 +637,15 @@ def _county_officer_decides(base: str, browser, files: ServerFiles) -> None:
         expect(case_item).to_have_count(1)
         expect(case_item).to_contain_text("识别纳入")
         expect(case_item).to_contain_text("已审定通过")
+        # Each step by the person who took it, by their full name.
         steps = [
-            ("已立案", VILLAGE_CADRE),
-            ("已入户核实", VILLAGE_CADRE),
-            ("已开展村级民主评议", VILLAGE_CADRE),
-            ("已张贴公示", VILLAGE_CADRE),
-            ("已报乡镇审核", VILLAGE_CADRE),
-            ("乡镇审核通过", TOWNSHIP_OFFICER),
-            ("县级审定通过", USERNAME),
+            ("已立案", "刘春梅"),
+            ("已入户核实", "刘春梅"),
+            ("已开展村级民主评议", "刘春梅"),
+            ("已张贴公示", "刘春梅"),
+            ("已报乡镇审核", "刘春梅"),
+            ("乡镇审核通过", "赵志强"),
+            ("县级审定通过", "王建国"),
         ]
         events = cases.locator(".timeline > li")
         expect(events).to_have_count(len(steps))

@@ -170,7 +170,7 @@ def counts_by_area(user: Any, parent: Area | None = None) -> list[AreaCount]:
 
 def timeline(user: Any, household: Household) -> QuerySet[CaseEvent]:
     """Every step of every case of a household, oldest first (the household is already scope-checked)."""
-    events = scope.scoped(CaseEvent.objects.select_related("case"), user)
+    events = scope.scoped(CaseEvent.objects.select_related("case", "actor"), user)
     return events.filter(case__household=household).order_by("at", "id")
 
 

@@ -44,7 +44,7 @@ from fupin.cases.models import (
 from fupin.cases.rules import ProcedureRules, rules_for
 from fupin.core import clock
 from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, Refused
-from fupin.core.i18n import lazy_format, lazy_join
+from fupin.core.i18n import bilingual, lazy_format, lazy_join
 from fupin.domain import phone as phone_rules
 from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import MAX_RISK_TYPES, MonitoringCategory, RiskType
@@ -166,6 +166,12 @@ def _close_clue(case: Case) -> None:
         RiskClue.objects.filter(pk=case.clue_id).update(status=ClueStatus.CLOSED)
 
 
+def _history_reason(message: Message, case: Case, **values: object) -> str:
+    """The reason written into the household's monitoring history: data read later by anyone, so in both
+    languages ("中文 / English")."""
+    return bilingual(lazy_format(message, case=case.pk, **values))[:200]
+
+
 def _end_unconfirmed_inclusion(case: Case, actor: Any, on: dt.date, why: str) -> None:
     """A fast-tracked household whose case ends without approval stops being monitored; the record stays."""
     household = Household.objects.select_related("village").get(pk=case.household_id)
@@ -177,7 +183,7 @@ def _end_unconfirmed_inclusion(case: Case, actor: Any, on: dt.date, why: str) ->
             category="",
             risk_types=[],
             effective_from=max(on, case.fast_tracked_on),
-            reason=f"case {case.pk}: inclusion not confirmed: {why}"[:200],
+            reason=_history_reason(_("Inclusion not confirmed (case %(case)s): %(why)s"), case, why=why),
         )
 
 
@@ -872,7 +878,7 @@ def county_decide(
             risk_types=list(dict.fromkeys(risk_types or [])),
             # A fast-tracked household has been monitored since it was included.
             effective_from=case.fast_tracked_on or today,
-            reason=f"case {case.pk}: identified by the county",
+            reason=_history_reason(_("Identified by the county (case %(case)s)"), case),
         )
         case.decided_category = category
         case.decided_risk_types = _pack_risks(risk_types or [])
@@ -905,7 +911,11 @@ def county_decide(
             category="",
             risk_types=[],
             effective_from=today,
-            reason=f"case {case.pk}: risk eliminated ({elimination_kind})",
+            reason=_history_reason(
+                _("Risk eliminated: %(how)s (case %(case)s)"),
+                case,
+                how=EliminationKind(elimination_kind).label,
+            ),
         )
         case.elimination_kind = elimination_kind
     case.state = State.APPROVED
@@ -951,7 +961,11 @@ def fast_track(
         category=category,
         risk_types=list(dict.fromkeys(risk_types)),
         effective_from=today,
-        reason=f"case {case.pk}: included first ({reason_kind}), procedure owed"[:200],
+        reason=_history_reason(
+            _("Included first, procedure owed: %(why)s (case %(case)s)"),
+            case,
+            why=FastTrackReason(reason_kind).label,
+        ),
     )
     case.fast_tracked_on = today
     case.fast_track_reason = reason_kind
