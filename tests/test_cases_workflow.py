@@ -383,3 +383,30 @@ def test_the_next_actor_gets_a_text_when_they_have_a_phone(
     assert [m["to"] for m in sent] == ["137****1111"]
     assert "入户核实" in sent[0]["text"]
     assert county.phone_enc == ""
+
+
+def test_the_uploaded_authorization_must_be_a_scan_and_is_stored_under_a_made_up_name(
+    people, household_factory, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    household = household_factory()
+    visit = {
+        "visited_on": START.date(),
+        "findings": "核实",
+        "proceed": True,
+        "category": "marginal",
+        "risk_types": ["illness"],
+    }
+    with time_machine.travel(START, tick=False):
+        case = _open(people, household)
+        fake = SimpleUploadedFile("张三授权书.pdf", b"MZ\x90\x00 not a scan", content_type="application/pdf")
+        with pytest.raises(InvalidInput) as refused:
+            services.record_visit(actor=people["cadre"], case=case.pk, authorization_file=fake, **visit)
+        assert "PDF, JPEG or PNG" in english(refused.value.field_errors["authorization"][0])
+        assert Case.objects.get(pk=case.pk).state == State.VISIT and not list(tmp_path.rglob("*"))
+        scan = SimpleUploadedFile("张三授权书.pdf", b"%PDF-1.7\n scanned", content_type="application/pdf")
+        services.record_visit(actor=people["cadre"], case=case.pk, authorization_file=scan, **visit)
+    stored = Case.objects.get(pk=case.pk).authorization_file.name
+    assert stored.endswith(".pdf") and "张三" not in stored

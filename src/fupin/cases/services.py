@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import uuid
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -527,6 +528,35 @@ def dismiss_declaration(*, actor: Any, declaration_id: int, reason: str) -> Decl
 # ---------------------------------------------------------------- village steps
 
 
+AUTHORIZATION_TYPES = {"pdf": "pdf", "jpeg": "jpg", "png": "png"}
+AUTHORIZATION_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _file_type(upload: UploadedFile) -> str | None:
+    """What the file is by its first bytes (a scan: PDF, JPEG or PNG), never by its name."""
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
+def _check_authorization_file(upload: UploadedFile, errors: Errors) -> None:
+    if not upload.size or upload.size > AUTHORIZATION_MAX_BYTES:
+        errors.setdefault("authorization", []).append(
+            _("The signed authorization must be a file of at most 10 MB.")
+        )
+    elif _file_type(upload) is None:
+        errors.setdefault("authorization", []).append(
+            _("The signed authorization must be a scan or photo: PDF, JPEG or PNG.")
+        )
+
+
 def _money(value: Any, name: str, errors: Errors) -> str | None:
     try:
         amount = Decimal(str(value))
@@ -571,6 +601,8 @@ def record_visit(
     }
     if proceed and case.kind == CaseKind.IDENTIFICATION:
         _check_category_and_risks(category, risk_types or [], errors)
+        if authorization_file is not None:
+            _check_authorization_file(authorization_file, errors)
         if not authorization_signed and authorization_file is None:
             errors.setdefault("authorization", []).append(
                 _(
