@@ -638,9 +638,10 @@ def record_visit(
             case.proposed_risk_types = _pack_risks(risk_types or [])
             case.authorization_signed = True
             if authorization_file is not None:
-                case.authorization_file.save(
-                    f"case-{case.pk}-{authorization_file.name}", authorization_file, save=False
-                )
+                # A made-up name: the household's file name may carry a person's name.
+                extension = AUTHORIZATION_TYPES[_file_type(authorization_file) or ""]
+                stored = f"case-{case.pk}-{uuid.uuid4().hex}.{extension}"
+                case.authorization_file.save(stored, authorization_file, save=False)
     else:
         _end_at_village(case, actor, visited_on, findings)
     _save(
