@@ -85,12 +85,22 @@ def records(place, county_officer):
 
 def _web_routes() -> dict[str, URLPattern]:
     """Every named page, as namespace:name."""
+    from fupin.assistance.urls import urlpatterns as assistance_urls
     from fupin.cases.urls import urlpatterns as cases_urls
+    from fupin.checks.urls import urlpatterns as checks_urls
     from fupin.screening.urls import urlpatterns as screening_urls
+    from fupin.twinning.urls import urlpatterns as twinning_urls
     from fupin.web.urls import urlpatterns as web_urls
 
     routes = {}
-    for namespace, patterns in (("web", web_urls), ("screening", screening_urls), ("cases", cases_urls)):
+    for namespace, patterns in (
+        ("web", web_urls),
+        ("screening", screening_urls),
+        ("cases", cases_urls),
+        ("checks", checks_urls),
+        ("assistance", assistance_urls),
+        ("twinning", twinning_urls),
+    ):
         routes.update({f"{namespace}:{p.name}": p for p in patterns if isinstance(p, URLPattern) and p.name})
     return routes
 
@@ -136,7 +146,90 @@ def _declaration_of(target: Records) -> int:
     return declaration.pk
 
 
+def _measure_of(target: Records) -> int:
+    """A planned measure in the target household's plan."""
+    from fupin.assistance.models import Measure, MeasureType
+
+    entry = MeasureType.objects.get(code="industry_subsidy")
+    measure = Measure.objects.create(
+        household=target.household, measure_type=entry, category=entry.category, responsible="镇农业站"
+    )
+    return measure.pk
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Visit photos of the twinning pages go to a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _helper_of(target: Records) -> int:
+    """A helper kept in the target's village and twinned with its household."""
+    from fupin.twinning.models import Assignment, Helper
+
+    helper = Helper.objects.create(
+        name=f"帮扶{target.household.number[-3:]}", unit="县局", rank="general", area=target.household.village
+    )
+    Assignment.objects.create(helper=helper, household=target.household, started_on=dt.date.today())
+    return helper.pk
+
+
+def _twinning_of(target: Records) -> int:
+    from fupin.twinning.models import Assignment
+
+    return Assignment.objects.get(helper_id=_helper_of(target)).pk
+
+
+def _visit_of(target: Records) -> int:
+    from fupin.twinning.models import Visit
+
+    visit = Visit.objects.create(
+        household=target.household,
+        visited_on=dt.date.today(),
+        visitor_name="走访人",
+        findings="正常",
+        risk_present=False,
+    )
+    return visit.pk
+
+
+def _photo_of(target: Records) -> int:
+    """A photo of a visit to the target's household, stored under MEDIA_ROOT."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from fupin.twinning.models import VisitPhoto
+
+    name = default_storage.save("visits/matrix.png", ContentFile(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16))
+    photo = VisitPhoto.objects.create(
+        visit_id=_visit_of(target), file=name, content_type="image/png", size=24
+    )
+    return photo.pk
+
+
+def _unit_of(target: Records) -> int:
+    from fupin.twinning.models import HelpingUnit
+
+    return HelpingUnit.objects.create(
+        village=target.household.village, name="县财政局", started_on=dt.date(2024, 1, 1)
+    ).pk
+
+
+def _task_force_member_of(target: Records) -> int:
+    from fupin.twinning.models import TaskForceMember
+
+    return TaskForceMember.objects.create(
+        village=target.household.village,
+        name="第一书记",
+        unit="县财政局",
+        role="first_secretary",
+        term_start=dt.date(2024, 1, 1),
+        term_end=dt.date(2026, 12, 31),
+    ).pk
+
+
 EDIT = Capability.EDIT_RECORDS
+HELPERS = Capability.MANAGE_HELPERS
 RECORD_PAGES = [
     RecordPage("web:household", lambda r: [r.household.pk]),
     RecordPage("web:household_edit", lambda r: [r.household.pk], EDIT),
@@ -159,8 +252,27 @@ RECORD_PAGES = [
     RecordPage("cases:notice_pdf", lambda r: [_notice_of(r)]),
     RecordPage("cases:raise", lambda r: [r.household.pk], Capability.RAISE_CLUE),
     RecordPage("cases:eliminate", lambda r: [r.household.pk], Capability.VILLAGE_STEPS),
-    RecordPage("cases:measure_add", lambda r: [r.household.pk], EDIT),
+    RecordPage("assistance:plan", lambda r: [r.household.pk]),
+    RecordPage("assistance:card", lambda r: [r.household.pk]),
+    RecordPage("assistance:plan_summary", lambda r: [r.household.pk]),
+    RecordPage("assistance:measure_add", lambda r: [r.household.pk], EDIT),
+    RecordPage("assistance:measure_edit", lambda r: [_measure_of(r)], EDIT),
+    RecordPage("assistance:measure_stop", lambda r: [_measure_of(r)], EDIT),
     RecordPage("cases:declaration", lambda r: [_declaration_of(r)], Capability.RAISE_CLUE),
+    RecordPage("twinning:helper", lambda r: [_helper_of(r)]),
+    RecordPage("twinning:helper_edit", lambda r: [_helper_of(r)], HELPERS),
+    RecordPage("twinning:helper_reveal", lambda r: [_helper_of(r)], Capability.REVEAL_PII, True),
+    RecordPage("twinning:household", lambda r: [r.household.pk]),
+    RecordPage("twinning:assign", lambda r: [r.household.pk], HELPERS),
+    RecordPage("twinning:assignment_end", lambda r: [_twinning_of(r)], HELPERS),
+    RecordPage("twinning:visit_add", lambda r: [r.household.pk], Capability.RECORD_VISITS),
+    RecordPage("twinning:visit", lambda r: [_visit_of(r)]),
+    RecordPage("twinning:photo", lambda r: [_photo_of(r)]),
+    RecordPage("twinning:village", lambda r: [r.household.village.code]),
+    RecordPage("twinning:unit_add", lambda r: [r.household.village.code], HELPERS),
+    RecordPage("twinning:member_add", lambda r: [r.household.village.code], HELPERS),
+    RecordPage("twinning:unit_edit", lambda r: [_unit_of(r)], HELPERS),
+    RecordPage("twinning:member_edit", lambda r: [_task_force_member_of(r)], HELPERS),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -178,6 +290,22 @@ COLLECTION_PAGES = {
     "cases:notice_new",
     "cases:notifications",
     "cases:notifications_read",
+    # The measure catalogue is per county, not per village: tests/test_assistance_catalogue.py checks it.
+    "assistance:catalogue",
+    "assistance:catalogue_add",
+    "assistance:catalogue_edit",
+    "assistance:catalogue_switch",
+    # Helpers, coverage, task-force overview and the county's quotas: tests/test_twinning_pages.py.
+    "twinning:helpers",
+    "twinning:helper_new",
+    "twinning:coverage",
+    "twinning:coverage_export",
+    "twinning:villages",
+    "twinning:settings",
+    # Data checks over an area in scope, one check's failures, their export: tests/test_checks.py too.
+    "checks:overview",
+    "checks:detail",
+    "checks:export",
 }
 
 
@@ -265,6 +393,26 @@ def test_pages_show_what_is_inside_and_nothing_outside(client, make_user, record
 
     create = client.get(reverse("web:household_create"))
     assert create.status_code == (200 if has_capability(role, Capability.EDIT_RECORDS) else 403)
+
+    # Data checks: both heads are uninsured, only the one inside is counted, listed and exported.
+    from fupin.registry.models import Member
+
+    Member.objects.filter(pk__in=[inside.member.pk, outside.member.pk]).update(basic_medical_insurance=False)
+    assert client.get(reverse("checks:overview")).status_code == 200
+    failures = _body(client.get(reverse("checks:detail", args=["no_medical_insurance"])))
+    assert inside.household.number in failures
+    assert all(secret not in failures for secret in outside.secrets)
+    out_area = {"area": outside.household.village.code}
+    assert client.get(reverse("checks:detail", args=["no_medical_insurance"]), out_area).status_code == 404
+    checks_export = client.get(reverse("checks:export"), {"check": "no_medical_insurance"})
+    if has_capability(role, Capability.EXPORT):
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(checks_export.content), read_only=True).worksheets[1]
+        assert [row[6] for row in sheet.iter_rows(min_row=2, values_only=True)] == [inside.household.number]
+        assert client.get(reverse("checks:export"), out_area).status_code == 404
+    else:
+        assert checks_export.status_code == 403
 
 
 @pytest.mark.parametrize("role", Role.values)

@@ -656,6 +656,58 @@ def _county_officer_decides(base: str, browser, files: ServerFiles) -> None:
         context.close()
 
 
+def test_a_plan_breaks_a_rule_is_fixed_and_its_card_printed(server, page):
+    """A county officer builds 李四's plan: the page explains what the plan lacks, a suggested measure
+    answers the illness, a developmental measure settles the labour rule, and the card prints."""
+    from playwright.sync_api import expect
+
+    _log_in(page, server)
+    page.get_by_label("查询").fill("李四")
+    page.get_by_role("button", name="查询").click()
+    page.locator("#results").get_by_role("link", name="李四").click()
+    if "边缘易致贫户" not in page.locator(".badges").inner_text():  # monitored by an earlier test, or now
+        page.get_by_role("link", name="变更监测状态").click()
+        page.get_by_label("监测对象类别").select_option("marginal")
+        page.get_by_label("因病").check()
+        page.get_by_label("原因").fill("家人住院，医疗支出大")
+        page.get_by_role("button", name="保存").click()
+        expect(page.locator(".badges")).to_contain_text("边缘易致贫户")
+    page.get_by_role("link", name="打开帮扶计划").click()
+    expect(page.get_by_role("heading", name="帮扶计划 · 220822100201002")).to_be_visible()
+
+    # The plan breaks two rules, each said in plain words.
+    checks = page.locator("#plan-checks")
+    expect(checks.locator("li[data-code=risk_unanswered]")).to_contain_text("因病")
+    expect(checks.locator("li[data-code=no_developmental]")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "fupin_plan_problems_zh.png"), full_page=True)
+
+    # A suggestion answering the illness, planned from its button with the form filled in.
+    suggestion = page.locator("#plan-suggestions li").filter(has_text="因病").first
+    suggestion.get_by_role("link", name="列入计划").click()
+    page.get_by_label("责任人或责任部门").fill("开通镇卫生院")
+    page.get_by_role("button", name="添加措施").click()
+    expect(checks.locator("li[data-code=risk_unanswered]")).to_have_count(0)
+    explained = checks.locator("li[data-code=no_developmental]")
+    expect(explained).to_be_visible()  # still no developmental measure for a household that can work
+
+    # The fix: an industry subsidy, a developmental measure.
+    page.locator("#plan-measures").get_by_role("link", name="添加帮扶措施").click()
+    chooser = page.get_by_role("combobox", name="帮扶措施")
+    value = chooser.locator("option", has_text="产业奖补").first.get_attribute("value")
+    chooser.select_option(value)
+    page.get_by_label("责任人或责任部门").fill("县农业农村局")
+    page.get_by_role("button", name="添加措施").click()
+    expect(page.locator("#plan-ok")).to_have_text("帮扶计划符合全部规则。")
+    expect(page.locator("#plan-measures")).to_contain_text("产业奖补")
+    page.screenshot(path=str(SCREENSHOTS / "fupin_plan_ok_zh.png"), full_page=True)
+
+    # The household card, printed from the plan page.
+    card = page.get_by_role("link", name="打印明白卡（PDF）")
+    response = page.context.request.get(f"{server}{card.get_attribute('href')}")
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
+
+
 def test_declaration_to_county_decision_by_four_users(server, server_files, browser):
     """One case from a household's self-declaration to the county's decision, each step by its own user:
     the household (no account, on a phone), the village cadre, the township officer, the county officer.

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from fupin.accounts.roles import Role
+from fupin.assistance.models import MeasureType
 from fupin.cases.models import Case, CaseEvent, Declaration, DeclarationStatus, Notification, State
 from fupin.pii.crypto import get_cipher
 from fupin.registry import services as registry
@@ -101,7 +102,7 @@ def test_every_case_page_opens_in_scope_and_is_not_found_outside(client, people,
         reverse("cases:declaration", args=[declaration.pk]): "老伴住院",
         reverse("cases:raise", args=[household.pk]): household.number,
         reverse("cases:eliminate", args=[household.pk]): household.number,
-        reverse("cases:measure_add", args=[household.pk]): household.number,
+        reverse("assistance:measure_add", args=[household.pk]): household.number,
     }
     as_user(client, people["cadre"])
     for url, shown in pages.items():
@@ -363,11 +364,14 @@ def test_elimination_shows_its_gates_and_the_county_cannot_pass_a_failing_one(
     assert "Elimination gates" in page
     assert '<li class="fail">' in page and "No measure yet against" in page
 
+    assert reverse("assistance:measure_add", args=[household.pk]) in page  # the gap is closed in the plan
     added = cadre.post(
-        reverse("cases:measure_add", args=[household.pk]),
+        reverse("assistance:measure_add", args=[household.pk]),
         {
-            "category": "health",
+            "measure_type": MeasureType.objects.get(code="medical_assistance").pk,
             "risk_types": ["illness"],
+            "responsible": "镇民政办",
+            "status": "in_progress",
             "started_on": "2025-02-01",
             "description": "大病救助",
         },

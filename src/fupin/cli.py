@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"demo-data": "demo_data"}
+# ``check`` runs the registry's data checks; Django's own system check stays reachable as ``system-check``.
+ALIASES = {"demo-data": "demo_data", "check": "data_checks", "system-check": "check"}
 
 USAGE = """usage: fupin COMMAND [options]
 
@@ -27,6 +28,8 @@ USAGE = """usage: fupin COMMAND [options]
   screen [--policy P] [--as-of DATE] [--area CODE] [--engine duckdb|postgres|spark]
                                   screen households with a policy pack and open risk clues
   policy check|test|explain PACK  check a policy pack, run its test cases, explain one household
+  check [--area CODE] [--check CODE] [--xlsx FILE]
+                                  data checks over the registry (counts per check; failures to Excel)
 
 Database: FUPIN_DATABASE_URL (default: SQLite file under ./var/).
 """

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "fupin.screening",
     "fupin.assistance",
     "fupin.cases",
+    "fupin.checks",
+    "fupin.twinning",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +136,16 @@ SMS_BACKEND = os.environ.get("FUPIN_SMS_BACKEND", "fupin.cases.sms.OutboxGateway
 SMS_OUTBOX = VAR_DIR / "sms-outbox.log"
 # Uploaded files (signed authorizations). Served only through views that check scope.
 MEDIA_ROOT = VAR_DIR / "media"
+# Helpers, task forces and visits (fupin.twinning). The quotas per rank and the task-force numbers are
+# each county's own (its settings page); these are the values a county starts with (domain.md §6, seed 004).
+TWINNING_DEFAULT_RANKS = [("county_leader", 3), ("section", 2), ("general", 1)]  # "321"
+TWINNING_TASK_FORCE_MIN_MEMBERS = 3
+TWINNING_TASK_FORCE_MIN_TERM_MONTHS = 24
+TWINNING_REQUIRE_FIRST_SECRETARY = True
+TWINNING_PHOTO_MAX_BYTES = int(os.environ.get("FUPIN_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
+TWINNING_PHOTOS_PER_VISIT = 6
+# Worklists mark a household whose last visit is older than this many days [local practice].
+TWINNING_VISIT_DUE_DAYS = int(os.environ.get("FUPIN_VISIT_DUE_DAYS", "30"))
 SCREENING_IN_BACKGROUND = os.environ.get("FUPIN_SCREENING_IN_BACKGROUND", "1") == "1"
 # A PostgreSQL server for `fupin policy test --engine postgres` when the application runs on SQLite.
 SCRATCH_POSTGRES_URL = os.environ.get("FUPIN_SCRATCH_POSTGRES_URL", "")

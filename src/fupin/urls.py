@@ -6,5 +6,8 @@ urlpatterns = [
     path("screening/", include("fupin.screening.urls")),
     path("cases/", include("fupin.cases.urls")),
     path("declare/", include("fupin.cases.public_urls")),
+    path("assistance/", include("fupin.assistance.urls")),
+    path("twinning/", include("fupin.twinning.urls")),
+    path("checks/", include("fupin.checks.urls")),
     path("", include("fupin.web.urls")),
 ]

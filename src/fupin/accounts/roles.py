@@ -31,11 +31,22 @@ class Capability(StrEnum):
     COUNTY_DECISION = "county_decision"  # the county's decision on identification and elimination
     FAST_TRACK = "fast_track"  # include a household in sudden difficulty first, steps owed
     REFER_CASE = "refer_case"  # a department refers a household (API)
+    MANAGE_CATALOGUE = "manage_catalogue"  # the county's measure catalogue (fupin.assistance)
+    # Helpers and task forces (fupin.twinning): helpers, twinning with households, helping units, task-force
+    # members and the county's quotas, in capture scope; visits are recorded by every cadre who visits.
+    MANAGE_HELPERS = "manage_helpers"
+    RECORD_VISITS = "record_visits"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.VILLAGE_CADRE: frozenset(
-        {Capability.EDIT_RECORDS, Capability.REVEAL_PII, Capability.RAISE_CLUE, Capability.VILLAGE_STEPS}
+        {
+            Capability.EDIT_RECORDS,
+            Capability.REVEAL_PII,
+            Capability.RAISE_CLUE,
+            Capability.VILLAGE_STEPS,
+            Capability.RECORD_VISITS,
+        }
     ),
     # Township officers often keep the records for villages without a clerk, so they may do the village
     # steps too; a person never reviews a step they did themselves (fupin.cases.workflow).
@@ -48,6 +59,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VILLAGE_STEPS,
             Capability.TOWNSHIP_REVIEW,
             Capability.FAST_TRACK,
+            Capability.RECORD_VISITS,
         }
     ),
     Role.COUNTY_OFFICER: frozenset(
@@ -60,6 +72,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.COUNTY_DECISION,
             Capability.FAST_TRACK,
             Capability.REFER_CASE,
+            Capability.MANAGE_HELPERS,
+            Capability.RECORD_VISITS,
         }
     ),
     Role.COUNTY_ADMIN: frozenset(
@@ -69,11 +83,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.EXPORT,
             Capability.MANAGE_USERS,
             Capability.MANAGE_AREAS,
+            Capability.MANAGE_CATALOGUE,
             Capability.RUN_SCREENING,
             Capability.RAISE_CLUE,
             Capability.COUNTY_DECISION,
             Capability.FAST_TRACK,
             Capability.REFER_CASE,
+            Capability.MANAGE_HELPERS,
+            Capability.RECORD_VISITS,
         }
     ),
     # Departments send data, read the registry to match it and refer households; they never see full

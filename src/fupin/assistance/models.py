@@ -1,13 +1,16 @@
-"""Assistance measures for monitored households (domain.md section 6).
+"""Assistance measures for monitored households (domain.md section 6): the catalogue and the plans.
 
-The monitoring workflow needs them for its elimination gate ("at least one measure against each
-recorded risk type"); the assistance plan (helpers, task forces, visits) builds on this model.
+The catalogue lists the kinds of measure (national entries come with the system, a county adds its
+own and switches entries off for itself). A household's plan ("one household, one policy") is its
+measures; ``fupin.assistance.rules`` checks a plan. The monitoring workflow's elimination gate reads
+the taken measures ("at least one measure against each recorded risk type").
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts import scope
@@ -59,7 +62,12 @@ class MeasureType(models.Model):
         related_name="+",
         verbose_name=_("county"),
     )
+    # False retires an entry everywhere (a later national catalogue); a county switches entries off
+    # for itself with ``MeasureTypeOff``.
     active = models.BooleanField(_("in use"), default=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         ordering = ["category", "code"]
@@ -72,6 +80,37 @@ class MeasureType(models.Model):
     def answer_list(self) -> list[str]:
         return [code for code in self.answers.split(",") if code]
 
+    @property
+    def name(self) -> str:
+        """The name in the active language (Chinese unless the page is in English)."""
+        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name_zh
+
+    @property
+    def is_national(self) -> bool:
+        return self.county_id is None
+
+
+class MeasureTypeOff(models.Model):
+    """A catalogue entry a county has switched off: not offered for its households' plans any more.
+
+    Measures already recorded with the entry stay as they are.
+    """
+
+    county = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    measure_type = models.ForeignKey(MeasureType, on_delete=models.CASCADE, related_name="switched_off")
+    switched_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    switched_off_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["county", "measure_type"], name="one_switch_per_county_and_type")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure_type_id} off in {self.county_id}"
+
 
 class MeasureStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
@@ -82,6 +121,8 @@ class MeasureStatus(models.TextChoices):
 
 # Measures that count as taken (for the elimination gate and coverage): begun, not stopped.
 TAKEN_STATUSES = (MeasureStatus.IN_PROGRESS, MeasureStatus.DONE)
+# Measures that are part of the plan: everything but a stopped measure.
+ACTIVE_STATUSES = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS, MeasureStatus.DONE)
 
 
 class Measure(models.Model):
@@ -98,7 +139,9 @@ class Measure(models.Model):
     )
     category = models.CharField(_("measure"), max_length=30, choices=MeasureCategory.choices)
     # Comma-wrapped risk-type codes the measure answers (",illness,"), as on Household.
-    risk_types = models.CharField(_("against risk types"), max_length=200)
+    # Empty for a measure that answers none of the recorded risks (a developmental measure for a
+    # household whose risk is illness, say).
+    risk_types = models.CharField(_("against risk types"), max_length=200, blank=True)
     description = models.CharField(_("description"), max_length=300, blank=True)
     responsible = models.CharField(_("responsible person or department"), max_length=100, blank=True)
     amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
@@ -108,6 +151,7 @@ class Measure(models.Model):
     # A planned measure may not have its dates yet; a begun one must (checked by the services).
     started_on = models.DateField(_("started"), null=True, blank=True)
     ended_on = models.DateField(_("ended"), null=True, blank=True)
+    stop_reason = models.CharField(_("why the measure was stopped"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -121,6 +165,11 @@ class Measure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.category} from {self.started_on}"
+
+    @property
+    def title(self) -> str:
+        """The catalogue entry's name, or the category for a measure recorded without one."""
+        return self.measure_type.name if self.measure_type else str(self.get_category_display())
 
     @property
     def risk_type_list(self) -> list[str]:

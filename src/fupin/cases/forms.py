@@ -13,7 +13,6 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fupin.assistance.models import MeasureCategory
 from fupin.cases.models import OPEN_STATES, Case, CaseKind, EliminationKind, FastTrackReason, State
 from fupin.cases.selectors import CaseFilters
 from fupin.core import clock
@@ -391,24 +390,6 @@ class RaiseClueForm(forms.Form):
 
 class EliminationForm(forms.Form):
     reason = _text_field(_("Why the risk is gone"), rows=4)
-
-
-class MeasureForm(forms.Form):
-    category = forms.ChoiceField(label=_("Kind of measure"), choices=[("", "—"), *MeasureCategory.choices])
-    risk_types = forms.MultipleChoiceField(
-        label=_("Against the risk types"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    started_on = forms.DateField(label=_("Started on"), widget=DateInput(), initial=_today)
-    description = forms.CharField(
-        label=_("Description"), required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    def __init__(self, *args: Any, risk_types: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        labels = dict(RiskType.choices)
-        field = cast(forms.MultipleChoiceField, self.fields["risk_types"])
-        # Only the household's recorded risk types: a measure answers one of those.
-        field.choices = [(code, labels.get(code, code)) for code in risk_types]
 
 
 class MatchDeclarationForm(forms.Form):

@@ -14,7 +14,6 @@ urlpatterns = [
     path("notices/<int:pk>/pdf/", pdf.notice_pdf, name="notice_pdf"),
     path("raise/<int:household_pk>/", views.raise_clue, name="raise"),
     path("eliminate/<int:household_pk>/", views.propose_elimination, name="eliminate"),
-    path("measures/<int:household_pk>/add/", views.measure_add, name="measure_add"),
     path("declarations/<int:pk>/", views.declaration_detail, name="declaration"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),

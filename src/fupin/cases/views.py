@@ -30,7 +30,6 @@ from fupin.accounts import scope
 from fupin.accounts.models import User
 from fupin.accounts.roles import Capability
 from fupin.areas.models import Area, AreaLevel
-from fupin.assistance import services as assistance
 from fupin.cases import forms, notify, selectors, services, workflow
 from fupin.cases.models import Case, CaseKind, DeclarationStatus, State
 from fupin.cases.rules import rules_for
@@ -428,37 +427,6 @@ def propose_elimination(request: HttpRequest, household_pk: int) -> HttpResponse
             "public notice, township review and the county's decision, which checks the elimination gates."
         ),
         submit=_("Start risk elimination"),
-    )
-
-
-@page
-def measure_add(request: HttpRequest, household_pk: int) -> HttpResponse:
-    user = current_user(request)
-    household = _household_for(request, household_pk, Capability.EDIT_RECORDS)
-    form = forms.MeasureForm(request.POST or None, risk_types=household.risk_type_list)
-    if request.method == "POST" and form.is_valid():
-        try:
-            assistance.add_measure(
-                actor=user,
-                household=household,
-                category=form.cleaned_data["category"],
-                risk_types=list(form.cleaned_data["risk_types"]),
-                started_on=form.cleaned_data["started_on"],
-                description=form.cleaned_data["description"],
-            )
-        except InvalidInput as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("The measure is recorded."))
-            return redirect("web:household", pk=household.pk)
-    return _form_page(
-        request,
-        household,
-        form,
-        title=_("Add an assistance measure for household %(number)s") % {"number": household.number},
-        intro=_("Every recorded risk type needs at least one measure before the risk can be eliminated."),
-        submit=_("Save the measure"),
-        no_risk_types=not household.risk_type_list,
     )
 
 

@@ -58,7 +58,7 @@ def compile_catalogs(locale_dir: Path | None = None) -> int:
     compiled = 0
     for po_path in base.glob("*/LC_MESSAGES/*.po"):
         mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and os.path.getmtime(mo_path) >= os.path.getmtime(po_path):
+        if mo_path.exists() and os.path.getmtime(mo_path) > os.path.getmtime(po_path):
             continue
         polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
         compiled += 1

@@ -26,7 +26,6 @@ from fupin.accounts import scope
 from fupin.accounts.models import User
 from fupin.accounts.roles import Capability
 from fupin.accounts.services import AccountLocked, BadCredentials, login_attempt
-from fupin.assistance.selectors import measures_of
 from fupin.cases import selectors as case_selectors
 from fupin.core.errors import InvalidInput, StaleEdit
 from fupin.registry import selectors as registry_selectors
@@ -219,7 +218,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _case_section(user: User, household: Household) -> dict[str, Any]:
-    """The household's cases, their timeline and measures, and which ways to start a case are open.
+    """The household's cases and their timeline, and which ways to start a case are open.
 
     A button shows only when the role takes that step, the household is in the capture area and the
     service would not refuse at once (an open case is continued, not doubled).
@@ -233,10 +232,8 @@ def _case_section(user: User, household: Household) -> dict[str, Any]:
     return {
         "household_cases": household_cases,
         "case_events": list(case_selectors.timeline(user, household)),
-        "measures": list(measures_of(user, household)),
         "can_raise_clue": free and not monitored and user.can(Capability.RAISE_CLUE),
         "can_propose_elimination": free and monitored and user.can(Capability.VILLAGE_STEPS),
-        "can_add_measure": bool(household.risk_type_list) and web_selectors.may_edit(user, household),
     }
 
 

@@ -5,64 +5,131 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('areas', '0002_load_divisions'),
-        ('assistance', '0001_initial'),
+        ("areas", "0002_load_divisions"),
+        ("assistance", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='measure',
-            name='amount',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='amount (yuan)'),
+            model_name="measure",
+            name="amount",
+            field=models.DecimalField(
+                blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="amount (yuan)"
+            ),
         ),
         migrations.AddField(
-            model_name='measure',
-            name='responsible',
-            field=models.CharField(blank=True, max_length=100, verbose_name='responsible person or department'),
+            model_name="measure",
+            name="responsible",
+            field=models.CharField(
+                blank=True, max_length=100, verbose_name="responsible person or department"
+            ),
         ),
         migrations.AddField(
-            model_name='measure',
-            name='status',
-            field=models.CharField(choices=[('planned', 'Planned'), ('in_progress', 'In progress'), ('done', 'Done'), ('stopped', 'Stopped')], default='in_progress', max_length=20, verbose_name='measure status'),
+            model_name="measure",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("planned", "Planned"),
+                    ("in_progress", "In progress"),
+                    ("done", "Done"),
+                    ("stopped", "Stopped"),
+                ],
+                default="in_progress",
+                max_length=20,
+                verbose_name="measure status",
+            ),
         ),
         migrations.AddField(
-            model_name='measure',
-            name='updated_at',
+            model_name="measure",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.AddField(
-            model_name='measure',
-            name='version',
+            model_name="measure",
+            name="version",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AlterField(
-            model_name='measure',
-            name='started_on',
-            field=models.DateField(blank=True, null=True, verbose_name='started'),
+            model_name="measure",
+            name="started_on",
+            field=models.DateField(blank=True, null=True, verbose_name="started"),
         ),
         migrations.CreateModel(
-            name='MeasureType',
+            name="MeasureType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('name_zh', models.CharField(max_length=100, verbose_name='name (Chinese)')),
-                ('name_en', models.CharField(max_length=100, verbose_name='name (English)')),
-                ('category', models.CharField(choices=[('industry', 'Industry (产业帮扶)'), ('employment', 'Employment (就业帮扶)'), ('public_welfare_post', 'Public-welfare post (公益性岗位)'), ('microcredit', 'Microcredit (小额信贷)'), ('health', 'Health (健康帮扶)'), ('education', 'Education (教育帮扶)'), ('compulsory_education', 'Compulsory-education guarantee (义务教育保障)'), ('housing', 'Housing safety (住房安全)'), ('relocation', 'Relocation (易地搬迁)'), ('water', 'Drinking-water safety (饮水安全)'), ('comprehensive_security', 'Comprehensive security (综合保障)'), ('social', 'Social assistance (社会帮扶)'), ('living_conditions', 'Living and production conditions (生产生活条件)')], max_length=30, verbose_name='measure category')),
-                ('kind', models.CharField(choices=[('developmental', 'Developmental (开发式帮扶)'), ('security', 'Social security (兜底保障)'), ('other', 'Other support')], max_length=20, verbose_name='kind of support')),
-                ('answers', models.CharField(blank=True, max_length=200, verbose_name='answers risk types')),
-                ('active', models.BooleanField(default=True, verbose_name='in use')),
-                ('county', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='county')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                ("name_zh", models.CharField(max_length=100, verbose_name="name (Chinese)")),
+                ("name_en", models.CharField(max_length=100, verbose_name="name (English)")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("industry", "Industry (产业帮扶)"),
+                            ("employment", "Employment (就业帮扶)"),
+                            ("public_welfare_post", "Public-welfare post (公益性岗位)"),
+                            ("microcredit", "Microcredit (小额信贷)"),
+                            ("health", "Health (健康帮扶)"),
+                            ("education", "Education (教育帮扶)"),
+                            ("compulsory_education", "Compulsory-education guarantee (义务教育保障)"),
+                            ("housing", "Housing safety (住房安全)"),
+                            ("relocation", "Relocation (易地搬迁)"),
+                            ("water", "Drinking-water safety (饮水安全)"),
+                            ("comprehensive_security", "Comprehensive security (综合保障)"),
+                            ("social", "Social assistance (社会帮扶)"),
+                            ("living_conditions", "Living and production conditions (生产生活条件)"),
+                        ],
+                        max_length=30,
+                        verbose_name="measure category",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("developmental", "Developmental (开发式帮扶)"),
+                            ("security", "Social security (兜底保障)"),
+                            ("other", "Other support"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind of support",
+                    ),
+                ),
+                ("answers", models.CharField(blank=True, max_length=200, verbose_name="answers risk types")),
+                ("active", models.BooleanField(default=True, verbose_name="in use")),
+                (
+                    "county",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="county",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'measure type',
-                'ordering': ['category', 'code'],
+                "verbose_name": "measure type",
+                "ordering": ["category", "code"],
             },
         ),
         migrations.AddField(
-            model_name='measure',
-            name='measure_type',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assistance.measuretype', verbose_name='measure type'),
+            model_name="measure",
+            name="measure_type",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="assistance.measuretype",
+                verbose_name="measure type",
+            ),
         ),
     ]

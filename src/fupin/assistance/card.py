@@ -1,0 +1,126 @@
+"""The household card (明白卡): an A4 PDF of the household's plan and helpers, posted in the household.
+
+It tells the household what help it gets, from whom, and whom to call. It carries the helpers' work
+phones (that is its purpose) but nothing the household would not want on its wall: no ID numbers, no
+phone of its own, no health or disability details, no incomes. Rows are built here from those facts
+alone, so the template cannot show more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from fupin.assistance import selectors
+from fupin.assistance.models import MeasureStatus
+from fupin.audit import services as audit
+from fupin.cases.pdf import _label, _short, _village_name
+from fupin.core import clock
+from fupin.pii.crypto import get_cipher
+from fupin.registry import selectors as registry_selectors
+from fupin.registry.choices import HouseholdType, MonitoringCategory, Relation, RiskType
+from fupin.registry.models import Household
+from fupin.twinning import selectors as twinning
+from fupin.web.pages import current_user, page
+
+
+@dataclass(frozen=True)
+class MeasureLine:
+    name: str
+    responsible: str
+    period: str
+    status: str
+
+
+@dataclass(frozen=True)
+class HelperLine:
+    name: str
+    unit: str
+    phone: str
+
+
+def _period(start: dt.date | None, end: dt.date | None) -> str:
+    if start is None:
+        return "—"
+    return f"{start:%Y-%m-%d} — {end:%Y-%m-%d}" if end else f"{start:%Y-%m-%d} —"
+
+
+def card_context(user: Any, household: Household, site: str) -> dict[str, Any]:
+    """What the card shows, in the active language (the PDF renders it in Chinese)."""
+    members = [m for m in household.members.all() if m.is_current]
+    heads = [m for m in members if m.relation == Relation.HEAD]
+    measures = [
+        MeasureLine(
+            name=measure.title,
+            responsible=measure.responsible or "—",
+            period=_period(measure.started_on, measure.ended_on),
+            status=str(measure.get_status_display()),
+        )
+        for measure in selectors.measures_of(user, household)
+        if measure.status != MeasureStatus.STOPPED
+    ]
+    cipher = get_cipher()
+    helpers = [
+        HelperLine(
+            name=a.helper.name,
+            unit=a.helper.unit,
+            phone=cipher.decrypt(a.helper.phone_enc) if a.helper.phone_enc else "—",
+        )
+        for a in twinning.household_assignments(user, household)
+        if a.ended_on is None
+    ]
+    village = household.village
+    township = village.parent
+    return {
+        "household": household,
+        "head_name": heads[0].name if heads else "—",
+        "size": len(members),
+        "place": " ".join(a.name for a in (township, village) if a is not None),
+        "village_name": _village_name(village.name),
+        "household_type": _short(_label(HouseholdType, household.household_type)),
+        "category": _short(_label(MonitoringCategory, household.monitoring_category))
+        if household.monitoring_category
+        else "",
+        "risks": "、".join(_short(_label(RiskType, code)) for code in household.risk_type_list),
+        "measures": measures,
+        "helpers": helpers,
+        "declare_url": f"{site}{reverse('declare:form')}?village={village.code}",
+        "printed_on": clock.today(),
+    }
+
+
+def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"the card does not load {url}")
+
+
+def render_card_pdf(user: Any, household: Household, site: str) -> bytes:
+    import weasyprint
+
+    with translation.override("zh-hans"):
+        html = render_to_string("assistance/card_pdf.html", card_context(user, household, site))
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+    return pdf
+
+
+@page
+def household_card(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    household = registry_selectors.get_household(user, pk)
+    content = render_card_pdf(user, household, request.build_absolute_uri("/").rstrip("/"))
+    audit.record(
+        actor=user,
+        action="print",
+        object_type="household_card",
+        object_id=household.pk,
+        area_code=household.village.code,
+        summary=f"household card of {household.number} printed",
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="card-{household.number}.pdf"'
+    return response
