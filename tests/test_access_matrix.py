@@ -88,6 +88,8 @@ def _web_routes() -> dict[str, URLPattern]:
     from fupin.assistance.urls import urlpatterns as assistance_urls
     from fupin.cases.urls import urlpatterns as cases_urls
     from fupin.checks.urls import urlpatterns as checks_urls
+    from fupin.exchange.urls import urlpatterns as exchange_urls
+    from fupin.linkage.urls import urlpatterns as linkage_urls
     from fupin.screening.urls import urlpatterns as screening_urls
     from fupin.twinning.urls import urlpatterns as twinning_urls
     from fupin.web.urls import urlpatterns as web_urls
@@ -100,6 +102,8 @@ def _web_routes() -> dict[str, URLPattern]:
         ("checks", checks_urls),
         ("assistance", assistance_urls),
         ("twinning", twinning_urls),
+        ("exchange", exchange_urls),
+        ("linkage", linkage_urls),
     ):
         routes.update({f"{namespace}:{p.name}": p for p in patterns if isinstance(p, URLPattern) and p.name})
     return routes
@@ -281,12 +285,19 @@ COLLECTION_PAGES = {
     "web:logout",
     "web:households",
     "web:households_export",
+    "web:households_export_xlsx",
     "web:household_create",
     "screening:overview",
     "screening:start",
     "screening:clues",
+    "screening:clues_export",
+    "screening:clues_export_xlsx",
     "cases:tasks",
     "cases:search",
+    "cases:tasks_export",
+    "cases:tasks_export_xlsx",
+    "cases:search_export",
+    "cases:search_export_xlsx",
     "cases:notice_new",
     "cases:notifications",
     "cases:notifications_read",
@@ -298,6 +309,8 @@ COLLECTION_PAGES = {
     # Helpers, coverage, task-force overview and the county's quotas: tests/test_twinning_pages.py.
     "twinning:helpers",
     "twinning:helper_new",
+    "twinning:helpers_export",
+    "twinning:helpers_export_xlsx",
     "twinning:coverage",
     "twinning:coverage_export",
     "twinning:villages",
@@ -306,7 +319,46 @@ COLLECTION_PAGES = {
     "checks:overview",
     "checks:detail",
     "checks:export",
+    # Imports: templates for everyone, upload for editors, jobs visible to their own user only, rows
+    # outside the capture scope are errors: tests/test_exchange.py.
+    "exchange:index",
+    "exchange:template",
+    "exchange:start",
+    "exchange:job",
+    "exchange:job_errors",
+    # Record linkage: review queues scoped by member; deciding and merging outside capture scope is
+    # "not found" (tests/test_linkage.py).
+    "linkage:links",
+    "linkage:run",
+    "linkage:decide",
+    "linkage:duplicates",
+    "linkage:find",
+    "linkage:merge",
+    "linkage:reject",
 }
+
+
+EXPORTS = [
+    "web:households_export",
+    "screening:clues_export",
+    "cases:tasks_export",
+    "cases:search_export",
+    "twinning:helpers_export",
+]
+
+
+def _export_text(response) -> str:
+    """The cells of an export, CSV or Excel, as one text."""
+    if response["Content-Type"].startswith("text/csv"):
+        return _body(response)
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    return "\n".join(
+        "\t".join("" if v is None else str(v) for v in row)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+    )
 
 
 def test_every_route_is_in_the_matrix():
@@ -386,6 +438,23 @@ def test_pages_show_what_is_inside_and_nothing_outside(client, make_user, record
         assert inside.id_number not in _body(export)
     else:
         assert export.status_code == 403
+    # Every list export (tests/test_exports.py too): the record inside at most, never the one outside.
+    from fupin.twinning.models import Helper
+
+    _helper_of(inside)
+    outside_helper = Helper.objects.get(pk=_helper_of(outside)).name
+    for route in EXPORTS:
+        every = {"state": "all", "status": "all", "show": "all"}
+        for suffix, query in (("", {}), ("_xlsx", {}), ("", every)):
+            response = client.get(reverse(route + suffix), query)
+            if not has_capability(role, Capability.EXPORT):
+                assert response.status_code == 403, route
+                continue
+            assert response.status_code == 200, route
+            content = _export_text(response)
+            for secret in (*outside.secrets, outside_helper):
+                assert secret not in content, (route, suffix, secret)
+            assert inside.id_number not in content and "13900000101" not in content, route
 
     started = client.post(reverse("screening:start"), {"area": outside.household.village.code})
     assert started.status_code == 403

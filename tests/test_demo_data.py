@@ -208,6 +208,29 @@ def test_some_households_are_clearly_at_risk_and_some_are_monitored(larger):
         assert closed.category == "" and (closed.effective_from - identified.effective_from).days >= 180
 
 
+def test_dibao_follows_income_and_covers_households_where_nobody_can_work(larger):
+    line = generator.EXAMPLE_MONITORING_LINE
+    ordinary = [h for h in larger.households if h.household_type == "ordinary"]
+    on_dibao = [h for h in ordinary if any(m.receives_dibao for m in h.members)]
+    assert 0.005 < len(on_dibao) / len(ordinary) < 0.05
+    income = {h.number: h.incomes[-1].per_capita_net() for h in on_dibao}
+    # Mainly households with low income; a few whose income rose since the roll was reviewed.
+    assert sum(income[h.number] < 1.5 * line for h in on_dibao) >= 0.8 * len(on_dibao)
+    assert sum(income[h.number] > 2 * line for h in on_dibao) <= 0.2 * len(on_dibao)
+    # Lifted-out and monitored households where nobody can work: 低保 or 特困, but for a few.
+    needs_plan = [h for h in larger.households if h.monitoring_category or h.household_type == "lifted_out"]
+    no_labour = [
+        h
+        for h in needs_plan
+        if not any(m.labour_capacity in ("ordinary", "skilled", "weak") for m in h.members)
+    ]
+    uncovered = [h for h in no_labour if not any(m.receives_dibao or m.receives_tekun for m in h.members)]
+    assert no_labour and len(uncovered) <= 0.1 * len(no_labour)
+    for household in larger.households:  # the poverty attribute says which allowance a household has
+        if household.household_type == "lifted_out" and household.poverty_attribute == "general":
+            assert not any(m.receives_dibao or m.receives_tekun for m in household.members)
+
+
 def test_type_history_ends_with_the_current_type(county):
     for household in county.households:
         latest = household.type_history[-1]

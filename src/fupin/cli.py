@@ -10,7 +10,13 @@ import os
 import sys
 
 # ``check`` runs the registry's data checks; Django's own system check stays reachable as ``system-check``.
-ALIASES = {"demo-data": "demo_data", "check": "data_checks", "system-check": "check"}
+ALIASES = {
+    "demo-data": "demo_data",
+    "import": "exchange_import",
+    "template": "exchange_template",
+    "check": "data_checks",
+    "system-check": "check",
+}
 
 USAGE = """usage: fupin COMMAND [options]
 
@@ -24,6 +30,9 @@ USAGE = """usage: fupin COMMAND [options]
   audit verify                    check the audit log's hash chain
   feeds import KIND FILE [--user U]  load a department list (medical, disaster, school, insurance,
                                   returned_migrant, housing, death, assistance_roll); all or nothing
+  import KIND FILE [--user U]   import households, members, incomes, areas or a department list
+                                  (xlsx or CSV); all or nothing, errors to a marked-up workbook
+  template KIND [-o FILE]         write the xlsx import template of a kind
   feeds template KIND             print a CSV template with the bilingual headers
   screen [--policy P] [--as-of DATE] [--area CODE] [--engine duckdb|postgres|spark]
                                   screen households with a policy pack and open risk clues

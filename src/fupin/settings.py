@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "fupin.cases",
     "fupin.checks",
     "fupin.twinning",
+    "fupin.exchange",
+    "fupin.linkage",
 ]
 
 MIDDLEWARE = [

@@ -9,5 +9,7 @@ urlpatterns = [
     path("assistance/", include("fupin.assistance.urls")),
     path("twinning/", include("fupin.twinning.urls")),
     path("checks/", include("fupin.checks.urls")),
+    path("linkage/", include("fupin.linkage.urls")),
+    path("exchange/", include("fupin.exchange.urls")),
     path("", include("fupin.web.urls")),
 ]

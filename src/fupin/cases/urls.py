@@ -6,7 +6,11 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.tasks, name="tasks"),
+    path("export.csv", views.tasks_export, {"fmt": "csv"}, name="tasks_export"),
+    path("export.xlsx", views.tasks_export, {"fmt": "xlsx"}, name="tasks_export_xlsx"),
     path("all/", views.search, name="search"),
+    path("all/export.csv", views.search_export, {"fmt": "csv"}, name="search_export"),
+    path("all/export.xlsx", views.search_export, {"fmt": "xlsx"}, name="search_export_xlsx"),
     path("<int:pk>/", views.case_detail, name="case"),
     path("<int:pk>/act/<str:action>/", views.act, name="act"),
     path("notices/new/", views.notice_new, name="notice_new"),

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -38,6 +39,7 @@ from fupin.core.errors import InvalidInput, Message, Refused
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 from fupin.registry.selectors import HouseholdFilters
+from fupin.web import exports
 from fupin.web import selectors as web_selectors
 from fupin.web.forms import apply_errors
 from fupin.web.pages import current_user, is_htmx, page
@@ -97,6 +99,7 @@ def _list_page(
         "page_obj": page_obj,
         "rows": _rows(page_obj.object_list, clock.today()),
         "filtered": form.is_filtered(),
+        "can_export": current_user(request).can(Capability.EXPORT),
         **extra,
     }
     return render(request, partial_template if is_htmx(request) else template, context)
@@ -131,6 +134,82 @@ def search(request: HttpRequest) -> HttpResponse:
     form = forms.CaseFilterForm(request.GET, every_state=True)
     cases = selectors.search_cases(user, form.filters())
     return _list_page(request, "cases/search.html", "cases/_search_results.html", form, cases)
+
+
+def _case_columns() -> list[exports.Column[Case]]:
+    """The columns of a case list's export: what the list shows, with the township and the head."""
+    today = clock.today()
+    head = web_selectors.head_of
+
+    def village(case: Case) -> Area:
+        return case.household.village
+
+    def township(case: Case) -> str:
+        parent = village(case).parent
+        return parent.name if parent else ""
+
+    return [
+        exports.Column(_("Household number"), lambda c: c.household.number, 22),
+        exports.Column(_("Township"), township, 12),
+        exports.Column(_("Village"), lambda c: village(c).name, 12),
+        exports.Column(_("Village code"), lambda c: village(c).code, 15),
+        exports.Column(_("Head of household"), lambda c: getattr(head(c.household), "name", ""), 10),
+        exports.Column(_("Procedure"), lambda c: c.get_kind_display(), 12),
+        exports.Column(_("Step"), lambda c: c.get_state_display(), 14),
+        exports.Column(_("Clue date"), lambda c: c.opened_on, 12),
+        exports.Column(_("Step due"), lambda c: c.step_due if c.is_open else None, 12),
+        exports.Column(_("Decision due"), lambda c: c.decision_due if c.is_open else None, 12),
+        exports.Column(_("Decided on"), lambda c: c.decided_on, 12),
+        exports.Column(_("Overdue"), lambda c: selectors.is_overdue(c, today), 8),
+        exports.Column(_("Included first on"), lambda c: c.fast_tracked_on, 12),
+    ]
+
+
+def _export_cases(
+    request: HttpRequest, fmt: str, form: forms.CaseFilterForm, cases: Any, *, name: str, title: str
+) -> HttpResponseBase:
+    filters = form.filters()
+    return exports.export_list(
+        current_user(request),
+        fmt,
+        name=name,
+        columns=_case_columns(),
+        rows=cases.select_related("household__village__parent").prefetch_related(
+            web_selectors.heads_prefetch("household")
+        ),
+        count=cases.count(),
+        filters={
+            "state": filters.state,
+            "kind": filters.kind,
+            "overdue": filters.overdue,
+            "due_by": filters.due_by.isoformat() if filters.due_by else "",
+            "area_code": filters.area_code,
+            "household_number": bool(filters.household_number),
+            "open_only": filters.open_only,
+        },
+        area_code=filters.area_code,
+        sheet_title=title,
+    )
+
+
+@page
+def tasks_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
+    """My tasks with the list's filters as CSV or Excel (audited)."""
+    user = current_user(request)
+    exports.require_export(user)
+    form = forms.CaseFilterForm(request.GET)
+    cases = selectors.my_tasks(user, form.filters())
+    return _export_cases(request, fmt, form, cases, name="my_tasks", title=_("My tasks"))
+
+
+@page
+def search_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
+    """The search of every case with its filters as CSV or Excel (audited)."""
+    user = current_user(request)
+    exports.require_export(user)
+    form = forms.CaseFilterForm(request.GET, every_state=True)
+    cases = selectors.search_cases(user, form.filters())
+    return _export_cases(request, fmt, form, cases, name="cases", title=_("Every case"))
 
 
 # ---------------------------------------------------------------- one case

@@ -148,8 +148,24 @@ MIGRANT_PLACES = _weights(
 MEDICAL_INSURANCE = {"lifted_out": 0.997, "ordinary": 0.975}
 
 # Minimum living allowance (低保): about 34 million rural recipients in 2023 (Ministry of Civil
-# Affairs statistics), some 7% of the rural population, concentrated in lifted-out households.
-ORDINARY_DIBAO_SHARE = 0.03
+# Affairs statistics), some 7% of the rural population, concentrated in lifted-out households. An
+# ordinary household gets it when its own per-capita income (before the allowance) is below the
+# rural 低保 standard, taken here as 7,000 yuan like the example monitoring line below (Jilin's rural
+# standard was about 5,000-6,000 yuan a year in 2023) [rough]. Not every eligible household applies
+# or is approved: the take-up below puts about 2% of ordinary households on 低保 and, with the
+# lifted-out households on 低保, about 8% of the people [rough].
+DIBAO_INCOME_LINE = 7_000
+ORDINARY_DIBAO_TAKE_UP = {"nobody_works": 0.85, "some_work": 0.5}
+# A few recipients whose income has risen since the roll was last reviewed (the data check
+# ``dibao_high_income`` is there to find them).
+STALE_DIBAO_SHARE = 0.002
+# Households that need a plan (lifted out or monitoring objects) in which nobody can work at all are
+# covered by 兜底保障 (低保 or 特困); for a few the application is still with the civil affairs office,
+# which the data check ``no_labour_no_allowance`` finds [rough].
+ALLOWANCE_GAP_SHARE = 0.05
+# A person living alone past 60 with nobody to work: extreme-poverty support (特困) rather than 低保
+# for this share [rough].
+SINGLE_ELDERLY_TEKUN_SHARE = 0.4
 
 # Income (yuan per person per year, last complete year). Jilin's rural per-capita disposable
 # income was about 19,000-20,000 yuan in 2023 (Jilin statistical communiqué); the national average
@@ -661,6 +677,10 @@ def _labour(rng: random.Random, member: MemberRecord, age: int) -> str:
     return "skilled" if rng.random() < (0.15 if age < 50 else 0.05) else "ordinary"
 
 
+# Labour capacities that count as "can work" in the plan rules and data checks (weak labour included).
+WORKING_CAPACITIES = ("ordinary", "skilled", "weak")
+
+
 def _works(member: MemberRecord) -> bool:
     return member.labour_capacity in ("ordinary", "skilled")
 
@@ -925,11 +945,28 @@ class _Generator:
         lifted = record.household_type == "lifted_out"
         insured = MEDICAL_INSURANCE[record.household_type]
         nobody_works = not any(_works(m) for m in record.members)
-        dibao = attribute == "dibao" or (
-            not lifted and rng.random() < (ORDINARY_DIBAO_SHARE * (4 if nobody_works else 1))
-        )
+        # An ordinary household's 低保 follows its income, so it is decided with the income (_incomes).
+        dibao = attribute == "dibao"
         if "lack_of_labour" in plan.risks and rng.random() < 0.5:
             dibao = True
+        single_elderly = len(record.members) == 1 and nobody_works and record.head.age_on(as_of) >= 60
+        tekun = attribute == "tekun" or (single_elderly and rng.random() < 0.1)
+        # 兜底保障: where a lifted-out or monitored household has nobody who can work at all (weak
+        # labour counts as labour, as in the plan rules), someone receives 低保 or 特困, but for a few.
+        # (A household whose risk was eliminated is left to the income test of an ordinary one.)
+        no_labour = not any(m.labour_capacity in WORKING_CAPACITIES for m in record.members)
+        if (
+            (lifted or plan.monitoring == "monitored")
+            and no_labour
+            and not (dibao or tekun)
+            and rng.random() >= ALLOWANCE_GAP_SHARE
+        ):
+            if single_elderly and rng.random() < SINGLE_ELDERLY_TEKUN_SHARE:
+                tekun = True
+            else:
+                dibao = True
+        if lifted and attribute == "general" and (dibao or tekun):
+            record.poverty_attribute = "tekun" if tekun else "dibao"
         for member in record.members:
             age = member.age_on(as_of)
             member.basic_medical_insurance = rng.random() < insured
@@ -939,12 +976,7 @@ class _Generator:
             elif age >= 16 and member.schooling_status != "in_school":
                 member.pension_insurance = rng.random() < 0.8
             member.receives_dibao = dibao
-        if attribute == "tekun" or (
-            len(record.members) == 1
-            and nobody_works
-            and record.head.age_on(as_of) >= 60
-            and rng.random() < 0.1
-        ):
+        if tekun:
             record.head.receives_tekun = True
             record.head.receives_dibao = False
         # Migrant work: some of those who can work, mostly younger people.
@@ -997,6 +1029,25 @@ class _Generator:
         subsidy_per_mu = rng.uniform(*FARM_SUBSIDY_PER_MU)
         dividend = rng.uniform(300, 1_500) if (lifted and record.in_cooperative) else 0.0
         pensions = sum(rng.uniform(*PENSION_PER_YEAR) for m in members if m.age_on(as_of) >= 60)
+        if not lifted and not any(m.receives_dibao or m.receives_tekun for m in members):
+            own = self._own_income(
+                size=size,
+                target_pc=min(target_pc, EXAMPLE_MONITORING_LINE) if low else target_pc,
+                fixed=pensions
+                + cultivated * subsidy_per_mu
+                + dividend
+                + (
+                    cultivated * (gross_per_mu - cost_per_mu) + livestock * 0.45
+                    if farms
+                    else cultivated * rent_per_mu + 500
+                ),
+                capacity=None if workers else 12 * 600 * len(weak),
+            )
+            take_up = ORDINARY_DIBAO_TAKE_UP["some_work" if workers else "nobody_works"]
+            roll = rng.random()
+            if (own < DIBAO_INCOME_LINE and roll < take_up) or roll < STALE_DIBAO_SHARE:
+                for member in members:
+                    member.receives_dibao = True
         dibao = sum(rng.uniform(*DIBAO_PER_PERSON) for m in members if m.receives_dibao)
         tekun = sum(rng.uniform(*TEKUN_PER_PERSON) for m in members if m.receives_tekun)
         disability = sum(rng.uniform(*DISABILITY_ALLOWANCE) for m in members if m.has_disability_certificate)
@@ -1113,6 +1164,15 @@ class _Generator:
             if last:
                 self._migrant_months(migrants, monthly, float(wage), plan)
         record.incomes = incomes
+
+    @staticmethod
+    def _own_income(*, size: int, target_pc: float, fixed: float, capacity: float | None) -> float:
+        """A household's likely per-capita income of the last year before any 低保, as ``_incomes``
+        builds it: what it has anyway (pensions, subsidies, land, farming), topped up by wages towards
+        its target as far as its workers can earn (``capacity`` None: as far as needed)."""
+        gap = max(target_pc * size - fixed, 0.0)
+        wage = gap if capacity is None else min(gap, capacity)
+        return (fixed + wage) / size
 
     def _migrant_months(
         self, migrants: list[MemberRecord], monthly: dict[int, float], wage: float, plan: _Plan

@@ -1,10 +1,11 @@
 """Write a generated demo county to the database: bulk inserts in batches, one transaction.
 
 ID numbers and phones are stored the way the registry services store them (encrypted, with a blind
-index and a masked form); the type and monitoring histories get their dated rows; six demo accounts,
-one per role, are created; and the whole load is ONE audit entry with counts only. Going through the
-per-record services would write an audit entry per row and take minutes, so the loader writes the
-tables directly and relies on the generator producing valid values (the tests check both).
+index and a masked form); the type and monitoring histories get their dated rows; the households'
+assistance plans, helpers, task forces and visits follow (``fupin.demo.assistance``); six demo
+accounts, one per role, are created; and the whole load is ONE audit entry with counts only. Going
+through the per-record services would write an audit entry per row and take minutes, so the loader
+writes the tables directly and relies on the generator producing valid values (the tests check both).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core.errors import ServiceError
 from fupin.core.i18n import lazy_format
+from fupin.demo import assistance as demo_assistance
 from fupin.demo import feeds as demo_feeds
 from fupin.demo import generator
 from fupin.domain import idnumber, phone
@@ -87,6 +89,12 @@ class LoadSummary:
     monitoring_objects: int = 0
     feed_records: int = 0
     feed_records_linked: int = 0
+    measures: int = 0
+    helpers: int = 0
+    twinnings: int = 0
+    helping_units: int = 0
+    task_force_members: int = 0
+    visits: int = 0
     generate_seconds: float = 0.0
     write_seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
@@ -160,8 +168,9 @@ def load_demo_county(
     started = time.perf_counter()
     with transaction.atomic():
         villages = _write_areas(county, data, summary)
-        _write_households(data.households, villages, summary, progress, batch_size)
+        household_ids = _write_households(data.households, villages, summary, progress, batch_size)
         _write_feeds(feed_rows, summary, batch_size)
+        _write_assistance(county, data, villages, household_ids, summary, batch_size)
         summary.logins = _ensure_demo_accounts(county, data)
         audit.record(
             actor="demo-data",
@@ -183,6 +192,12 @@ def load_demo_county(
                 "monitoring_objects": summary.monitoring_objects,
                 "feed_records": summary.feed_records,
                 "feed_records_linked": summary.feed_records_linked,
+                "measures": summary.measures,
+                "helpers": summary.helpers,
+                "twinnings": summary.twinnings,
+                "helping_units": summary.helping_units,
+                "task_force_members": summary.task_force_members,
+                "visits": summary.visits,
             },
         )
     summary.write_seconds = time.perf_counter() - started
@@ -236,9 +251,11 @@ def _write_households(
     summary: LoadSummary,
     progress: Progress | None,
     batch_size: int,
-) -> None:
+) -> dict[str, int]:
+    """Write the households with their members, incomes and histories; their ids by number."""
     cipher = get_cipher()
     total = len(records)
+    ids_by_number: dict[str, int] = {}
     if progress:
         progress(0, total)
     for start in range(0, total, batch_size):
@@ -287,6 +304,7 @@ def _write_households(
             )
             for household in households:
                 household.pk = ids[household.number]
+        ids_by_number.update((h.number, h.pk) for h in households)
 
         members, incomes, types, monitoring = [], [], [], []
         for record, household in zip(batch, households, strict=True):
@@ -368,6 +386,33 @@ def _write_households(
         summary.monitoring_objects += sum(1 for r in batch if r.monitoring_category)
         if progress:
             progress(summary.households, total)
+    return ids_by_number
+
+
+def _write_assistance(
+    county: Area,
+    data: generator.DemoCounty,
+    villages: dict[str, Area],
+    household_ids: dict[str, int],
+    summary: LoadSummary,
+    batch_size: int,
+) -> None:
+    """Plans, helpers, twinning, helping units, task forces and visits (fupin.demo.assistance)."""
+    counts = demo_assistance.write_assistance(
+        data,
+        county,
+        villages,
+        household_ids,
+        seed=summary.seed,
+        showcase_village=_demo_areas(county, data)["village"],
+        batch_size=batch_size,
+    )
+    summary.measures = counts.measures
+    summary.helpers = counts.helpers
+    summary.twinnings = counts.assignments
+    summary.helping_units = counts.helping_units
+    summary.task_force_members = counts.task_force_members
+    summary.visits = counts.visits
 
 
 def _write_feeds(rows: list[demo_feeds.FeedRow], summary: LoadSummary, batch_size: int) -> None:

@@ -8,7 +8,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,7 +22,10 @@ from fupin.engine.packs import PackError
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.choices import MonitoringCategory, RiskType
 from fupin.screening import packs, selectors, services
-from fupin.screening.models import ClueStatus, RunStatus
+from fupin.screening.models import ClueStatus, RiskClue, RunStatus
+from fupin.web import exports
+from fupin.web import selectors as web_selectors
+from fupin.web.history import risk_labels
 from fupin.web.pages import current_user, is_htmx, page
 
 PAGE_SIZE = 50
@@ -99,15 +104,19 @@ def _rule_titles(policy: str, request: HttpRequest) -> dict[str, str]:
     return {rule.id: rule.title.get(language, rule.id) for rule in checked.pack.rules}
 
 
-@page
-def clue_list(request: HttpRequest) -> HttpResponse:
-    user = current_user(request)
-    filters = selectors.ClueFilters(
+def _clue_filters(request: HttpRequest) -> selectors.ClueFilters:
+    return selectors.ClueFilters(
         status=request.GET.get("status", ClueStatus.OPEN),
         category=request.GET.get("category", ""),
         risk_type=request.GET.get("risk_type", ""),
         area_code=request.GET.get("area", ""),
     )
+
+
+@page
+def clue_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    filters = _clue_filters(request)
     paginator = Paginator(selectors.search_clues(user, filters), PAGE_SIZE)
     context = {
         "page_obj": paginator.get_page(request.GET.get("page")),
@@ -118,9 +127,64 @@ def clue_list(request: HttpRequest) -> HttpResponse:
         "statuses": ClueStatus.choices,
         "categories": MonitoringCategory.choices,
         "risk_types": RiskType.choices,
+        "can_export": user.can(Capability.EXPORT),
     }
     template = "screening/_clues.html" if is_htmx(request) else "screening/clues.html"
     return render(request, template, context)
+
+
+def _why(clue: RiskClue, language: str) -> str:
+    """The clue's explanation as on the page, one line per rule hit, in the page's language."""
+    key = "en" if language == "en" else "zh"
+    colon = ": " if key == "en" else "："
+    return "\n".join(f"{item.get('title_' + key, '')}{colon}{item.get(key, '')}" for item in clue.explanation)
+
+
+@page
+def clue_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
+    """The risk clues of the list's filters as CSV or Excel (masked, audited)."""
+    user = current_user(request)
+    exports.require_export(user)
+    filters = _clue_filters(request)
+    found = selectors.search_clues(user, filters)
+    count = found.count()
+    rows = found.select_related("household__village__parent").prefetch_related(
+        web_selectors.heads_prefetch("household")
+    )
+    language = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
+    head = web_selectors.head_of
+    columns: list[exports.Column[RiskClue]] = [
+        exports.Column(_("Household number"), lambda c: c.household.number, 22),
+        exports.Column(
+            _("Township"), lambda c: c.household.village.parent.name if c.household.village.parent else "", 12
+        ),
+        exports.Column(_("Village"), lambda c: c.household.village.name, 12),
+        exports.Column(_("Village code"), lambda c: c.household.village.code, 15),
+        exports.Column(_("Head of household"), lambda c: getattr(head(c.household), "name", ""), 10),
+        exports.Column(_("Phone"), lambda c: c.household.phone_masked, 14),
+        exports.Column(_("Suggested category"), lambda c: c.get_suggested_category_display(), 14),
+        exports.Column(_("Risk types"), lambda c: "、".join(risk_labels(c.risk_types)), 24),
+        exports.Column(_("Clue status"), lambda c: c.get_status_display(), 10),
+        exports.Column(_("Why"), lambda c: _why(c, language), 60),
+        exports.Column(_("Found"), lambda c: timezone.localtime(c.created_at).date(), 12),
+    ]
+    return exports.export_list(
+        user,
+        fmt,
+        name="risk_clue",
+        stem="risk-clues",
+        columns=columns,
+        rows=rows,
+        count=count,
+        filters={
+            "status": filters.status,
+            "category": filters.category,
+            "risk_type": filters.risk_type,
+            "area_code": filters.area_code.strip(),
+        },
+        area_code=filters.area_code.strip(),
+        sheet_title=_("Risk clues"),
+    )
 
 
 @page

@@ -6,6 +6,8 @@ app_name = "twinning"
 
 urlpatterns = [
     path("", views.helpers, name="helpers"),
+    path("helpers/export.csv", views.helpers_export, {"fmt": "csv"}, name="helpers_export"),
+    path("helpers/export.xlsx", views.helpers_export, {"fmt": "xlsx"}, name="helpers_export_xlsx"),
     path("helpers/new/", views.helper_new, name="helper_new"),
     path("helpers/<int:pk>/", views.helper_detail, name="helper"),
     path("helpers/<int:pk>/edit/", views.helper_edit, name="helper_edit"),

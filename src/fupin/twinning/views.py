@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 from fupin.twinning import export, forms, selectors, services
 from fupin.twinning.models import DEFAULT_RANK_LABELS
+from fupin.web import exports
 from fupin.web.forms import apply_errors
 from fupin.web.pages import current_user, page
 
@@ -80,11 +82,15 @@ def _helper_areas(user: User) -> list[Area]:
     return upper or list(base.filter(level=AreaLevel.VILLAGE).order_by("code"))
 
 
+def _helper_filter_form(request: HttpRequest, user: User) -> forms.HelperFilterForm:
+    county_code = _county_code_of(user)
+    return forms.HelperFilterForm(request.GET, ranks=selectors.ranks_for(county_code) if county_code else [])
+
+
 @page
 def helpers(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    county_code = _county_code_of(user)
-    form = forms.HelperFilterForm(request.GET, ranks=selectors.ranks_for(county_code) if county_code else [])
+    form = _helper_filter_form(request, user)
     rows = selectors.helper_rows(user, form.filters())
     page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -97,7 +103,45 @@ def helpers(request: HttpRequest) -> HttpResponse:
             "filtered": form.is_filtered(),
             "has_scope": bool(scope.granted_paths(user, "view")),
             "can_add": user.can(Capability.MANAGE_HELPERS) and bool(_helper_areas(user)),
+            "can_export": user.can(Capability.EXPORT),
         },
+    )
+
+
+@page
+def helpers_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
+    """The helper list with its filters as CSV or Excel: phones masked, audited."""
+    user = current_user(request)
+    exports.require_export(user)
+    filters = _helper_filter_form(request, user).filters()
+    rows = selectors.helper_rows(user, filters)
+    columns: list[exports.Column[selectors.HelperRow]] = [
+        exports.Column(_("Name"), lambda r: r.helper.name, 10),
+        exports.Column(_("Work unit"), lambda r: r.helper.unit, 24),
+        exports.Column(_("Rank"), lambda r: r.rank_label, 14),
+        exports.Column(_("Kept by"), lambda r: r.helper.area.name, 12),
+        exports.Column(_("Area code"), lambda r: r.helper.area.code, 15),
+        exports.Column(_("Phone"), lambda r: r.helper.phone_masked, 14),
+        exports.Column(_("Still helping"), lambda r: r.helper.active, 10),
+        exports.Column(_("Households helped now"), lambda r: r.current, 10),
+        exports.Column(_("Quota"), lambda r: r.quota, 8),
+        exports.Column(_("Over quota"), lambda r: r.over_quota, 10),
+    ]
+    return exports.export_list(
+        user,
+        fmt,
+        name="helper",
+        stem="helpers",
+        columns=columns,
+        rows=rows,
+        count=len(rows),
+        filters={
+            "text_search": bool(filters.query.strip()),
+            "rank": filters.rank,
+            "active_only": filters.active_only,
+            "over_quota": filters.over_quota,
+        },
+        sheet_title=_("Helpers"),
     )
 
 

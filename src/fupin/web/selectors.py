@@ -64,13 +64,24 @@ def filter_areas(user: Any, limit: int = 1500) -> list[Area]:
     return list(chosen.order_by("code"))
 
 
+def heads_prefetch(household: str = "") -> Prefetch[Any]:
+    """Prefetch of the current head into ``heads`` of each household (``household``: the path to it)."""
+    heads = Member.objects.filter(relation=Relation.HEAD, exit_reason="").order_by("id")
+    return Prefetch(f"{household}__members" if household else "members", queryset=heads, to_attr="heads")
+
+
+def head_of(household: Household) -> Member | None:
+    """The current head fetched by ``heads_prefetch``, if any."""
+    heads = getattr(household, "heads", [])
+    return heads[0] if heads else None
+
+
 def household_rows(user: Any, filters: selectors.HouseholdFilters) -> QuerySet[Household]:
     """The household search with what a list row shows: village, township and the current head."""
-    heads = Member.objects.filter(relation=Relation.HEAD, exit_reason="").order_by("id")
     return (
         selectors.search_households(user, filters)
         .select_related("village__parent")
-        .prefetch_related(Prefetch("members", queryset=heads, to_attr="heads"))
+        .prefetch_related(heads_prefetch())
     )
 
 

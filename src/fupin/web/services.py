@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fupin.accounts.roles import Capability
@@ -10,25 +11,48 @@ from fupin.registry.selectors import HouseholdFilters
 from fupin.registry.services import require_capability
 
 
-def record_export(*, actor: Any, filters: HouseholdFilters, rows: int, format: str = "csv") -> None:
-    """Audit a household-list export. The search text may be a name or an ID number, so only
-    whether one was used is kept; the entry holds no personal data."""
+def record_list_export(
+    *,
+    actor: Any,
+    list_name: str,
+    format: str,
+    rows: int,
+    filters: Mapping[str, Any],
+    area_code: str = "",
+) -> None:
+    """Audit the export of a list page (``fupin.web.exports``): which list, format, row count and the
+    filters. The caller passes filters without personal data (free text only as whether it was used)."""
     require_capability(actor, Capability.EXPORT)
     audit.record(
         actor=actor,
         action="export",
-        object_type="household",
-        area_code=filters.area_code[:12],
-        summary=f"household list exported ({format}, {rows} rows)",
-        changes={
-            "format": format,
-            "rows": rows,
-            "text_search": bool(filters.query.strip()),
-            "area_code": filters.area_code,
-            "household_type": filters.household_type,
-            "status": filters.status,
-            "monitoring_category": filters.monitoring_category,
-            "monitored_only": filters.monitored_only,
-            "risk_type": filters.risk_type,
-        },
+        object_type=list_name,
+        area_code=area_code[:12],
+        summary=f"{list_name} list exported ({format}, {rows} rows)",
+        changes={"format": format, "rows": rows, **filters},
+    )
+
+
+def household_filters_for_audit(filters: HouseholdFilters) -> dict[str, Any]:
+    """The household search text may be a name or an ID number, so only whether one was used is kept."""
+    return {
+        "text_search": bool(filters.query.strip()),
+        "area_code": filters.area_code,
+        "household_type": filters.household_type,
+        "status": filters.status,
+        "monitoring_category": filters.monitoring_category,
+        "monitored_only": filters.monitored_only,
+        "risk_type": filters.risk_type,
+    }
+
+
+def record_export(*, actor: Any, filters: HouseholdFilters, rows: int, format: str = "csv") -> None:
+    """Audit a household-list export."""
+    record_list_export(
+        actor=actor,
+        list_name="household",
+        format=format,
+        rows=rows,
+        filters=household_filters_for_audit(filters),
+        area_code=filters.area_code,
     )

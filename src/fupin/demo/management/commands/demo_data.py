@@ -71,7 +71,10 @@ class Command(BaseCommand):
             f"{summary.townships_created} townships and {summary.villages_created} villages created, "
             f"{summary.households:,} households, {summary.members:,} members, "
             f"{summary.income_records:,} income records, {summary.monitoring_objects:,} monitoring objects, "
-            f"{summary.feed_records:,} department feed records ({summary.feed_records_linked:,} linked)."
+            f"{summary.feed_records:,} department feed records ({summary.feed_records_linked:,} linked), "
+            f"{summary.measures:,} assistance measures, {summary.helpers:,} helpers twinned with "
+            f"{summary.twinnings:,} households, {summary.task_force_members:,} task-force members, "
+            f"{summary.visits:,} visits."
         )
         self._first_screening(code)
         self._demo_cases()

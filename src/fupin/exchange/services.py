@@ -1,0 +1,100 @@
+"""Imports from the upload page: stored encrypted, carried out in a thread, followed by a polling page."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from fupin.core.errors import NotPermitted
+from fupin.core.i18n import bilingual
+from fupin.exchange import workbook
+from fupin.exchange.importer import ImportFailed, import_file
+from fupin.exchange.models import ImportJob, JobStatus
+from fupin.pii.crypto import get_cipher
+
+logger = logging.getLogger(__name__)
+
+
+def _folder() -> Path:
+    folder = Path(settings.VAR_DIR) / "exchange"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def upload_path(job: ImportJob) -> Path:
+    return _folder() / f"{job.pk}-upload.bin"
+
+
+def errors_path(job: ImportJob) -> Path:
+    return _folder() / f"{job.pk}-errors.bin"
+
+
+def start_import(*, user: Any, kind: str, file_name: str, data: bytes) -> ImportJob:
+    job = ImportJob.objects.create(kind=kind, file_name=Path(file_name).name[:255], user=user)
+    upload_path(job).write_bytes(get_cipher().encrypt_bytes(data))
+    return job
+
+
+def error_workbook_bytes(job: ImportJob) -> bytes | None:
+    path = errors_path(job)
+    return get_cipher().decrypt_bytes(path.read_bytes()) if path.exists() else None
+
+
+def carry_out(job: ImportJob) -> ImportJob:
+    path = upload_path(job)
+    data = get_cipher().decrypt_bytes(path.read_bytes())
+    path.unlink(missing_ok=True)
+    last = {"percent": -1}
+
+    def progress(done: int, total: int) -> None:
+        percent = min(99, int(100 * done / total)) if total else 0
+        if percent != last["percent"]:
+            last["percent"] = percent
+            ImportJob.objects.filter(pk=job.pk).update(percent=percent)
+
+    values: dict[str, Any]
+    try:
+        result = import_file(job.user, job.kind, data, job.file_name, progress=progress)
+        values = {
+            "status": JobStatus.FINISHED,
+            "rows": result.rows,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "seconds": result.seconds,
+        }
+    except ImportFailed as exc:
+        book = workbook.error_workbook(data, job.file_name, exc.problems, exc.total)
+        errors_path(job).write_bytes(get_cipher().encrypt_bytes(book))
+        values = {"status": JobStatus.REJECTED, "problem_count": exc.total}
+    except NotPermitted as exc:
+        values = {"status": JobStatus.FAILED, "error": bilingual(exc.message)}
+    except Exception as exc:
+        logger.exception("import %s failed", job.pk)
+        values = {"status": JobStatus.FAILED, "error": type(exc).__name__}
+    ImportJob.objects.filter(pk=job.pk).update(percent=100, finished_at=timezone.now(), **values)
+    job.refresh_from_db()
+    return job
+
+
+def run_in_background(job: ImportJob) -> threading.Thread | None:
+    """In a thread of the web process, like a screening run (synchronously when that is switched off)."""
+    if not settings.SCREENING_IN_BACKGROUND:
+        carry_out(job)
+        return None
+
+    def work() -> None:
+        try:
+            carry_out(job)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work, name=f"import-{job.pk}", daemon=True)
+    thread.start()
+    return thread

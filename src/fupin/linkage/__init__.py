@@ -1,0 +1,1 @@
+"""Record linkage: department records matched to registry people, duplicate people found (Splink)."""

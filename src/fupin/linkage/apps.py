@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LinkageConfig(AppConfig):
+    name = "fupin.linkage"
+    label = "linkage"
+    verbose_name = _("Record linkage")
+    default_auto_field = "django.db.models.BigAutoField"
