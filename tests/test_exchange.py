@@ -358,3 +358,89 @@ def test_a_role_that_only_reads_cannot_upload(client, place, make_user):
     assert client.post(reverse("exchange:start"), {"kind": "households", "file": upload}).status_code == 403
     assert ImportJob.objects.count() == 0
     assert "exchange/start" not in client.get(reverse("exchange:index")).content.decode()
+
+
+def _plain(value: object) -> object:
+    """A cell as both xlsx readers agree on it: empty as None, whole numbers as int, dates as date."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    return value
+
+
+def _offset_members_xlsx() -> bytes:
+    """Members starting at C3 under a title and a blank row; 13 months, then a bad relation."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet["C1"] = "成员名单"
+    rows = [
+        ["户编号", "姓名", "身份证号", "与户主关系", "劳动技能", "出生日期", "务工月数"],
+        ["H001", "张三", HEAD1, "户主", "普通劳动力", dt.datetime(1970, 3, 5), 13],
+        ["H001", "李四", WIFE1, "外星人", "弱劳动力", None, 0],
+    ]
+    for r, row in enumerate(rows, start=3):
+        for c, value in enumerate(row, start=3):
+            sheet.cell(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name", ["households_title_row.xlsx", "members_id_as_number.xlsx", "members_merged_header.xlsx", None]
+)
+def test_calamine_reads_cells_where_openpyxl_did(name):
+    from fupin.exchange import reader
+
+    data = _sample(name) if name else _offset_members_xlsx()
+    fast = [[_plain(v) for v in row] for row in reader.xlsx_rows(data)]
+    slow = [[_plain(v) for v in row] for row in reader._openpyxl_rows(data)]
+    for number, row in enumerate(slow):  # openpyxl pads to the sheet's dimension and keeps blank rows
+        mine = fast[number] if number < len(fast) else []
+        assert mine + [None] * (len(row) - len(mine)) == row[: max(len(mine), len(row))], number + 1
+
+
+def test_xlsx_problems_keep_their_row_and_column_when_the_data_does_not_start_at_a1(sample_households):
+    data = _offset_members_xlsx()
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", "members", data, "m.xlsx")
+    found = {(p.row, p.column, p.col_index) for p in failed.value.problems}
+    assert found == {(5, "与户主关系", 5), (4, "务工月数", 8)}
+    book = load_workbook(io.BytesIO(workbook.error_workbook(data, "m.xlsx", failed.value.problems)))
+    assert book["data"]["F5"].comment is not None and book["data"]["I4"].comment is not None
+    assert book["data"]["A5"].value is None and book["data"]["C5"].value == "H001"
+
+
+def test_an_error_cell_is_reported_with_its_value(sample_households):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["户编号", "姓名", "身份证号", "与户主关系", "劳动技能"])
+    sheet.append(["H001", "张三", HEAD1, "#N/A", "普通劳动力"])  # a failed look-up, as Excel keeps it
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", "members", out.getvalue(), "m.xlsx")
+    [problem] = failed.value.problems
+    assert (problem.row, problem.column, problem.value) == (2, "与户主关系", "#N/A")
+
+
+def test_encryption_in_worker_processes_gives_the_same_import(sample_households, monkeypatch):
+    from fupin.exchange import importer
+
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    monkeypatch.setattr(importer, "PARALLEL_ROWS", 1)  # workers from the second batch on
+    result = import_file("cli", "members", _sample("members_utf8_bom.csv"), "m.csv")
+    assert result.created == 5
+    cipher = get_cipher()
+    members = Member.objects.order_by("pk")
+    assert [m.name for m in members] == ["张三", "李四", "王五", "张小", "钱七"]  # in file order
+    for member in members:
+        assert cipher.decrypt(member.id_number_enc).endswith(member.id_number_masked[-4:])
+        assert cipher.blind_index("id", cipher.decrypt(member.id_number_enc)) == member.id_number_bidx

@@ -38,6 +38,8 @@ def shown(value: object) -> str:
         value = int(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):  # calamine's date-only cell: shown as openpyxl's datetime was
+        return f"{value.isoformat()} 00:00:00"
     return str(value).replace("\u3000", " ").strip()
 
 
@@ -83,11 +85,14 @@ def parser_for(col: Col, *, max_digits: int = 12, decimal_places: int = 2) -> Pa
 
         return text
     if kind == "id_number":
-        births: dict[str, bool] = {}
         today = timezone.localdate()
-        areas = known_county_codes()
+        known = known_county_codes()
         weights = idnumber.WEIGHTS
         checks = idnumber.CHECK_CHARS
+        w14, w15, w16 = weights[14:17]
+        # Weighted digit sums of the area code and of the birth date, cached: they repeat a lot.
+        areas = {code: sum(int(d) * w for d, w in zip(code, weights[:6], strict=True)) for code in known}
+        births: dict[str, int | None] = {}  # date digits → their weighted sum, None if implausible
 
         def plausible_birth(text: str) -> bool:
             try:
@@ -100,26 +105,32 @@ def parser_for(col: Col, *, max_digits: int = 12, decimal_places: int = 2) -> Pa
         def id_number(value: object) -> tuple[Any, Message | None]:
             if blank(value):
                 return MISSING, None
+            if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+                value = int(value)  # calamine's whole number, which openpyxl gave as an int
             if isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)  # 17 digits + a check digit that is a digit: Excel kept them
             # Fast path for a clean number (almost every row): the same checks as idnumber.parse.
-            if (
-                isinstance(value, str)
-                and len(value) == 18
-                and value.isascii()
-                and value[:17].isdigit()
-                and value[:6] in areas
-            ):
-                birth = value[6:14]
-                ok = births.get(birth)
-                if ok is None:
-                    ok = births[birth] = plausible_birth(birth)
-                if (
-                    ok
-                    and value[17]
-                    == checks[sum(int(d) * w for d, w in zip(value[:17], weights, strict=True)) % 11]
-                ):
-                    return value, None
+            if isinstance(value, str) and len(value) == 18 and value.isascii() and value[:17].isdigit():
+                area = areas.get(value[:6])
+                if area is not None:
+                    birth = value[6:14]
+                    try:
+                        part = births[birth]
+                    except KeyError:
+                        part = births[birth] = (
+                            sum(int(d) * w for d, w in zip(birth, weights[6:14], strict=True))
+                            if plausible_birth(birth)
+                            else None
+                        )
+                    if (
+                        part is not None
+                        and value[17]
+                        == checks[
+                            (area + part + int(value[14]) * w14 + int(value[15]) * w15 + int(value[16]) * w16)
+                            % 11
+                        ]
+                    ):
+                        return value, None
             return parse_id_number(value)  # anything else, with the exact problem
 
         return id_number

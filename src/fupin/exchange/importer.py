@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,12 +44,13 @@ from fupin.domain import idnumber, phone
 from fupin.exchange import reader
 from fupin.exchange.cells import MISSING, Parser, blank, parser_for, shown
 from fupin.exchange.specs import SPECS, Col, Spec
-from fupin.pii.crypto import get_cipher
+from fupin.pii.crypto import EncryptionPool, get_cipher
 from fupin.registry.choices import Relation
 from fupin.registry.models import Household, HouseholdTypeHistory, IncomeRecord, Member
 from fupin.registry.services import ID_PROBLEMS
 
 BATCH_SIZE = 5000
+PARALLEL_ROWS = 50_000  # past this many rows, encryption goes to worker processes
 MAX_PROBLEMS = 50_000  # listed in the error workbook; more are counted
 REGISTRY_KINDS = ("households", "members", "incomes")
 Progress = Callable[[int, int], None]
@@ -139,6 +141,8 @@ class _Import:
         self.today = timezone.localdate()
         self.columns: dict[str, int] = {}
         self.headers: dict[str, str] = {}
+        self.pool: EncryptionPool | None = None
+        self.pending: Callable[[], None] | None = None
 
     # ---------------------------------------------------------------- problems
 
@@ -245,6 +249,7 @@ class _Import:
                     progress(done, total)
         if batch:
             self.flush(batch)
+        self.complete()
         if progress:
             progress(total, total)
         if self.result.rows == 0 and not self.failed:
@@ -253,6 +258,36 @@ class _Import:
 
     def flush(self, batch: list[tuple[int, dict[str, Any], list[object]]]) -> None:
         raise NotImplementedError
+
+    # ---------------------------------------------------------------- encryption in other processes
+
+    def encrypt_later(self, plain: list[str]) -> Callable[[], list[str]]:
+        """Tokens for ``plain``, as a function to call when they are needed. Past ``PARALLEL_ROWS``
+        rows the values go to worker processes (``EncryptionPool``, the same keys), so that the next
+        batch is checked while this one is encrypted; the tokens are the same kind either way."""
+        if self.pool is None and self.result.rows > PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
+            self.pool = self.cipher.encryption_pool()
+        if self.pool is None or not plain:
+            tokens = self.cipher.encrypt_many(plain)
+            return lambda: tokens
+        return self.pool.submit(plain)
+
+    def write_later(self, write: Callable[[], None]) -> None:
+        """Write this batch once the next one has been checked (its tokens are ready by then). Rows
+        of a later batch cannot depend on it in the database: repeats within the file are found
+        from ``seen`` and ``heads``, not from the table."""
+        self.complete()
+        self.pending = write
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def complete(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None and not self.failed:
+            pending()
 
     # ---------------------------------------------------------------- shared look-ups
 
@@ -566,8 +601,11 @@ class _Members(_Import):
                 self.heads[values["household_number"]] = number
             rows.append((number, values, household[0], bidx))
         existing: dict[str, list[dict[str, Any]]] = {}
+        registered = _existing_values(Member, "id_number_bidx", [r[3] for r in rows])
         for start in range(0, len(rows), 900):
-            chunk = [r[3] for r in rows[start : start + 900]]
+            chunk = [r[3] for r in rows[start : start + 900] if r[3] in registered]
+            if not chunk:
+                continue
             for row in Member.objects.filter(id_number_bidx__in=chunk).values(
                 "pk",
                 "household_id",
@@ -582,9 +620,7 @@ class _Members(_Import):
             r[2] for r in rows if r[1]["relation"] == Relation.HEAD and not r[1].get("exit_reason")
         }
         current_heads: dict[int, set[str]] = {}
-        for household_id, bidx in Member.objects.filter(
-            household_id__in=head_households, relation=Relation.HEAD, exit_reason=""
-        ).values_list("household_id", "id_number_bidx"):
+        for household_id, bidx in _current_heads(head_households):
             current_heads.setdefault(household_id, set()).add(bidx)
         creates: list[dict[str, Any]] = []
         create_phones: list[tuple[dict[str, Any], str]] = []
@@ -645,40 +681,45 @@ class _Members(_Import):
             updates.append(member)
         if self.failed:
             return
-        for row, token in zip(creates, self.cipher.encrypt_many(plain_ids), strict=True):
-            row["id_number_enc"] = token
-        for (row, value), token in zip(
-            create_phones, self.cipher.encrypt_many([p for _r, p in create_phones]), strict=True
-        ):
-            row["phone_enc"], row["phone_bidx"], row["phone_masked"] = (
-                token,
-                self.phone_index(value),
-                phone.mask(value),
-            )
         with_phone = [(m, p) for m, p in new_phones if p]
-        for (member, value), token in zip(
-            with_phone, self.cipher.encrypt_many([p for _m, p in with_phone]), strict=True
-        ):
-            member.phone_enc, member.phone_bidx, member.phone_masked = (
-                token,
-                self.phone_index(value),
-                phone.mask(value),
-            )
-        for member, value in new_phones:
-            if not value:
-                member.phone_enc = member.phone_bidx = member.phone_masked = ""
-        insert_rows(Member, creates, self.now)
-        if updates:
-            phoned = {id(m) for m, _p in new_phones}
-            write = [*MEMBER_FIELDS, "version", "updated_at"]
-            Member.objects.bulk_update([m for m in updates if id(m) not in phoned], write, batch_size=500)
-            Member.objects.bulk_update(
-                [m for m in updates if id(m) in phoned],
-                [*write, "phone_enc", "phone_bidx", "phone_masked"],
-                batch_size=500,
-            )
-        self.result.created += len(creates)
-        self.result.updated += len(updates)
+        plain = [*plain_ids, *(p for _r, p in create_phones), *(p for _m, p in with_phone)]
+        tokens = self.encrypt_later(plain)
+
+        def write() -> None:
+            it = iter(tokens())
+            for row in creates:
+                row["id_number_enc"] = next(it)
+            for row, value in create_phones:
+                row["phone_enc"], row["phone_bidx"], row["phone_masked"] = (
+                    next(it),
+                    self.phone_index(value),
+                    phone.mask(value),
+                )
+            for member, value in with_phone:
+                member.phone_enc, member.phone_bidx, member.phone_masked = (
+                    next(it),
+                    self.phone_index(value),
+                    phone.mask(value),
+                )
+            for member, value in new_phones:
+                if not value:
+                    member.phone_enc = member.phone_bidx = member.phone_masked = ""
+            insert_rows(Member, creates, self.now)
+            if updates:
+                phoned = {id(m) for m, _p in new_phones}
+                fields = [*MEMBER_FIELDS, "version", "updated_at"]
+                Member.objects.bulk_update(
+                    [m for m in updates if id(m) not in phoned], fields, batch_size=500
+                )
+                Member.objects.bulk_update(
+                    [m for m in updates if id(m) in phoned],
+                    [*fields, "phone_enc", "phone_bidx", "phone_masked"],
+                    batch_size=500,
+                )
+            self.result.created += len(creates)
+            self.result.updated += len(updates)
+
+        self.write_later(write)
 
 
 # ------------------------------------------------------------------------------------- incomes
@@ -779,6 +820,49 @@ class _Incomes(_Import):
         IncomeRecord.objects.bulk_update(updates, [*INCOME_FIELDS, "version", "updated_at"], batch_size=500)
         self.result.created += len(creates)
         self.result.updated += len(updates)
+
+
+def _existing_values(model: type[models.Model], column: str, values: Sequence[str]) -> set[str]:
+    """Which of ``values`` are in ``column`` (raw SQL: on a batch of thousands the ORM's preparation
+    of every parameter cost more than the query)."""
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    found: set[str] = set()
+    wanted = list(dict.fromkeys(values))
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            # Table and column names come from the model and the caller; values are parameters.
+            cursor.execute(
+                f"SELECT {quote(column)} FROM {quote(model._meta.db_table)} "  # noqa: S608
+                f"WHERE {quote(column)} IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update(value for (value,) in cursor.fetchall())
+    return found
+
+
+def _current_heads(household_ids: set[int]) -> list[tuple[int, str]]:
+    """(household id, ID blind index) of the current heads of these households (raw SQL, as above)."""
+    connection = connections[router.db_for_write(Member)]
+    quote = connection.ops.quote_name
+    table = quote(Member._meta.db_table)
+    household = quote(Member._meta.get_field("household").column)
+    bidx = quote(Member._meta.get_field("id_number_bidx").column)
+    relation = quote(Member._meta.get_field("relation").column)
+    exit_reason = quote(Member._meta.get_field("exit_reason").column)
+    wanted = sorted(household_ids)
+    found: list[tuple[int, str]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            cursor.execute(
+                f"SELECT {household}, {bidx} FROM {table} WHERE {relation} = %s "  # noqa: S608
+                f"AND {exit_reason} = %s AND {household} IN ({', '.join(['%s'] * len(chunk))})",
+                [str(Relation.HEAD), "", *chunk],
+            )
+            found.extend((int(h), str(b)) for h, b in cursor.fetchall())
+    return found
 
 
 def instance_row(instance: models.Model) -> dict[str, Any]:
@@ -882,7 +966,10 @@ def import_file(
         total = reader.estimate_rows(data, name) if progress else 0
         run = IMPORTERS[kind](actor, SPECS[kind])
         with transaction.atomic(), _large_cache():
-            result = run.run(rows, total, progress)
+            try:
+                result = run.run(rows, total, progress)
+            finally:
+                run.close()
             if run.failed:
                 raise ImportFailed(run.problems, run.problem_count)
             result.seconds = time.perf_counter() - started

@@ -1,8 +1,9 @@
-"""Reading a spreadsheet row by row: CSV in any encoding Excel writes, and xlsx, without loading it whole.
+"""Reading a spreadsheet row by row: CSV in any encoding Excel writes, and xlsx.
 
 * CSV: UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode text") or GB18030, which covers GBK as
   saved by Excel on Chinese Windows; comma, tab, semicolon or full-width comma as separator.
-* xlsx: the first sheet, read-only and streamed.
+* xlsx: the first sheet, read by calamine (a Rust reader; the sheet's cells are held in memory while
+  it is read), or by openpyxl when the workbook has error cells (see ``xlsx_rows``).
 * The header is found among the first ten rows: the row naming most of the known columns. A header
   cell left empty by a vertically merged cell takes the value above it; a second header row right
   under the first (the template's English headers) is skipped. Blank rows and columns are ignored.
@@ -12,6 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,7 @@ from fupin.feeds.kinds import header_keys
 HEADER_SEARCH_ROWS = 10
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"')
 
 
 class UnreadableFile(ServiceError):
@@ -62,6 +67,52 @@ def csv_rows(data: bytes) -> Iterator[list[object]]:
 
 
 def xlsx_rows(data: bytes) -> Iterator[list[object]]:
+    """The first sheet's rows, read by calamine (Rust): about ten times faster than openpyxl's
+    read-only reader, which was most of an xlsx import's time. Cells come as openpyxl gave them,
+    except that an empty cell is ``""`` rather than ``None``, a whole number is a float (``2.0``) and a
+    date-only cell a ``date``; the parsers in ``cells`` treat these alike. Rows and columns keep their
+    positions in the sheet (row 1 is the first item, column A index 0), as with openpyxl.
+
+    calamine reports an error cell (``#N/A``, ``#REF!``) as empty; a workbook with error cells is read
+    by openpyxl instead, so that such a cell is reported with its value rather than taken as blank.
+    """
+    from python_calamine import CalamineWorkbook
+
+    if _has_error_cells(data):
+        return _openpyxl_rows(data)
+    try:
+        sheet = CalamineWorkbook.from_object(io.BytesIO(data)).get_sheet_by_index(0)
+    except Exception:  # zip, XML and calamine errors alike: the file is not a workbook
+        raise UnreadableFile(_("The file could not be read as an Excel workbook (.xlsx).")) from None
+    start = sheet.start
+    # calamine yields the empty rows above the data but starts each row at the first used column.
+    skip = start[1] if start else 0
+    rows: Iterator[list[Any]] = sheet.iter_rows()
+    if skip:
+        pad = [""] * skip
+        return (pad + row for row in rows)
+    return rows
+
+
+def _has_error_cells(data: bytes) -> bool:
+    """Whether a worksheet of the workbook holds an error cell (``<c ... t="e">``)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    continue
+                with archive.open(name) as stream:
+                    tail = b""
+                    while chunk := stream.read(1 << 20):
+                        if b't="e"' in tail + chunk[:8] or b't="e"' in chunk:
+                            return True
+                        tail = chunk[-8:]
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        return False  # calamine reports the file as unreadable
+    return False
+
+
+def _openpyxl_rows(data: bytes) -> Iterator[list[object]]:
     from openpyxl import load_workbook
 
     try:
@@ -100,13 +151,16 @@ def estimate_rows(data: bytes, file_name: str) -> int:
     """Rows in the file, for progress: exact for CSV (lines), from the sheet's dimension for xlsx."""
     if file_format(file_name) == "csv":
         return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-        total = workbook.worksheets[0].max_row or 0
-        workbook.close()
-        return total
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheets = sorted(
+                (n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")),
+                key=lambda n: (len(n), n),
+            )
+            with archive.open(sheets[0]) as stream:
+                head = stream.read(4096)
+        found = _DIMENSION.search(head)
+        return int(found.group(2) or found.group(1)) if found else 0
     except Exception:  # noqa: BLE001 - only an estimate; reading reports the real problem
         return 0
 

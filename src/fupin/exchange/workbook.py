@@ -196,9 +196,10 @@ def error_workbook(
         rows = reader.open_rows(data, file_name)
     except reader.UnreadableFile:
         rows = iter(())
-    for number, row in enumerate(rows, start=1):
+    for number, read in enumerate(rows, start=1):
+        row = [None if value == "" else value for value in read]  # calamine's empty cell: left empty
         if number not in bad_rows:
-            sheet.append(list(row))
+            sheet.append(row)
             continue
         width = max([len(row), *(i + 1 for (r, i) in by_cell if r == number)])
         cells = []

@@ -9,12 +9,19 @@ be reversed by enumerating the (small) space of valid ID numbers.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -25,6 +32,7 @@ class PiiCipher:
         if not encryption_keys:
             raise ValueError("at least one encryption key is required")
         self._fernet = MultiFernet([Fernet(k.encode()) for k in encryption_keys])
+        self._keys = (list(encryption_keys), blind_index_key)
         self._index_key = blind_index_key.encode()
         first = base64.urlsafe_b64decode(encryption_keys[0].encode())
         self._signing_key, self._encryption_key = first[:16], first[16:]
@@ -95,6 +103,10 @@ class PiiCipher:
             tokens.append(base64.urlsafe_b64encode(body + h.digest()).decode())
         return tokens
 
+    def encryption_pool(self) -> EncryptionPool:
+        """Worker processes doing ``encrypt_many`` with this cipher's keys (see ``EncryptionPool``)."""
+        return EncryptionPool(*self._keys)
+
     def encrypt_bytes(self, data: bytes) -> bytes:
         """A whole file (an uploaded sheet waiting to be imported, an error workbook), encrypted."""
         return self._fernet.encrypt(data)
@@ -103,8 +115,123 @@ class PiiCipher:
         return self._fernet.decrypt(token)
 
 
+class EncryptionPool:
+    """``encrypt_many`` in other processes, for imports of many rows: the importer checks the next
+    batch while the other cores encrypt the last one.
+
+    Each worker is a fresh interpreter (``python -m fupin.pii.crypto``, not a fork: nothing of the
+    parent, such as its open database connection or a web server's threads, is inherited, and the
+    parent's main script is not run again as with ``multiprocessing``'s spawn). It gets the cipher's
+    keys through its standard input, never on its command line, then answers each list of values with
+    their tokens, in order. A thread per worker drains its answers, so that neither side waits on a
+    full pipe. ``submit`` returns a function giving the tokens; calls of it may come in any order.
+    """
+
+    def __init__(self, encryption_keys: list[str], blind_index_key: str, workers: int | None = None) -> None:
+        count = workers or max(1, min(4, (os.cpu_count() or 2) - 1))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        self._workers: list[_Worker] = []
+        for _ in range(count):
+            process = subprocess.Popen(  # noqa: S603 - this interpreter running this module
+                [sys.executable, "-m", "fupin.pii.crypto"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
+            worker = _Worker(process)
+            worker.send((encryption_keys, blind_index_key))
+            self._workers.append(worker)
+        self._next = 0
+
+    def submit(self, values: Sequence[str]) -> Callable[[], list[str]]:
+        worker = self._workers[self._next % len(self._workers)]
+        self._next += 1
+        return worker.submit(list(values))
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+        self._workers = []
+
+    def __enter__(self) -> EncryptionPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Worker:
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.answers: queue.Queue[tuple[bool, Any]] = queue.Queue()
+        self.sent = 0
+        self.taken: dict[int, list[str]] = {}
+        self.received = 0
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def send(self, message: object) -> None:
+        assert self.process.stdin is not None
+        pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.flush()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            while True:
+                self.answers.put((True, pickle.load(self.process.stdout)))  # noqa: S301 - our own child
+        except EOFError:
+            self.answers.put((False, RuntimeError("the encryption worker stopped")))
+        except Exception as exc:  # noqa: BLE001 - handed to whoever waits for tokens
+            self.answers.put((False, exc))
+
+    def submit(self, values: list[str]) -> Callable[[], list[str]]:
+        number = self.sent
+        self.sent += 1
+        self.send(values)
+
+        def result() -> list[str]:
+            while number not in self.taken:
+                ok, answer = self.answers.get()
+                if not ok:
+                    raise answer
+                self.taken[self.received] = answer
+                self.received += 1
+            return self.taken.pop(number)
+
+        return result
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(timeout=5)
+
+
+def _serve() -> None:
+    """The worker's side: keys first, then lists of values to encrypt until the input ends."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    try:
+        cipher = PiiCipher(*pickle.load(stdin))  # noqa: S301 - from the parent process
+        while True:
+            values = pickle.load(stdin)  # noqa: S301
+            pickle.dump(cipher.encrypt_many(values), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+            stdout.flush()
+    except EOFError:
+        return
+
+
 @lru_cache(maxsize=1)
 def get_cipher() -> PiiCipher:
     from django.conf import settings
 
     return PiiCipher(list(settings.PII_ENCRYPTION_KEYS), settings.PII_BLIND_INDEX_KEY)
+
+
+if __name__ == "__main__":
+    _serve()
