@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
 from fupin.assistance import selectors
 from fupin.assistance.models import MeasureStatus
 from fupin.audit import services as audit
-from fupin.cases.pdf import _label, _short, _village_name
 from fupin.core import clock
+from fupin.core.printing import chinese_term, choice_label, render_pdf, village_name
 from fupin.pii.crypto import get_cipher
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.choices import HouseholdType, MonitoringCategory, Relation, RiskType
@@ -82,12 +81,12 @@ def card_context(user: Any, household: Household, site: str) -> dict[str, Any]:
         "head_name": heads[0].name if heads else "—",
         "size": len(members),
         "place": " ".join(a.name for a in (township, village) if a is not None),
-        "village_name": _village_name(village.name),
-        "household_type": _short(_label(HouseholdType, household.household_type)),
-        "category": _short(_label(MonitoringCategory, household.monitoring_category))
+        "village_name": village_name(village.name),
+        "household_type": chinese_term(choice_label(HouseholdType, household.household_type)),
+        "category": chinese_term(choice_label(MonitoringCategory, household.monitoring_category))
         if household.monitoring_category
         else "",
-        "risks": "、".join(_short(_label(RiskType, code)) for code in household.risk_type_list),
+        "risks": "、".join(chinese_term(choice_label(RiskType, code)) for code in household.risk_type_list),
         "measures": measures,
         "helpers": helpers,
         "declare_url": f"{site}{reverse('declare:form')}?village={village.code}",
@@ -95,17 +94,10 @@ def card_context(user: Any, household: Household, site: str) -> dict[str, Any]:
     }
 
 
-def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    raise ValueError(f"the card does not load {url}")
-
-
 def render_card_pdf(user: Any, household: Household, site: str) -> bytes:
-    import weasyprint
-
-    with translation.override("zh-hans"):
-        html = render_to_string("assistance/card_pdf.html", card_context(user, household, site))
-    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_no_fetching).write_pdf()
-    return pdf
+    with translation.override("zh-hans"):  # the context's own labels are put together in Chinese too
+        context = card_context(user, household, site)
+    return render_pdf("assistance/card_pdf.html", context)
 
 
 @page

@@ -26,7 +26,7 @@ from fupin.core.errors import InvalidInput, Message, NotPermitted
 from fupin.core.i18n import lazy_format
 from fupin.registry.choices import RiskType
 from fupin.registry.models import Household
-from fupin.registry.services import _diff, _versioned_update, require_capability, require_capture
+from fupin.registry.services import _diff, require_capability, require_capture, versioned_update
 
 Errors = dict[str, list[Message]]
 
@@ -220,7 +220,7 @@ def update_measure(
     before = _audit_values({key: getattr(measure, key) for key in MEASURE_FIELDS})
     if cleaned["status"] != MeasureStatus.STOPPED:
         cleaned["stop_reason"] = ""
-    _versioned_update(Measure, measure.pk, expected_version, cleaned)
+    versioned_update(Measure, measure.pk, expected_version, cleaned)
     changes = _diff(before, _audit_values(cleaned))
     audit.record(
         actor=actor,
@@ -261,7 +261,7 @@ def stop_measure(
         "stop_reason": reason.strip()[:300],
     }
     before = {"status": measure.status, "ended_on": measure.ended_on, "stop_reason": measure.stop_reason}
-    _versioned_update(Measure, measure.pk, expected_version, values)
+    versioned_update(Measure, measure.pk, expected_version, values)
     audit.record(
         actor=actor,
         action="update",
@@ -428,7 +428,7 @@ def update_county_entry(
     if errors:
         raise InvalidInput(errors)
     before = {key: getattr(entry, key) for key in cleaned}
-    _versioned_update(MeasureType, entry.pk, expected_version, cleaned)
+    versioned_update(MeasureType, entry.pk, expected_version, cleaned)
     audit.record(
         actor=actor,
         action="update",

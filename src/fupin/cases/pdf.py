@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +20,7 @@ from fupin.audit import services as audit
 from fupin.cases import selectors
 from fupin.cases.models import CaseKind, VillageNotice
 from fupin.core.i18n import lazy_format
+from fupin.core.printing import chinese_term, choice_label, render_pdf, village_name
 from fupin.registry.choices import MonitoringCategory, Relation, RiskType
 from fupin.web.pages import current_user, page
 
@@ -31,19 +31,6 @@ class NoticeRow:
     group_name: str
     category: str
     risk_types: str
-
-
-def _label(choices: Any, code: str) -> str:
-    return str(choices(code).label) if code in choices.values else code
-
-
-def _short(label: str) -> str:
-    """ "Illness (因病)" → "因病": the Chinese term in brackets, when a label carries one."""
-    if label.endswith(")") and " (" in label:
-        return label[label.rindex(" (") + 2 : -1]
-    if label.endswith("）") and "（" in label:
-        return label[label.rindex("（") + 1 : -1]
-    return label
 
 
 def _rows(notice: VillageNotice) -> list[NoticeRow]:
@@ -62,20 +49,11 @@ def _rows(notice: VillageNotice) -> list[NoticeRow]:
             NoticeRow(
                 head_name=heads[0].name if heads else "—",
                 group_name=household.group_name or "—",
-                category=_short(_label(MonitoringCategory, category)) if category else "—",
-                risk_types="、".join(_short(_label(RiskType, code)) for code in risks) or "—",
+                category=chinese_term(choice_label(MonitoringCategory, category)) if category else "—",
+                risk_types="、".join(chinese_term(choice_label(RiskType, code)) for code in risks) or "—",
             )
         )
     return rows
-
-
-def _village_name(name: str) -> str:
-    """ "长发村委会" → "长发村": imported code tables sometimes name the committee, not the village."""
-    name = name.strip()
-    for suffix in ("村民委员会", "村委会"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)] + "村"
-    return name
 
 
 def _committee(village: str) -> str:
@@ -86,13 +64,13 @@ def _committee(village: str) -> str:
 def notice_context(notice: VillageNotice) -> dict[str, Any]:
     """What the notice shows, in the active language (the PDF renders it in Chinese)."""
     village = notice.village
-    village_name = _village_name(village.name)
+    shown_name = village_name(village.name)
     last_day = notice.ends_on - dt.timedelta(days=1)
     if notice.kind == CaseKind.ELIMINATION:
-        title = lazy_format(_("%(village)s: public notice of risk elimination"), village=village_name)
+        title = lazy_format(_("%(village)s: public notice of risk elimination"), village=shown_name)
     else:
         title = lazy_format(
-            _("%(village)s: public notice of households identified for monitoring"), village=village_name
+            _("%(village)s: public notice of households identified for monitoring"), village=shown_name
         )
     township = village.parent
     county = township.parent if township is not None else None
@@ -101,8 +79,8 @@ def notice_context(notice: VillageNotice) -> dict[str, Any]:
         "title": str(title),
         "place": " ".join(a.name for a in (county, township) if a is not None),
         "village": village,
-        "village_name": village_name,
-        "committee": _committee(village_name),
+        "village_name": shown_name,
+        "committee": _committee(shown_name),
         "is_elimination": notice.kind == CaseKind.ELIMINATION,
         "rows": _rows(notice),
         "first_day": notice.posted_on,
@@ -111,20 +89,11 @@ def notice_context(notice: VillageNotice) -> dict[str, Any]:
     }
 
 
-def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """The notice needs no images, styles or fonts from outside: nothing is fetched."""
-    raise ValueError(f"the notice does not load {url}")
-
-
 def render_notice_pdf(notice: VillageNotice) -> bytes:
     """The notice as A4 PDF bytes, in Chinese whatever the reader's language."""
-    import weasyprint
-
-    with translation.override("zh-hans"):
-        html = render_to_string("cases/notice_pdf.html", notice_context(notice))
-    document = weasyprint.HTML(string=html, url_fetcher=_no_fetching)
-    pdf: bytes = document.write_pdf()
-    return pdf
+    with translation.override("zh-hans"):  # the context's own labels are put together in Chinese too
+        context = notice_context(notice)
+    return render_pdf("cases/notice_pdf.html", context)
 
 
 @page

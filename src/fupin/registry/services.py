@@ -144,12 +144,17 @@ def _clean_instance(instance: models.Model, errors: dict[str, list[Message]], ex
             errors.setdefault(field, []).extend(messages)
 
 
-def _versioned_update(
+def versioned_update(
     model: type[models.Model], pk: int, expected_version: int, values: Mapping[str, Any]
 ) -> None:
-    """UPDATE … WHERE version = expected: zero rows means someone saved in between."""
+    """UPDATE … WHERE version = expected: zero rows means someone saved in between (nothing is written).
+
+    Shared by every app whose records carry a ``version``; ``updated_at`` is stamped where the model has it.
+    """
+    fields = {f.name for f in model._meta.get_fields()}
+    stamp = {"updated_at": timezone.now()} if "updated_at" in fields else {}
     updated = model._default_manager.filter(pk=pk, version=expected_version).update(
-        **values, version=models.F("version") + 1, updated_at=timezone.now()
+        **values, **stamp, version=models.F("version") + 1
     )
     if updated != 1:
         raise StaleEdit()
@@ -162,7 +167,9 @@ def _village(code: str, errors: dict[str, list[Message]]) -> Area | None:
     return village
 
 
-def _set_phone(instance: Household | Member, raw: str, errors: dict[str, list[Message]]) -> None:
+def set_phone(instance: Any, raw: str, errors: dict[str, list[Message]]) -> None:
+    """Store a phone the one way: encrypted, with a blind index and a masked copy (any model with the three
+    ``phone_*`` fields: households, members, helpers)."""
     if not raw.strip():
         instance.phone_enc, instance.phone_bidx, instance.phone_masked = "", "", ""
         return
@@ -243,7 +250,7 @@ def create_household(
         setattr(household, field, value)
     if household.number and Household.objects.filter(number=household.number).exists():
         errors.setdefault("number", []).append(_("A household with this number already exists."))
-    _set_phone(household, phone_number, errors)
+    set_phone(household, phone_number, errors)
     _clean_instance(household, errors, exclude=["village", "phone_enc", "phone_bidx", "phone_masked"])
     if errors:
         raise InvalidInput(errors)
@@ -303,7 +310,7 @@ def update_household(
             require_capture(actor, village.path)
             draft.village = village
     if phone_number is not None:
-        _set_phone(draft, phone_number, errors)
+        set_phone(draft, phone_number, errors)
     _clean_instance(draft, errors, exclude=["village", "phone_enc", "phone_bidx", "phone_masked"])
     if errors:
         raise InvalidInput(errors)
@@ -311,7 +318,7 @@ def update_household(
     write = dict(new_values, village=draft.village)
     if phone_number is not None:
         write.update(phone_enc=draft.phone_enc, phone_bidx=draft.phone_bidx, phone_masked=draft.phone_masked)
-    _versioned_update(Household, household.pk, expected_version, write)
+    versioned_update(Household, household.pk, expected_version, write)
     after = dict(new_values, village=draft.village.code, phone=draft.phone_masked)
     changes = _diff(before, after)
     if changes:
@@ -360,7 +367,7 @@ def change_type_and_status(
     entry.save()
     latest = household.type_history.order_by("-effective_from", "-id").first()
     assert latest is not None
-    _versioned_update(
+    versioned_update(
         Household,
         household.pk,
         expected_version,
@@ -428,7 +435,7 @@ def change_monitoring(
     )
     latest = household.monitoring_history.order_by("-effective_from", "-id").first()
     assert latest is not None
-    _versioned_update(
+    versioned_update(
         Household,
         household.pk,
         expected_version,
@@ -473,7 +480,7 @@ def add_member(
         setattr(member, field, value)
     _check_member_rules(member, errors)
     _set_id_number(member, id_number, errors)
-    _set_phone(member, phone_number, errors)
+    set_phone(member, phone_number, errors)
     _clean_instance(
         member,
         errors,
@@ -541,7 +548,7 @@ def update_member(
         # The stored number must still agree with a corrected sex or birth date.
         _set_id_number(draft, get_cipher().decrypt(draft.id_number_enc), errors)
     if phone_number is not None:
-        _set_phone(draft, phone_number, errors)
+        set_phone(draft, phone_number, errors)
     _clean_instance(
         draft,
         errors,
@@ -566,7 +573,7 @@ def update_member(
         phone_bidx=draft.phone_bidx,
         phone_masked=draft.phone_masked,
     )
-    _versioned_update(Member, member.pk, expected_version, write)
+    versioned_update(Member, member.pk, expected_version, write)
     after = {
         **_snapshot(draft, MEMBER_EDITABLE),
         "id_number": draft.id_number_masked,
@@ -671,7 +678,7 @@ def save_income(
         action = "create"
     else:
         assert expected_version is not None
-        _versioned_update(IncomeRecord, existing.pk, expected_version, _snapshot(draft, INCOME_EDITABLE))
+        versioned_update(IncomeRecord, existing.pk, expected_version, _snapshot(draft, INCOME_EDITABLE))
         changes = _diff(_snapshot(existing, INCOME_EDITABLE), _snapshot(draft, INCOME_EDITABLE))
         action = "update"
     if changes:

@@ -16,8 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts.roles import Capability
@@ -26,11 +25,10 @@ from fupin.audit import services as audit
 from fupin.core import clock
 from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, StaleEdit
 from fupin.core.i18n import lazy_format
-from fupin.domain import phone
 from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import HouseholdStatus
 from fupin.registry.models import Household
-from fupin.registry.services import require_capability, require_capture
+from fupin.registry.services import require_capability, require_capture, set_phone, versioned_update
 from fupin.twinning import photos as photo_files
 from fupin.twinning import selectors
 from fupin.twinning.models import (
@@ -80,19 +78,6 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _versioned_update(
-    model: type[models.Model], pk: int, expected_version: int, values: dict[str, Any]
-) -> None:
-    """UPDATE … WHERE version = expected: no row means someone saved in between (nothing is written)."""
-    fields = {f.name for f in model._meta.get_fields()}
-    stamp = {"updated_at": timezone.now()} if "updated_at" in fields else {}
-    updated = model._default_manager.filter(pk=pk, version=expected_version).update(
-        **values, **stamp, version=models.F("version") + 1
-    )
-    if updated != 1:
-        raise StaleEdit()
-
-
 # ---------------------------------------------------------------- helpers
 
 
@@ -108,25 +93,6 @@ def _helper_area(actor: Any, code: str, errors: Errors) -> Area | None:
 def _check_rank(county_code: str, rank: str, errors: Errors) -> None:
     if rank not in {r.code for r in selectors.ranks_for(county_code)}:
         _add(errors, "rank", _("Choose one of the county's ranks."))
-
-
-def _set_phone(helper: Helper, raw: str, errors: Errors) -> None:
-    if not raw.strip():
-        helper.phone_enc, helper.phone_bidx, helper.phone_masked = "", "", ""
-        return
-    try:
-        number = phone.parse(raw)
-    except phone.PhoneError:
-        _add(
-            errors,
-            "phone",
-            _("A phone number is 11 digits starting with 1, or a fixed line with its area code."),
-        )
-        return
-    cipher = get_cipher()
-    helper.phone_enc = cipher.encrypt(number)
-    helper.phone_bidx = cipher.blind_index("phone", number)
-    helper.phone_masked = phone.mask(number)
 
 
 def _helper_facts(helper: Helper) -> dict[str, Any]:
@@ -155,7 +121,7 @@ def create_helper(
     if area is not None:
         helper.area = area
         _check_rank(area.county_code, rank, errors)
-    _set_phone(helper, phone_number, errors)
+    set_phone(helper, phone_number, errors)
     if errors:
         raise InvalidInput(errors)
     assert area is not None
@@ -202,7 +168,7 @@ def update_helper(
             draft.area = area
     _check_rank(draft.area.county_code, rank, errors)
     if phone_number is not None:
-        _set_phone(draft, phone_number, errors)
+        set_phone(draft, phone_number, errors)
     current = helper.assignments.filter(ended_on__isnull=True).count()
     if not active and current:
         _add(
@@ -225,7 +191,7 @@ def update_helper(
     }
     if phone_number is not None:
         write.update(phone_enc=draft.phone_enc, phone_bidx=draft.phone_bidx, phone_masked=draft.phone_masked)
-    _versioned_update(Helper, helper.pk, expected_version, write)
+    versioned_update(Helper, helper.pk, expected_version, write)
     after = _helper_facts(draft)
     changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
     if changes:
@@ -468,7 +434,7 @@ def save_county_settings(
             require_first_secretary=require_first_secretary,
         )
     else:
-        _versioned_update(
+        versioned_update(
             CountyTwinningRules,
             saved_rules.pk,
             saved_rules.version,
@@ -563,7 +529,7 @@ def save_helping_unit(
     else:
         assert expected_version is not None
         before = _unit_facts(unit)
-        _versioned_update(
+        versioned_update(
             HelpingUnit,
             unit.pk,
             expected_version,
@@ -649,7 +615,7 @@ def save_task_force_member(
     else:
         assert expected_version is not None
         before = _member_facts(member)
-        _versioned_update(
+        versioned_update(
             TaskForceMember,
             member.pk,
             expected_version,
