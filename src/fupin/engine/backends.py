@@ -18,15 +18,19 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fupin.engine.compiler import Compiled
-
 ENGINES = ("duckdb", "postgres", "spark")
+
+
+class Query(Protocol):
+    """Anything that gives its SQL in an engine's dialect: a compiled pack, an indicator query."""
+
+    def for_dialect(self, dialect: str) -> str: ...
 
 
 class Backend(Protocol):
     name: str
 
-    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table: ...
+    def run(self, compiled: Query, data: Mapping[str, pa.Table]) -> pa.Table: ...
 
 
 class DuckDBBackend:
@@ -54,7 +58,7 @@ class DuckDBBackend:
                 self._database = duckdb.connect(config=config)
             return self._database.cursor()
 
-    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table:
+    def run(self, compiled: Query, data: Mapping[str, pa.Table]) -> pa.Table:
         cursor = self._cursor()
         try:
             for name, table in data.items():
@@ -64,7 +68,7 @@ class DuckDBBackend:
         finally:
             cursor.close()
 
-    def run_parquet(self, compiled: Compiled, files: Mapping[str, Path]) -> pa.Table:
+    def run_parquet(self, compiled: Query, files: Mapping[str, Path]) -> pa.Table:
         """Screen straight from Parquet files (a province or national snapshot) without loading them first."""
         cursor = self._cursor()
         try:
@@ -95,7 +99,7 @@ class PostgresBackend:
     def __init__(self, uri: str) -> None:
         self.uri = uri.replace("postgres://", "postgresql://", 1)
 
-    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table:
+    def run(self, compiled: Query, data: Mapping[str, pa.Table]) -> pa.Table:
         import adbc_driver_postgresql.dbapi as pg
 
         schema = f"fupin_screen_{uuid.uuid4().hex[:12]}"
@@ -115,7 +119,7 @@ class PostgresBackend:
                 cursor.close()
 
     @staticmethod
-    def run_in_place(cursor: Any, compiled: Compiled) -> pa.Table:
+    def run_in_place(cursor: Any, compiled: Query) -> pa.Table:
         """Screen tables that are already in the cursor's search path (in-database screening)."""
         # The planner misjudges the joins of grouped sub-queries by orders of magnitude and then
         # spends longer compiling the query (JIT) than running it.
@@ -163,7 +167,7 @@ class SparkBackend:
     def __init__(self, session: Any = None) -> None:
         self.session = session
 
-    def run(self, compiled: Compiled, data: Mapping[str, pa.Table]) -> pa.Table:
+    def run(self, compiled: Query, data: Mapping[str, pa.Table]) -> pa.Table:
         with tempfile.TemporaryDirectory(prefix="fupin-spark-") as folder:
             files = {}
             for name, table in data.items():
@@ -172,7 +176,7 @@ class SparkBackend:
                 files[name] = path
             return self.run_parquet(compiled, files)
 
-    def run_parquet(self, compiled: Compiled, files: Mapping[str, Path]) -> pa.Table:
+    def run_parquet(self, compiled: Query, files: Mapping[str, Path]) -> pa.Table:
         session = self.session or spark_session()
         for name, path in files.items():
             session.read.parquet(str(path)).createOrReplaceTempView(name)
