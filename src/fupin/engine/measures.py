@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-def _weights(values: Sequence[float], weights: Sequence[float] | None) -> list[float]:
+def _weights(values: Sequence[object], weights: Sequence[float] | None) -> list[float]:
     if weights is None:
         return [1.0] * len(values)
     if len(weights) != len(values):
