@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "fupin.twinning",
     "fupin.exchange",
     "fupin.linkage",
+    "fupin.indicators",
+    "fupin.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +151,14 @@ TWINNING_PHOTOS_PER_VISIT = 6
 # Worklists mark a household whose last visit is older than this many days [local practice].
 TWINNING_VISIT_DUE_DAYS = int(os.environ.get("FUPIN_VISIT_DUE_DAYS", "30"))
 SCREENING_IN_BACKGROUND = os.environ.get("FUPIN_SCREENING_IN_BACKGROUND", "1") == "1"
+# Indicator tables (fupin.indicators): rebuilt after imports and screening runs, in a thread of the web
+# process; a province turns the automatic rebuild off and runs `fupin indicators rebuild` on a schedule.
+INDICATORS_AUTO_REBUILD = os.environ.get("FUPIN_INDICATORS_AUTO_REBUILD", "1") == "1"
+INDICATORS_IN_BACKGROUND = os.environ.get("FUPIN_INDICATORS_IN_BACKGROUND", "1") == "1"
+# The multidimensional (Alkire-Foster) index: dimensions with integer weights, and the cutoff k in the same
+# unit. Empty: six equal dimensions (income, education, health, housing, water, labour), k = 2.
+INDICATOR_DIMENSIONS = os.environ.get("FUPIN_MD_DIMENSIONS", "")
+INDICATOR_K = int(os.environ.get("FUPIN_MD_K", "2"))
 # A PostgreSQL server for `fupin policy test --engine postgres` when the application runs on SQLite.
 SCRATCH_POSTGRES_URL = os.environ.get("FUPIN_SCRATCH_POSTGRES_URL", "")
 

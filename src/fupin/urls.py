@@ -11,5 +11,6 @@ urlpatterns = [
     path("checks/", include("fupin.checks.urls")),
     path("linkage/", include("fupin.linkage.urls")),
     path("exchange/", include("fupin.exchange.urls")),
+    path("dashboard/", include("fupin.dashboard.urls")),
     path("", include("fupin.web.urls")),
 ]

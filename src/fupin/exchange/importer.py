@@ -40,6 +40,7 @@ from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core.errors import Message, NotPermitted, ServiceError
 from fupin.core.i18n import lazy_format
+from fupin.core.signals import announce
 from fupin.domain import idnumber, phone
 from fupin.exchange import reader
 from fupin.exchange.cells import MISSING, Parser, blank, parser_for, shown
@@ -989,6 +990,7 @@ def import_file(
                     "unchanged": result.unchanged,
                 },
             )
+            transaction.on_commit(lambda: announce(ImportResult, "import"))
     except reader.UnreadableFile as exc:
         raise ImportFailed([Problem(0, "", exc.message)]) from None
     return result

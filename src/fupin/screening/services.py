@@ -23,6 +23,7 @@ from fupin.areas.models import Area
 from fupin.audit import services as audit
 from fupin.core.errors import InvalidInput, NotPermitted
 from fupin.core.i18n import lazy_format
+from fupin.core.signals import announce
 from fupin.engine.backends import ENGINES
 from fupin.engine.backends import backend as make_backend
 from fupin.engine.screening import explain, screen, suggestion
@@ -168,6 +169,7 @@ def carry_out(
         with transaction.atomic():
             new, skipped = _write_clues(run, checked, result.hits)
             clues_created.send(sender=ScreeningRun, run=run)
+            transaction.on_commit(lambda: announce(ScreeningRun, "screening"))
             run.status = RunStatus.FINISHED
             run.stage, run.percent = "done", 100
             run.households = result.households

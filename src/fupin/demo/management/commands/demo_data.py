@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from fupin.accounts.roles import Role
 from fupin.core.i18n import bilingual
 from fupin.core.progress import ProgressBar
+from fupin.core.signals import announce, announced_at_the_end
 from fupin.demo import generator, loader
 
 URL = "http://127.0.0.1:8000/"
@@ -36,6 +37,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Indicator tables are rebuilt once the work is done, before the command exits.
+        with announced_at_the_end():
+            self._handle(*args, **options)
+
+    def _handle(self, *args: Any, **options: Any) -> None:
         code, households = options["county"].strip(), options["households"]
         existing = 0
         try:
@@ -47,6 +53,7 @@ class Command(BaseCommand):
                     f"already has {existing:,} households, nothing loaded."
                 )
                 self._print_logins(loader.demo_logins())
+                self._figures_if_missing()
                 return
             loader.check_can_load(code, households=households)
         except loader.DemoDataError as exc:
@@ -79,6 +86,13 @@ class Command(BaseCommand):
         self._first_screening(code)
         self._demo_cases()
         self._print_logins(summary.logins)
+
+    def _figures_if_missing(self) -> None:
+        """A database loaded before indicator tables existed gets its first figures now."""
+        from fupin.indicators.selectors import current_build
+
+        if current_build() is None:
+            announce(None, "demo")
 
     def _first_screening(self, county_code: str) -> None:
         """Screen the new county at once, so that a new user finds risk clues waiting."""

@@ -12,6 +12,7 @@ from fupin.accounts.models import User
 from fupin.core.errors import NotPermitted
 from fupin.core.i18n import bilingual, lazy_format
 from fupin.core.progress import ProgressBar
+from fupin.core.signals import announced_at_the_end
 from fupin.exchange import workbook
 from fupin.exchange.importer import ImportFailed, import_file, import_kinds
 
@@ -30,6 +31,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Indicator tables are rebuilt once the work is done, before the command exits.
+        with announced_at_the_end():
+            self._handle(*args, **options)
+
+    def _handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(bilingual(lazy_format(_("No such file: %(path)s"), path=str(path))))

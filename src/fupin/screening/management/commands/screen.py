@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from fupin.core.errors import InvalidInput, ServiceError
 from fupin.core.i18n import bilingual
 from fupin.core.progress import ProgressBar
+from fupin.core.signals import announced_at_the_end
 from fupin.engine.backends import ENGINES
 from fupin.screening import services
 
@@ -33,6 +34,11 @@ class Command(BaseCommand):
         parser.add_argument("--engine", choices=ENGINES, default="duckdb")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Indicator tables are rebuilt once the work is done, before the command exits.
+        with announced_at_the_end():
+            self._handle(*args, **options)
+
+    def _handle(self, *args: Any, **options: Any) -> None:
         areas = options["area"] or _counties_with_households()
         if not areas:
             self.stdout.write("没有可筛查的农户 / There are no households to screen.")

@@ -1,0 +1,113 @@
+"""What the dashboard reads, inside the user's view scope: areas, their figures, children and trends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from fupin.accounts import scope
+from fupin.areas.models import Area
+from fupin.core.errors import OutOfScope
+from fupin.dashboard import catalogue
+from fupin.indicators import selectors as figures
+from fupin.indicators.models import Build
+from fupin.indicators.snapshot import POOR_STATUSES
+from fupin.registry.models import Household
+
+
+@dataclass
+class Row:
+    code: str
+    name: str
+    level: int
+    values: dict[str, Any] = field(default_factory=dict)
+    has_figures: bool = True
+
+    def value(self, indicator: catalogue.Indicator, line: str) -> Any:
+        return self.values.get(indicator.key_for(line))
+
+    def shown(self, indicator: catalogue.Indicator, line: str) -> str:
+        return catalogue.formatted(self.value(indicator, line), indicator.kind)
+
+
+def area_for(user: Any, code: str) -> Area:
+    area = Area.objects.filter(code=code.strip()).first()
+    if area is None or not scope.area_in_scope(user, area.path):
+        raise OutOfScope()
+    return area
+
+
+def root_areas(user: Any) -> list[Area]:
+    """The areas granted to the user, widest first (a user's dashboard starts at these)."""
+    paths = scope.granted_paths(user, "view")
+    return list(Area.objects.filter(path__in=paths).order_by("level", "code"))
+
+
+def sees_nation(user: Any, build: Build) -> bool:
+    """A user granted every province that has figures sees the nation's row."""
+    roots = {area.code for area in root_areas(user) if area.level == 1}
+    provinces = {row.code for row in figures.children(build, "")}
+    return bool(provinces) and provinces <= roots
+
+
+def row_of(build: Build | None, area: Area) -> Row:
+    stored = figures.figures(build, area.code) if build else None
+    return Row(area.code, area.name, area.level, stored.values if stored else {}, stored is not None)
+
+
+def nation_row(build: Build) -> Row | None:
+    stored = figures.figures(build, "")
+    return Row("", "", 0, stored.values) if stored else None
+
+
+def child_rows(build: Build | None, area: Area) -> list[Row]:
+    """Every area directly below ``area``, with its figures (or none, when it has no households)."""
+    below = list(Area.objects.filter(parent=area).order_by("code").values_list("code", "name", "level"))
+    stored = figures.of_codes(build, [code for code, _, _ in below]) if build else {}
+    return [
+        Row(code, name, level, stored[code].values if code in stored else {}, code in stored)
+        for code, name, level in below
+    ]
+
+
+def rows_of(build: Build | None, areas: list[Area]) -> list[Row]:
+    stored = figures.of_codes(build, [a.code for a in areas]) if build else {}
+    return [
+        Row(a.code, a.name, a.level, stored[a.code].values if a.code in stored else {}, a.code in stored)
+        for a in areas
+    ]
+
+
+def breadcrumbs(user: Any, area: Area) -> list[Area]:
+    """The areas above ``area`` that the user may open, top first, then the area itself."""
+    codes = [area.code[:n] for n in (2, 4, 6, 9) if n < len(area.code)]
+    above = {a.code: a for a in Area.objects.filter(code__in=codes)}
+    return [above[c] for c in codes if c in above and scope.area_in_scope(user, above[c].path)] + [area]
+
+
+def trend(area_code: str, build: Build | None) -> dict[str, list[Any]]:
+    """Months of the last two years: taken into monitoring, eliminated, and monitored at month end."""
+    stored = figures.figures(build, area_code) if build else None
+    months = [row[0] for row in stored.months] if stored else []
+    history = dict(figures.history(area_code))
+    periods = sorted({f"{m // 100:04d}-{m % 100:02d}" for m in months} | set(history))
+    taken = {f"{m // 100:04d}-{m % 100:02d}": t for m, t, _ in (stored.months if stored else [])}
+    eliminated = {f"{m // 100:04d}-{m % 100:02d}": e for m, _, e in (stored.months if stored else [])}
+    return {
+        "months": periods,
+        "taken": [taken.get(p, 0) for p in periods],
+        "eliminated": [eliminated.get(p, 0) for p in periods],
+        "monitored": [history[p].get("monitored_households") if p in history else None for p in periods],
+    }
+
+
+def blocking_households(user: Any, village: Area) -> QuerySet[Household]:
+    """The registered poor households of a village not yet lifted out: those that keep it from exiting."""
+    return (
+        scope.scoped(Household.objects.all(), user)
+        .filter(village=village, household_type="poor", status__in=list(POOR_STATUSES))
+        .prefetch_related("members", "incomes")
+        .order_by("number")
+    )

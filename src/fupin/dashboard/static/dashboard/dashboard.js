@@ -1,0 +1,101 @@
+/* Dashboard charts and map (Apache ECharts). The page carries its data as JSON script elements;
+   every chart also has a table or a figure on the page, so nothing is lost without JavaScript. */
+(function () {
+  "use strict";
+
+  function data(id) {
+    var element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+
+  function chart(id) {
+    var element = document.getElementById(id);
+    if (!element || !window.echarts) { return null; }
+    var instance = window.echarts.init(element, null, { renderer: "svg" });
+    window.addEventListener("resize", function () { instance.resize(); });
+    return instance;
+  }
+
+  function format(value, kind) {
+    if (value === null || value === undefined) { return "—"; }
+    if (kind === "share") { return (value * 100).toFixed(1) + "%"; }
+    if (kind === "count" || kind === "money") { return Math.round(value).toLocaleString(); }
+    return value.toFixed(4);
+  }
+
+  function bars(id, names, values, colour, horizontal) {
+    var instance = chart(id);
+    if (!instance) { return; }
+    var category = { type: "category", data: names, axisLabel: { interval: 0, fontSize: 11 } };
+    var number = { type: "value", minInterval: 1 };
+    instance.setOption({
+      grid: { left: horizontal ? 150 : 40, right: 20, top: 20, bottom: horizontal ? 30 : 60 },
+      tooltip: { trigger: "axis" },
+      xAxis: horizontal ? number : category,
+      yAxis: horizontal ? Object.assign(category, { inverse: true }) : number,
+      series: [{ type: "bar", data: values, itemStyle: { color: colour }, label: { show: true, position: horizontal ? "right" : "top" } }]
+    });
+  }
+
+  function render() {
+    var charts = data("dashboard-charts");
+    if (!charts) { return; }
+    var trend = chart("chart-trend");
+    if (trend) {
+      trend.setOption({
+        grid: { left: 45, right: 45, top: 40, bottom: 40 },
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        xAxis: { type: "category", data: charts.trend.months },
+        yAxis: [{ type: "value", minInterval: 1 }, { type: "value", minInterval: 1 }],
+        series: [
+          { name: charts.trend.labels.taken, type: "bar", data: charts.trend.taken, itemStyle: { color: "#c0582b" } },
+          { name: charts.trend.labels.eliminated, type: "bar", data: charts.trend.eliminated, itemStyle: { color: "#4f8a3a" } },
+          { name: charts.trend.labels.monitored, type: "line", yAxisIndex: 1, data: charts.trend.monitored, connectNulls: true, itemStyle: { color: "#2f6fb0" } }
+        ]
+      });
+    }
+    bars("chart-categories", charts.categories.names, charts.categories.values, "#b05a2f", true);
+    bars("chart-risks", charts.risks.names, charts.risks.values, "#5a8f3a", true);
+    bars("chart-income", charts.income.labels, charts.income.people, "#2f6fb0", false);
+    renderMap();
+  }
+
+  function renderMap() {
+    var element = document.getElementById("chart-map");
+    var values = data("dashboard-map");
+    if (!element || !values || !window.echarts) { return; }
+    fetch(element.dataset.url, { credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
+      .then(function (shapes) {
+        var key = "fupin-" + element.dataset.url;
+        window.echarts.registerMap(key, shapes);
+        var names = {};
+        values.values.forEach(function (item) { names[item.code] = item.name; });
+        var numbers = values.values.map(function (item) { return item.value; }).filter(function (v) { return v !== null; });
+        var low = Math.min.apply(null, numbers.concat([0]));
+        var high = Math.max.apply(null, numbers.concat([0]));
+        var colours = values.good === "high" ? ["#c6472f", "#f5e3a3", "#3d8a4a"] : ["#3d8a4a", "#f5e3a3", "#c6472f"];
+        var instance = chart("chart-map");
+        instance.setOption({
+          tooltip: {
+            trigger: "item",
+            formatter: function (item) { return (names[item.name] || item.name) + "<br>" + values.label + ": " + format(item.value, values.kind); }
+          },
+          visualMap: { min: low, max: high === low ? low + 1 : high, calculable: true, inRange: { color: colours }, left: 10, bottom: 10,
+            formatter: function (value) { return format(value, values.kind); } },
+          series: [{
+            type: "map", map: key, nameProperty: "code", roam: true,
+            label: { show: true, fontSize: 10, formatter: function (item) { return names[item.name] || ""; } },
+            data: values.values.map(function (item) { return { name: item.code, value: item.value }; })
+          }]
+        });
+        instance.on("click", function (item) {
+          if (names[item.name]) { window.location.href = "../" + item.name + "/" + window.location.search; }
+        });
+      })
+      .catch(function () { element.hidden = true; });
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", render); } else { render(); }
+})();

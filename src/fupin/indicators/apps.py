@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IndicatorsConfig(AppConfig):
+    name = "fupin.indicators"
+    verbose_name = _("Indicators")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from fupin.indicators import signals  # noqa: F401 - connects the rebuild triggers

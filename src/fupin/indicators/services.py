@@ -1,0 +1,234 @@
+"""Rebuilding the indicator tables: snapshot, compute, write aside, swap in.
+
+A rebuild runs after an import or a screening run (in a thread of the web process, like screening),
+from ``fupin indicators rebuild`` and from the dashboard's button. Requests that arrive while one is
+running set a flag, and one more rebuild follows, so the figures catch up without piling up threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pyarrow as pa
+from django.conf import settings
+from django.db import connections, transaction
+from django.utils import timezone
+
+from fupin.core import clock
+from fupin.engine import indicators as ind
+from fupin.engine.backends import Backend
+from fupin.indicators import snapshot
+from fupin.indicators.models import AreaFigures, Build, BuildState
+
+logger = logging.getLogger(__name__)
+
+KEEP_MONTHS = 36
+WRITE_BATCH = 5000
+ProgressStep = Callable[[str, int], None]
+
+_lock = threading.Lock()
+_running = False
+_again = False
+
+
+def parent_code(code: str, level: int) -> str:
+    if level == 0:
+        return "-"
+    lengths = {1: 0, 2: 2, 3: 4, 4: 6, 5: 9}
+    return code[: lengths[level]]
+
+
+def multidimensional_config() -> ind.MultidimensionalConfig:
+    """The index's dimensions and cutoff: ``FUPIN_MD_DIMENSIONS`` ("income:2,health:1") and ``FUPIN_MD_K``."""
+    spec = getattr(settings, "INDICATOR_DIMENSIONS", "")
+    if not spec:
+        return ind.DEFAULT_MULTIDIMENSIONAL
+    dimensions = []
+    for part in spec.split(","):
+        name, _, weight = part.strip().partition(":")
+        dimensions.append(ind.Dimension(name.strip(), int(weight or 1)))
+    return ind.MultidimensionalConfig(tuple(dimensions), int(settings.INDICATOR_K))
+
+
+def rebuild(
+    *,
+    as_of: dt.date | None = None,
+    trigger: str = "command",
+    backend: Backend | None = None,
+    facts: pa.Table | None = None,
+    build: Build | None = None,
+    progress: ProgressStep | None = None,
+) -> Build:
+    """Compute every area's figures and swap them in; the build records its timings (or its error)."""
+    as_of = as_of or clock.today()
+    period = ind.Period.of(as_of)
+    config = ind.IndicatorConfig(period, multidimensional=multidimensional_config())
+    build = build or Build.objects.create(period=str(period), as_of=as_of, trigger=trigger)
+    Build.objects.filter(pk=build.pk).update(
+        period=str(period),
+        as_of=as_of,
+        settings={
+            "dimensions": [[d.name, d.weight] for d in config.multidimensional.dimensions],
+            "k": config.multidimensional.k,
+        },
+    )
+
+    def step(stage: str, percent: int) -> None:
+        Build.objects.filter(pk=build.pk).update(stage=stage, percent=percent)
+        if progress:
+            progress(stage, percent)
+
+    seconds: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        step("snapshot", 5)
+        if facts is None:
+            facts = snapshot.facts(
+                as_of, progress=lambda done, total: step("snapshot", 5 + 35 * done // max(total, 1))
+            )
+        seconds["snapshot"] = time.perf_counter() - started
+        counties = _county_codes(facts)
+        lines = snapshot.lines(counties, as_of)
+        step("compute", 45)
+        result = ind.compute(facts, lines, config, backend=backend)
+        seconds.update(result.seconds)
+        step("write", 75)
+        started = time.perf_counter()
+        _write(build, result.areas.values())
+        seconds["write"] = time.perf_counter() - started
+        started = time.perf_counter()
+        swap_in(build, households=facts.num_rows, areas=len(result.areas))
+        seconds["swap"] = time.perf_counter() - started
+        Build.objects.filter(pk=build.pk).update(seconds=seconds, stage="done", percent=100)
+    except Exception as error:
+        Build.objects.filter(pk=build.pk).update(
+            state=BuildState.FAILED,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    build.refresh_from_db()
+    return build
+
+
+def _county_codes(facts: pa.Table) -> set[str]:
+    import pyarrow.compute as pc
+
+    return set(pc.unique(pc.utf8_slice_codeunits(facts.column("village_code"), 0, 6)).to_pylist())
+
+
+def _write(build: Build, areas: Iterable[ind.AreaFigures]) -> None:
+    batch: list[AreaFigures] = []
+    for area in areas:
+        values = {**area.sums, **area.figures}
+        batch.append(
+            AreaFigures(
+                build=build,
+                code=area.code,
+                level=area.level,
+                parent=parent_code(area.code, area.level),
+                values=values,
+                months=[list(m) for m in area.months],
+            )
+        )
+        if len(batch) >= WRITE_BATCH:
+            AreaFigures.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        AreaFigures.objects.bulk_create(batch)
+
+
+def swap_in(build: Build, *, households: int, areas: int) -> None:
+    """Make ``build`` the current figures in one transaction; keep one build per earlier month."""
+    with transaction.atomic():
+        previous = list(
+            Build.objects.select_for_update().filter(state=BuildState.CURRENT).exclude(pk=build.pk)
+        )
+        for old in previous:
+            old.state = BuildState.KEPT
+            old.save(update_fields=["state"])
+        Build.objects.filter(pk=build.pk).update(
+            state=BuildState.CURRENT, finished_at=timezone.now(), households=households, areas=areas
+        )
+    # Outside the swap: drop builds that no page needs any more (the month's older builds, failures,
+    # and months beyond what trends show).
+    kept = Build.objects.filter(state=BuildState.KEPT).order_by("-as_of", "-finished_at")
+    seen_periods: set[str] = {build.period}
+    for old in kept:
+        if old.period in seen_periods or len(seen_periods) > KEEP_MONTHS:
+            old.delete()
+        else:
+            seen_periods.add(old.period)
+    Build.objects.filter(
+        state=BuildState.FAILED, started_at__lt=timezone.now() - dt.timedelta(days=30)
+    ).delete()
+
+
+def request_rebuild(trigger: str) -> threading.Thread | None:
+    """Rebuild in the background (or at once when ``INDICATORS_IN_BACKGROUND`` is off)."""
+    global _running, _again
+    if not settings.INDICATORS_AUTO_REBUILD:
+        return None
+    if not settings.INDICATORS_IN_BACKGROUND:
+        rebuild(trigger=trigger)
+        return None
+    with _lock:
+        if _running:
+            _again = True
+            return None
+        _running = True
+
+    def work() -> None:
+        global _running, _again
+        try:
+            while True:
+                try:
+                    rebuild(trigger=trigger)
+                except Exception:  # noqa: BLE001 - recorded on the build for the page
+                    logger.exception("indicator rebuild failed")
+                with _lock:
+                    if not _again:
+                        _running = False
+                        return
+                    _again = False
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work, name="indicator-rebuild", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_from_page(trigger: str = "page") -> Build:
+    """A build the page can follow: started now in the background, its progress on the build row."""
+    build = Build.objects.create(
+        period=str(ind.Period.of(clock.today())), as_of=clock.today(), trigger=trigger
+    )
+    if not settings.INDICATORS_IN_BACKGROUND:
+        rebuild(build=build, trigger=trigger)
+        return build
+
+    def work() -> None:
+        try:
+            rebuild(build=build, trigger=trigger)
+        except Exception:  # noqa: BLE001 - recorded on the build for the page
+            logger.exception("indicator rebuild %s failed", build.pk)
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=work, name=f"indicator-rebuild-{build.pk}", daemon=True).start()
+    return build
+
+
+def describe(build: Build) -> dict[str, Any]:
+    return {
+        "period": build.period,
+        "as_of": build.as_of.isoformat(),
+        "state": build.state,
+        "seconds": build.seconds,
+    }
