@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.roles import Capability
@@ -30,7 +31,12 @@ from fupin.indicators.models import Build, BuildState
 from fupin.web import exports
 from fupin.web.pages import current_user, is_htmx, page
 
-LEVEL_CHILD_NOUN = {1: _("prefectures"), 2: _("counties"), 3: _("townships"), 4: _("villages")}
+LEVEL_CHILD_NOUN = {
+    1: gettext_lazy("prefectures"),
+    2: gettext_lazy("counties"),
+    3: gettext_lazy("townships"),
+    4: gettext_lazy("villages"),
+}
 
 
 def _common(request: HttpRequest) -> dict[str, Any]:
@@ -173,13 +179,13 @@ def _multidimensional(row: selectors.Row, build: Build | None) -> list[dict[str,
 
 
 DIMENSION_LABELS = (
-    ("income", _("Income below the poverty line")),
-    ("education", _("A school-age child out of school")),
-    ("health", _("A member without medical insurance")),
-    ("housing", _("Unsafe housing (C or D)")),
-    ("water", _("Drinking water difficult or unsafe")),
-    ("electricity", _("No electricity")),
-    ("labour", _("Nobody able to work")),
+    ("income", gettext_lazy("Income below the poverty line")),
+    ("education", gettext_lazy("A school-age child out of school")),
+    ("health", gettext_lazy("A member without medical insurance")),
+    ("housing", gettext_lazy("Unsafe housing (C or D)")),
+    ("water", gettext_lazy("Drinking water difficult or unsafe")),
+    ("electricity", gettext_lazy("No electricity")),
+    ("labour", gettext_lazy("Nobody able to work")),
 )
 
 
