@@ -19,6 +19,13 @@ def pytest_configure(config):
     compile_catalogs()
 
 
+@pytest.fixture(autouse=True)
+def _indicators_rebuild_when_asked(settings):
+    """Indicator rebuilds happen where a test asks for them, in the test's own thread and transaction."""
+    settings.INDICATORS_AUTO_REBUILD = False
+    settings.INDICATORS_IN_BACKGROUND = False
+
+
 @dataclass
 class Place:
     county: Any

@@ -87,6 +87,7 @@ def _web_routes() -> dict[str, URLPattern]:
     """Every named page, as namespace:name."""
     from fupin.assistance.urls import urlpatterns as assistance_urls
     from fupin.cases.urls import urlpatterns as cases_urls
+    from fupin.dashboard.urls import urlpatterns as dashboard_urls
     from fupin.checks.urls import urlpatterns as checks_urls
     from fupin.exchange.urls import urlpatterns as exchange_urls
     from fupin.linkage.urls import urlpatterns as linkage_urls
@@ -104,6 +105,7 @@ def _web_routes() -> dict[str, URLPattern]:
         ("twinning", twinning_urls),
         ("exchange", exchange_urls),
         ("linkage", linkage_urls),
+        ("dashboard", dashboard_urls),
     ):
         routes.update({f"{namespace}:{p.name}": p for p in patterns if isinstance(p, URLPattern) and p.name})
     return routes
@@ -277,6 +279,11 @@ RECORD_PAGES = [
     RecordPage("twinning:member_add", lambda r: [r.household.village.code], HELPERS),
     RecordPage("twinning:unit_edit", lambda r: [_unit_of(r)], HELPERS),
     RecordPage("twinning:member_edit", lambda r: [_task_force_member_of(r)], HELPERS),
+    # Dashboard pages of an area: the village inside is shown, the one next door is "not found".
+    RecordPage("dashboard:area", lambda r: [r.household.village.code]),
+    RecordPage("dashboard:exit", lambda r: [r.household.village.code]),
+    RecordPage("dashboard:export", lambda r: [r.household.village.code], Capability.EXPORT),
+    RecordPage("dashboard:exit_export", lambda r: [r.household.village.code], Capability.EXPORT),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -335,6 +342,13 @@ COLLECTION_PAGES = {
     "linkage:find",
     "linkage:merge",
     "linkage:reject",
+    # Dashboard: the user's areas, the rebuild button and its progress, map boundaries of provinces and
+    # prefectures, and the monthly report (which needs figures): tests/test_dashboard.py.
+    "dashboard:home",
+    "dashboard:rebuild",
+    "dashboard:status",
+    "dashboard:map",
+    "dashboard:report",
 }
 
 

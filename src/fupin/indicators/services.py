@@ -92,6 +92,7 @@ def rebuild(
                 as_of, progress=lambda done, total: step("snapshot", 5 + 35 * done // max(total, 1))
             )
         seconds["snapshot"] = time.perf_counter() - started
+        facts = ind.conform("facts", facts)
         counties = _county_codes(facts)
         lines = snapshot.lines(counties, as_of)
         step("compute", 45)

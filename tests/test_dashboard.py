@@ -1,0 +1,248 @@
+"""Indicator tables from the registry and the dashboard pages over them.
+
+The registry is built through the services (as a cadre would), the tables are rebuilt, and the pages
+are read as each kind of user: figures must equal what the registry holds, stay inside the user's
+scope, and survive a failed rebuild.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from fupin.accounts.roles import Role
+from fupin.audit.models import AuditEntry
+from fupin.engine import indicators as ind
+from fupin.engine.tables import TableError
+from fupin.indicators import selectors, services, snapshot
+from fupin.indicators.models import Build, BuildState
+from fupin.registry import services as registry
+from fupin.registry.models import Household
+
+AS_OF = dt.date(2026, 11, 20)
+YEAR = 2025
+
+
+@pytest.fixture
+def county(place, household_factory, county_officer):
+    """Four households in two villages: monitored, ordinary, registered poor, and one whose risk ended."""
+
+    def monitor(household, category, risks, since, reason="纳入监测"):
+        household.refresh_from_db()
+        return registry.change_monitoring(
+            actor=county_officer,
+            household=household,
+            expected_version=household.version,
+            category=category,
+            risk_types=risks,
+            effective_from=since,
+            reason=reason,
+        )
+
+    monitored = household_factory(place.village_a1, household_type="lifted_out", status="lifted")
+    monitor(monitored, "unstable_lifted", ["illness", "housing"], dt.date(2026, 3, 1))
+    registry.save_income(actor=county_officer, household=monitored, year=YEAR, values={"wage": Decimal(5000)})
+    ordinary = household_factory(place.village_a1)
+    registry.save_income(actor=county_officer, household=ordinary, year=YEAR, values={"wage": Decimal(20000)})
+    poor = household_factory(place.village_a2, household_type="poor", status="not_lifted")
+    ended = household_factory(place.village_a2, household_type="lifted_out", status="lifted")
+    monitor(ended, "marginal", ["disaster"], dt.date(2025, 9, 1))
+    monitor(ended, "", [], dt.date(2026, 10, 5), reason="风险消除")
+    return {"monitored": monitored, "ordinary": ordinary, "poor": poor, "ended": ended}
+
+
+def test_facts_say_what_the_registry_holds(county):
+    facts = {row["household_id"]: row for row in snapshot.facts(AS_OF).to_pylist()}
+    monitored = facts[county["monitored"].pk]
+    assert monitored["monitoring_category"] == "unstable_lifted"
+    assert monitored["risk_mask"] == (1 << ind.RISK_TYPES.index("illness")) | (1 << ind.RISK_TYPES.index("housing"))
+    assert monitored["monitored_since"] == dt.date(2026, 3, 1)
+    assert monitored["per_capita_income"] == float(county["monitored"].incomes.get().per_capita_net_income)
+    assert monitored["people"] == 1 and monitored["labourers"] == 1
+    ended = facts[county["ended"].pk]
+    assert (ended["monitored_since"], ended["eliminated_on"]) == (dt.date(2025, 9, 1), dt.date(2026, 10, 5))
+    assert ended["monitoring_category"] == "" and ended["risk_mask"] == 0
+    assert facts[county["poor"].pk]["registered_poor"] is True
+    assert facts[county["ordinary"].pk]["registered_poor"] is False
+    assert facts[county["ordinary"].pk]["monitored_since"] is None
+
+
+def test_rebuilt_figures_equal_the_registry_at_every_level(county, place):
+    build = services.rebuild(as_of=AS_OF, trigger="test")
+    assert build.state == BuildState.CURRENT and build.households == 4
+    county_row = selectors.figures(build, "220822").values
+    assert county_row["households"] == Household.objects.count() == 4
+    assert county_row["monitored_households"] == 1
+    assert county_row["risk_illness_households"] == 1 and county_row["risk_disaster_households"] == 0
+    assert county_row["eliminated_households"] == 1 and county_row["share_eliminated"] == 0.5
+    assert county_row["registered_poor_people"] == 1 and county_row["incidence"] == 0.25
+    assert county_row["exit_passes"] is False and county_row["villages_failing"] == 1
+    village_a2 = selectors.figures(build, place.village_a2.code).values
+    assert village_a2["exit_passes"] is False and village_a2["exit_people_to_lift"] == 1
+    assert selectors.figures(build, place.village_a1.code).values["exit_passes"] is True
+    # The province and the nation hold the same households as the county (nothing else is registered).
+    for code in ("22", "2208", ""):
+        assert selectors.figures(build, code).values["households"] == 4
+    nation = selectors.figures(build, "")
+    assert [m for m in nation.months if m[0] == 202610] == [[202610, 0, 1]]
+
+
+def test_one_build_per_month_is_kept_and_the_newest_is_current(county):
+    november = services.rebuild(as_of=AS_OF, trigger="test")
+    again = services.rebuild(as_of=AS_OF + dt.timedelta(days=2), trigger="test")
+    assert not Build.objects.filter(pk=november.pk).exists()  # the month's older build is dropped
+    december = services.rebuild(as_of=dt.date(2026, 12, 3), trigger="test")
+    assert selectors.current_build() == december
+    assert Build.objects.get(pk=again.pk).state == BuildState.KEPT
+    assert [period for period, _ in selectors.history("220822")] == ["2026-11", "2026-12"]
+    assert selectors.build_of_month("2026-11") == Build.objects.get(pk=again.pk)
+
+
+def test_a_failed_rebuild_leaves_the_figures_as_they_were(county):
+    good = services.rebuild(as_of=AS_OF, trigger="test")
+    broken = pa.table({"household_id": pa.array([1], pa.int64())})
+    with pytest.raises(TableError):
+        services.rebuild(as_of=AS_OF, trigger="test", facts=broken)
+    assert selectors.current_build() == good
+    failed = Build.objects.get(state=BuildState.FAILED)
+    assert "lacks columns" in failed.error
+
+
+def test_area_page_shows_the_figures_and_the_areas_below(client, county, county_officer, place):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    client.force_login(county_officer)
+    response = client.get(reverse("dashboard:area", args=["220822"]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert place.township_a.name in body and place.township_b.name in body
+    assert "2026-11-20" in body  # data as of
+    assert 'id="chart-trend"' in body and "dashboard-charts" in body
+    # The township without households is listed, and says so.
+    assert re.search(rf"{place.township_b.name}</a></th>\s*<td colspan=\"\d+\" class=\"muted\">", body)
+    home = client.get(reverse("dashboard:home"))
+    assert home.status_code == 302 and home["Location"].endswith("/dashboard/220822/")
+
+
+def test_areas_outside_the_scope_are_not_found(client, county, make_user, place):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    cadre = make_user(Role.VILLAGE_CADRE, place.village_a1.code)
+    client.force_login(cadre)
+    assert client.get(reverse("dashboard:area", args=[place.village_a1.code])).status_code == 200
+    for code in ("220822", place.township_a.code, place.village_a2.code, "22", "999999"):
+        assert client.get(reverse("dashboard:area", args=[code])).status_code == 404, code
+        assert client.get(reverse("dashboard:exit", args=[code])).status_code == 404, code
+    assert client.get(reverse("dashboard:map", args=["2208"])).status_code == 404
+
+
+def test_province_viewer_drills_down_with_a_map(client, county, make_user):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    viewer = make_user(Role.PROVINCE_VIEWER, "22")
+    client.force_login(viewer)
+    page = client.get(reverse("dashboard:area", args=["2208"]), {"indicator": "incidence"})
+    assert page.status_code == 200 and 'id="chart-map"' in page.content.decode()
+    shapes = client.get(reverse("dashboard:map", args=["2208"])).json()
+    assert "220822" in {feature["properties"]["code"] for feature in shapes["features"]}
+    # Below the prefecture there is no map, only the ranking.
+    county_page = client.get(reverse("dashboard:area", args=["220822"])).content.decode()
+    assert 'id="chart-map"' not in county_page and 'class="table compact ranked"' in county_page
+
+
+def test_exit_assessment_names_the_households_that_keep_a_village_from_exiting(client, county, county_officer, place):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    client.force_login(county_officer)
+    client.cookies["django_language"] = "en"
+    county_page = client.get(reverse("dashboard:exit", args=["220822"])).content.decode()
+    # Three villages, one failing (listed first), one passing, one without households.
+    assert "1 of 3 do not meet the standard" in county_page
+    assert county_page.index(place.village_a2.name) < county_page.index(place.village_a1.name)
+    assert "Poverty incidence 25.0% (1 of 4 people); threshold 2.0%." in county_page
+    village_page = client.get(reverse("dashboard:exit", args=[place.village_a2.code])).content.decode()
+    assert county["poor"].number in village_page
+    assert county["ended"].number not in village_page
+    before = AuditEntry.objects.filter(action="export").count()
+    export = client.get(reverse("dashboard:exit_export", args=[place.village_a2.code]))
+    sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+    numbers = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert numbers == [county["poor"].number]
+    assert AuditEntry.objects.filter(action="export").count() == before + 1
+
+
+def test_indicator_export_has_every_indicator_for_the_area_and_below(client, county, county_officer, place):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    client.force_login(county_officer)
+    response = client.get(reverse("dashboard:export", args=["220822"]), {"line": "poverty_line"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert len(header) > 25
+    by_code = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert set(by_code) == {"220822", place.township_a.code, place.township_b.code}
+    households_column = next(h for h in header if h in ("Households", "户数", "农户"))
+    assert by_code["220822"][households_column] == 4
+
+
+def test_monthly_report_is_a_chinese_pdf_without_personal_data(client, county, county_officer):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    client.force_login(county_officer)
+    response = client.get(reverse("dashboard:report", args=["220822"]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "通榆县" in text and "月度报告" in text
+    assert not re.search(r"\d{17}[\dX]", text) and "138" not in text.replace("1380", "")
+    assert AuditEntry.objects.filter(action="report.print", object_id="220822").exists()
+    # A month without figures: back to the page with a message, nothing printed.
+    missing = client.get(reverse("dashboard:report", args=["220822"]), {"month": "2019-01"})
+    assert missing.status_code == 302
+
+
+def test_report_command_and_rebuild_command(county, tmp_path):
+    call_command("indicators", "rebuild", "--as-of", "2026-11-20")
+    assert selectors.current_build().as_of == AS_OF
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("indicators", "rebuild", "--as-of", "20 November")
+
+
+def test_rebuild_button_needs_the_capability(client, county, make_user, county_officer, place):
+    cadre = make_user(Role.VILLAGE_CADRE, place.village_a1.code)
+    client.force_login(cadre)
+    assert client.post(reverse("dashboard:rebuild")).status_code == 403
+    assert not Build.objects.exists()
+    client.force_login(county_officer)
+    response = client.post(reverse("dashboard:rebuild"), {"next": "/dashboard/220822/"})
+    assert response.status_code == 302 and response["Location"] == "/dashboard/220822/"
+    assert selectors.current_build() is not None
+    status = client.get(reverse("dashboard:status")).content.decode()
+    assert "2026" in status or str(dt.date.today().year) in status
+
+
+def test_an_import_rebuilds_the_figures(county, settings, django_capture_on_commit_callbacks):
+    from fupin.exchange.importer import import_file
+
+    settings.INDICATORS_AUTO_REBUILD = True
+    csv = "户编号,村代码,户类型,户状态\nN0001,220822100201,一般农户,正常\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        import_file("cli", "households", csv.encode(), "h.csv")
+    build = selectors.current_build()
+    assert build is not None and build.trigger == "import" and build.households == 5
+
+
+def test_a_command_rebuilds_once_at_its_end_not_in_a_thread(county, settings):
+    from fupin.core.signals import announce, announced_at_the_end
+
+    settings.INDICATORS_AUTO_REBUILD = True
+    settings.INDICATORS_IN_BACKGROUND = True  # a command must not leave the work to a thread
+    with announced_at_the_end():
+        announce(None, "import")
+        announce(None, "screening")
+        assert not Build.objects.exists()  # nothing yet: the command is still working
+    builds = list(Build.objects.all())
+    assert len(builds) == 1 and builds[0].state == BuildState.CURRENT and builds[0].trigger == "import,screening"
