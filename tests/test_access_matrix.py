@@ -87,8 +87,8 @@ def _web_routes() -> dict[str, URLPattern]:
     """Every named page, as namespace:name."""
     from fupin.assistance.urls import urlpatterns as assistance_urls
     from fupin.cases.urls import urlpatterns as cases_urls
-    from fupin.dashboard.urls import urlpatterns as dashboard_urls
     from fupin.checks.urls import urlpatterns as checks_urls
+    from fupin.dashboard.urls import urlpatterns as dashboard_urls
     from fupin.exchange.urls import urlpatterns as exchange_urls
     from fupin.linkage.urls import urlpatterns as linkage_urls
     from fupin.screening.urls import urlpatterns as screening_urls

@@ -64,7 +64,8 @@ def test_facts_say_what_the_registry_holds(county):
     facts = {row["household_id"]: row for row in snapshot.facts(AS_OF).to_pylist()}
     monitored = facts[county["monitored"].pk]
     assert monitored["monitoring_category"] == "unstable_lifted"
-    assert monitored["risk_mask"] == (1 << ind.RISK_TYPES.index("illness")) | (1 << ind.RISK_TYPES.index("housing"))
+    bits = (1 << ind.RISK_TYPES.index("illness")) | (1 << ind.RISK_TYPES.index("housing"))
+    assert monitored["risk_mask"] == bits
     assert monitored["monitored_since"] == dt.date(2026, 3, 1)
     assert monitored["per_capita_income"] == float(county["monitored"].incomes.get().per_capita_net_income)
     assert monitored["people"] == 1 and monitored["labourers"] == 1
@@ -156,7 +157,9 @@ def test_province_viewer_drills_down_with_a_map(client, county, make_user):
     assert 'id="chart-map"' not in county_page and 'class="table compact ranked"' in county_page
 
 
-def test_exit_assessment_names_the_households_that_keep_a_village_from_exiting(client, county, county_officer, place):
+def test_exit_assessment_names_the_households_that_keep_a_village_from_exiting(
+    client, county, county_officer, place
+):
     services.rebuild(as_of=AS_OF, trigger="test")
     client.force_login(county_officer)
     client.cookies["django_language"] = "en"
@@ -245,4 +248,5 @@ def test_a_command_rebuilds_once_at_its_end_not_in_a_thread(county, settings):
         announce(None, "screening")
         assert not Build.objects.exists()  # nothing yet: the command is still working
     builds = list(Build.objects.all())
-    assert len(builds) == 1 and builds[0].state == BuildState.CURRENT and builds[0].trigger == "import,screening"
+    assert len(builds) == 1 and builds[0].state == BuildState.CURRENT
+    assert builds[0].trigger == "import,screening"
