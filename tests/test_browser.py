@@ -75,6 +75,11 @@ accounts.create_user(
     username="zhao", role="township_officer", area_codes=["220822100"], password="browser-test-pass-7",
     full_name="赵志强",
 )
+# Province staff watch the dashboard (test_dashboard_drill_down_charts_and_map).
+accounts.create_user(
+    username="sun", role="province_viewer", area_codes=["22"], password="browser-test-pass-7",
+    full_name="孙丽",
+)
 people = [
     ("220822100201001", "220822100201", "张三", "M", dt.date(1968, 4, 12), "13812345678"),
     ("220822100201002", "220822100201", "李四", "M", dt.date(1975, 9, 3), "13987654321"),
@@ -706,6 +711,49 @@ def test_a_plan_breaks_a_rule_is_fixed_and_its_card_printed(server, page):
     response = page.context.request.get(f"{server}{card.get_attribute('href')}")
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF")
+
+
+def test_dashboard_drill_down_charts_and_map(server, browser):
+    """The county officer recalculates the figures and reads them with charts; a province viewer sees
+    Jilin's prefectures on a map and drills down to the county, its townships and a village."""
+    from playwright.sync_api import expect
+
+    context, page = _desktop_page(browser)
+    _log_in(page, server)
+    page.get_by_role("link", name="监测大屏").click()
+    expect(page.get_by_role("heading", name="通榆县", exact=True)).to_be_visible()
+    page.get_by_role("button", name="立即重新计算").click()
+    # The page follows the build, then shows the new figures.
+    expect(page.locator("#build-status")).to_contain_text("数据截至", timeout=60_000)
+    page.reload()
+    stats = page.get_by_role("region", name="主要指标")
+    expect(stats).to_contain_text("监测户数")
+    expect(page.locator("#chart-trend svg")).to_be_visible()  # ECharts drew the trend
+    expect(page.locator("#chart-income svg")).to_be_visible()
+    children = page.locator("table.children")
+    expect(children).to_contain_text("开通镇")
+    page.screenshot(path=str(SCREENSHOTS / "fupin_dashboard_county_zh.png"), full_page=True)
+    children.get_by_role("link", name="开通镇").click()
+    expect(page.get_by_role("heading", name="开通镇", exact=True)).to_be_visible()
+    expect(page.locator("table.children")).to_contain_text("向阳村")
+    page.get_by_role("link", name="退出评估").click()
+    expect(page.get_by_role("heading", name=re.compile("退出评估"))).to_be_visible()
+    context.close()
+
+    context, viewer = _desktop_page(browser)
+    _log_in(viewer, server, username="sun", path="/dashboard/", heading="吉林省")
+    # Jilin's prefectures on a map, coloured by the chosen indicator, and ranked beside it.
+    expect(viewer.locator("#chart-map svg path").first).to_be_visible(timeout=20_000)
+    viewer.get_by_label("地图着色和排名依据").select_option("households")
+    viewer.get_by_role("button", name="显示").click()
+    ranked = viewer.locator("table.ranked")
+    expect(ranked).to_contain_text("白城市")
+    viewer.screenshot(path=str(SCREENSHOTS / "fupin_dashboard_province_zh.png"), full_page=True)
+    ranked.get_by_role("link", name="白城市").click()
+    expect(viewer.locator("table.ranked")).to_contain_text("通榆县")
+    viewer.locator("table.ranked").get_by_role("link", name="通榆县").click()
+    expect(viewer.locator("table.children")).to_contain_text("开通镇")
+    context.close()
 
 
 def test_declaration_to_county_decision_by_four_users(server, server_files, browser):
