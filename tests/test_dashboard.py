@@ -208,10 +208,24 @@ def test_monthly_report_is_a_chinese_pdf_without_personal_data(client, county, c
 
 
 def test_report_command_and_rebuild_command(county, tmp_path):
+    output = tmp_path / "report.pdf"
+    with pytest.raises(CommandError, match="recalculate"):
+        call_command("report", "--area", "220822", "-o", str(output))
+    assert not output.exists()
     call_command("indicators", "rebuild", "--as-of", "2026-11-20")
     assert selectors.current_build().as_of == AS_OF
     with pytest.raises(CommandError, match="not a date"):
         call_command("indicators", "rebuild", "--as-of", "20 November")
+    call_command("report", "--area", "220822", "--month", "2026-11", "-o", str(output))
+    text = "".join(page.extract_text() or "" for page in PdfReader(str(output)).pages)
+    assert "通榆县" in text and "2026-11" in text
+    for bad, message in (
+        (["--area", "999999"], "999999"),
+        (["--area", "220822", "--month", "2026-13"], "YYYY-MM"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command("report", *bad, "-o", str(tmp_path / "other.pdf"))
+    assert not (tmp_path / "other.pdf").exists()
 
 
 def test_rebuild_button_needs_the_capability(client, county, make_user, county_officer, place):

@@ -39,6 +39,10 @@ USAGE = """usage: fupin COMMAND [options]
   policy check|test|explain PACK  check a policy pack, run its test cases, explain one household
   check [--area CODE] [--check CODE] [--xlsx FILE]
                                   data checks over the registry (counts per check; failures to Excel)
+  indicators rebuild [--as-of DATE] [--engine duckdb|postgres]
+                                  recalculate the indicator tables of every area (dashboard, reports)
+  report --area CODE [--month YYYY-MM] [-o FILE]
+                                  the monthly report of an area as a PDF (Chinese)
 
 Database: FUPIN_DATABASE_URL (default: SQLite file under ./var/).
 """

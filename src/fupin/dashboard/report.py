@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy, override
 
 from fupin.areas.models import Area
 from fupin.cases import selectors as case_selectors
+from fupin.cases.models import Case
 from fupin.core import clock
 from fupin.core.errors import ServiceError
 from fupin.core.i18n import lazy_format
@@ -74,6 +75,15 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+def _overdue_cases(user: Any, area: Area) -> QuerySet[Case]:
+    """Overdue cases in the area: within the user's scope, or all of them for the operator (``user`` None)."""
+    if user is None:
+        return Case.objects.filter(
+            case_selectors.overdue_q(clock.today()), household__village__path__startswith=area.path
+        ).select_related("household__village")
+    return case_selectors.search_cases(user, case_selectors.CaseFilters(overdue=True, area_code=area.code))
+
+
 def render(user: Any, area: Area, period: str | None = None) -> bytes:
     """The report as PDF bytes; ``period`` "YYYY-MM" picks that month's figures (default: the current)."""
     with override("zh-hans"):
@@ -84,9 +94,9 @@ def context(user: Any, area: Area, period: str | None) -> dict[str, Any]:
     build = builds.build_of_month(period) if period else builds.current_build()
     if build is None:
         raise NoFigures(
-            lazy_format(_("There are no figures for %(month)s yet."), month=period)
+            lazy_format(gettext_lazy("There are no figures for %(month)s yet."), month=period)
             if period
-            else _("There are no figures yet: recalculate them first.")
+            else gettext_lazy("There are no figures yet: recalculate them first.")
         )
     row = selectors.row_of(build, area)
     children = selectors.child_rows(build, area)
@@ -132,8 +142,7 @@ def context(user: Any, area: Area, period: str | None) -> dict[str, Any]:
     )
     months = trend["months"][-12:]
     taken = dict(zip(trend["months"], trend["taken"], strict=True))
-    overdue = case_selectors.search_cases(user, case_selectors.CaseFilters(overdue=True, area_code=area.code))
-    overdue = overdue.order_by("decision_due", "step_due", "pk")[:OVERDUE_LIMIT]
+    overdue = _overdue_cases(user, area).order_by("decision_due", "step_due", "pk")[:OVERDUE_LIMIT]
     return {
         "area": area,
         "build": build,
