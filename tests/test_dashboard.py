@@ -83,6 +83,7 @@ def test_rebuilt_figures_equal_the_registry_at_every_level(county, place):
     county_row = selectors.figures(build, "220822").values
     assert county_row["households"] == Household.objects.count() == 4
     assert county_row["monitored_households"] == 1
+    assert county_row["households_status_not_lifted"] == 1 and county_row["households_status_lifted"] == 2
     assert county_row["risk_illness_households"] == 1 and county_row["risk_disaster_households"] == 0
     assert county_row["eliminated_households"] == 1 and county_row["share_eliminated"] == 0.5
     assert county_row["registered_poor_people"] == 1 and county_row["incidence"] == 0.25
@@ -191,6 +192,10 @@ def test_indicator_export_has_every_indicator_for_the_area_and_below(client, cou
     assert set(by_code) == {"220822", place.township_a.code, place.township_b.code}
     households_column = next(h for h in header if h in ("Households", "户数", "农户"))
     assert by_code["220822"][households_column] == 4
+    # The breakdowns the page draws are in the sheet too: one monitored household with illness.
+    illness = next(h for h in header if "因病" in h)
+    assert by_code["220822"][illness] == 1 and by_code[place.township_b.code][illness] is None
+    assert any("删减后发生率" in h for h in header)  # each dimension's censored headcount
 
 
 def test_monthly_report_is_a_chinese_pdf_without_personal_data(client, county, county_officer):

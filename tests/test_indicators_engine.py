@@ -301,6 +301,14 @@ def test_exit_threshold_is_strictly_below_and_western_provinces_use_their_own() 
     assert result.areas[""].figures["counties"] == 2 and result.areas[""].figures["counties_failing"] == 0
 
 
+def test_a_facts_table_without_the_optional_status_column_is_accepted() -> None:
+    facts = ind.facts_from_rows([{"village_code": VILLAGE}]).drop_columns(["status"])
+    result = ind.compute(facts, lines(), ind.IndicatorConfig(PERIOD))
+    assert result.areas[""].sums["households"] == 1 and result.areas[""].sums["households_status_normal"] == 0
+    with pytest.raises(ind.TableError, match="village_code"):
+        ind.compute(facts.drop_columns(["village_code"]), lines(), ind.IndicatorConfig(PERIOD))
+
+
 def test_trend_months_count_inclusions_and_eliminations() -> None:
     rows = [
         {"village_code": VILLAGE, "monitoring_category": "marginal", "monitored_since": dt.date(2026, 11, 2)},

@@ -214,7 +214,12 @@ def area_map(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-def _export_columns(line: str) -> list[exports.Column[selectors.Row]]:
+def _export_columns(line: str, build: Build | None) -> list[exports.Column[selectors.Row]]:
+    """Every indicator, then every breakdown the page draws (types, statuses, categories, risk types,
+    income bands) and the multidimensional index's dimensions: the whole page as one sheet."""
+    from fupin.engine.indicators import BAND_WIDTH, BANDS
+    from fupin.registry.choices import HouseholdStatus, HouseholdType, MonitoringCategory, RiskType
+
     columns: list[exports.Column[selectors.Row]] = [
         exports.Column(_("Area code"), lambda r: r.code, 14),
         exports.Column(_("Area"), lambda r: r.name, 18),
@@ -223,13 +228,33 @@ def _export_columns(line: str) -> list[exports.Column[selectors.Row]]:
         title = str(indicator.label)
         if indicator.line:
             title = f"{title} ({catalogue.LINE_LABELS[line]})"
-        columns.append(exports.Column(title, _reader(indicator, line), 14))
+        columns.append(exports.Column(title, _reader(indicator.key_for(line)), 14))
     columns.append(exports.Column(_("Poverty incidence below the exit threshold"), _exit_cell, 12))
+    breakdowns = [
+        *((f"households_{code}", label) for code, label in HouseholdType.choices),
+        *((f"households_status_{code}", label) for code, label in HouseholdStatus.choices),
+        *((f"category_{code}_households", label) for code, label in MonitoringCategory.choices),
+        *((f"risk_{code}_households", label) for code, label in RiskType.choices),
+    ]
+    households = _("households")
+    for key, label in breakdowns:
+        columns.append(exports.Column(f"{label} ({households})", _reader(key), 12))
+    people_with = _("People with per-capita income (yuan)")
+    for band in range(BANDS):
+        low, high = band * BAND_WIDTH, (band + 1) * BAND_WIDTH
+        span = f"≥ {low}" if band == BANDS - 1 else f"{low}-{high}"
+        columns.append(exports.Column(f"{people_with} {span}", _reader(f"band_{band:02d}"), 12))
+    names: dict[str, Any] = dict(DIMENSION_LABELS)
+    censored, contribution = _("Censored headcount"), _("Contribution")
+    for name, _weight in build.settings.get("dimensions", []) if build else []:
+        dimension = str(names.get(name, name))
+        columns.append(exports.Column(f"{dimension}: {censored}", _reader(f"md_censored_{name}"), 12))
+        columns.append(exports.Column(f"{dimension}: {contribution}", _reader(f"md_contribution_{name}"), 12))
     return columns
 
 
-def _reader(indicator: catalogue.Indicator, line: str) -> Callable[[selectors.Row], Any]:
-    return lambda row: row.value(indicator, line)
+def _reader(key: str) -> Callable[[selectors.Row], Any]:
+    return lambda row: row.values.get(key)
 
 
 def _exit_cell(row: selectors.Row) -> str:
@@ -249,7 +274,7 @@ def export(request: HttpRequest, code: str) -> HttpResponseBase:
         user,
         "xlsx",
         name="dashboard",
-        columns=_export_columns(line),
+        columns=_export_columns(line, build),
         rows=rows,
         count=len(rows),
         filters={"area": place.code, "line": line, "as_of": build.as_of.isoformat() if build else ""},

@@ -38,6 +38,9 @@ DIALECT = "duckdb"
 # (level, length of the area code). Level 0 is the nation, whose code is "".
 LEVELS: tuple[tuple[int, int], ...] = ((5, 12), (4, 9), (3, 6), (2, 4), (1, 2), (0, 0))
 HOUSEHOLD_TYPES = ("lifted_out", "ordinary", "poor")
+STATUSES = ("normal", "newly_identified", "not_lifted", "lifted", "pre_lifted", "returned", "cancelled")
+# Columns a facts table may lack (written by an older snapshot or a generator): filled with these.
+OPTIONAL_FACTS: dict[str, object] = {"status": ""}
 CATEGORIES = ("unstable_lifted", "marginal", "sudden_difficulty")
 # Bit i of ``risk_mask`` is RISK_TYPES[i].
 RISK_TYPES = (
@@ -62,6 +65,7 @@ FACTS: dict[str, ColumnType] = {
     "household_id": INTEGER,
     "village_code": STRING,  # 12 digits; its prefixes are the township, county, prefecture, province
     "household_type": STRING,  # lifted_out | ordinary | poor
+    "status": STRING,  # normal | newly_identified | not_lifted | lifted | pre_lifted | returned | cancelled
     "registered_poor": BOOLEAN,  # counts towards poverty incidence (a poor household not yet lifted out)
     "monitoring_category": STRING,  # "" when not monitored now
     "risk_mask": INTEGER,  # bit i set: risk type RISK_TYPES[i] recorded
@@ -203,6 +207,12 @@ def _schema(columns: Mapping[str, ColumnType]) -> pa.Schema:
 def conform(name: str, table: pa.Table) -> pa.Table:
     columns = FACTS if name == "facts" else LINES_TABLE
     wanted = _schema(columns)
+    if name == "facts":
+        for column, default in OPTIONAL_FACTS.items():
+            if column not in table.column_names:
+                table = table.append_column(
+                    column, pa.repeat(pa.scalar(default, FACTS[column].arrow), table.num_rows)
+                )
     missing = [f.name for f in wanted if f.name not in table.column_names]
     if missing:
         raise TableError(f"table {name} lacks columns: {', '.join(missing)}")
@@ -242,6 +252,8 @@ def household_sums(config: IndicatorConfig) -> list[tuple[str, str, bool]]:
     for kind in HOUSEHOLD_TYPES:
         sums.append((f"households_{kind}", _flag(f"household_type = '{kind}'"), True))
         sums.append((f"people_{kind}", _people_if(f"household_type = '{kind}'"), True))
+    for status in STATUSES:
+        sums.append((f"households_status_{status}", _flag(f"status = '{status}'"), True))
     sums.append(("monitored_households", _flag(monitored), True))
     sums.append(("monitored_people", _people_if(monitored), True))
     for category in CATEGORIES:
@@ -565,6 +577,7 @@ def facts_from_rows(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     """A facts table from dicts (tests and small snapshots); missing columns take harmless defaults."""
     defaults: dict[str, Any] = {
         "household_type": "ordinary",
+        "status": "normal",
         "registered_poor": False,
         "monitoring_category": "",
         "risk_mask": 0,

@@ -85,6 +85,7 @@ def facts(as_of: dt.date, *, progress: Progress | None = None) -> pa.Table:
             "household_id": pk,
             "village_code": village,
             "household_type": kind,
+            "status": status,
             "registered_poor": kind == HouseholdType.POOR and status in POOR_STATUSES,
             "monitoring_category": category,
             "risk_mask": mask,
