@@ -269,3 +269,20 @@ def test_a_command_rebuilds_once_at_its_end_not_in_a_thread(county, settings):
     builds = list(Build.objects.all())
     assert len(builds) == 1 and builds[0].state == BuildState.CURRENT
     assert builds[0].trigger == "import,screening"
+
+
+def test_a_user_of_several_provinces_starts_from_the_map_of_china(client, county, make_user):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    viewer = make_user(Role.PROVINCE_VIEWER, "22", "52")
+    client.force_login(viewer)
+    client.cookies["django_language"] = "en"
+    body = client.get(reverse("dashboard:home"), {"indicator": "households"}).content.decode()
+    assert 'id="chart-map"' in body and reverse("dashboard:map", args=["nation"]) in body
+    assert "吉林省" in body and "贵州省" in body
+    # Every province that has figures is theirs, so they see the nation's figures as well.
+    assert 'aria-label="The nation"' in body
+    shapes = client.get(reverse("dashboard:map", args=["nation"])).json()
+    assert {"22", "52"} <= {feature["properties"]["code"] for feature in shapes["features"]}
+    only_guizhou = make_user(Role.PROVINCE_VIEWER, "52", "53")
+    client.force_login(only_guizhou)
+    assert 'aria-label="The nation"' not in client.get(reverse("dashboard:home")).content.decode()

@@ -65,11 +65,29 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard:area", code=roots[0].code)
     context = _common(request)
     build = context["build"]
+    rows = selectors.rows_of(build, roots)
+    indicator, line = context["indicator"], context["line"]
+    provinces = bool(roots) and all(area.level == 1 for area in roots)
     context.update(
-        rows=selectors.rows_of(build, roots),
+        rows=rows,
         nation=selectors.nation_row(build) if build and selectors.sees_nation(user, build) else None,
+        # Several provinces: they are drawn on the map of China, coloured by the chosen indicator.
+        has_map=provinces and geo.data_dir() is not None,
+        map_values=_map_values(rows, indicator, line),
     )
     return render(request, "dashboard/home.html", context)
+
+
+def _map_values(rows: list[selectors.Row], indicator: catalogue.Indicator, line: str) -> dict[str, Any]:
+    shown = [row for row in rows if row.value(indicator, line) is not None]
+    return {
+        "label": str(indicator.label),
+        "kind": indicator.kind,
+        "good": indicator.good,
+        "values": [
+            {"code": row.code, "name": row.name, "value": row.value(indicator, line)} for row in shown
+        ],
+    }
 
 
 @page
@@ -92,12 +110,7 @@ def area(request: HttpRequest, code: str) -> HttpResponse:
         row=row,
         children=children,
         ranked=[(c, round(100 * abs(c.value(indicator, line)) / widest, 1)) for c in ranked],
-        map_values={
-            "label": str(indicator.label),
-            "kind": indicator.kind,
-            "good": indicator.good,
-            "values": [{"code": c.code, "name": c.name, "value": c.value(indicator, line)} for c in ranked],
-        },
+        map_values=_map_values(ranked, indicator, line),
         child_noun=LEVEL_CHILD_NOUN.get(place.level, ""),
         crumbs=selectors.breadcrumbs(user, place),
         # Boundaries exist for the areas below provinces and prefectures; the map hides itself on a 404.

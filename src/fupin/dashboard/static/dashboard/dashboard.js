@@ -38,6 +38,7 @@
   }
 
   function render() {
+    renderMap();
     var charts = data("dashboard-charts");
     if (!charts) { return; }
     var trend = chart("chart-trend");
@@ -58,7 +59,6 @@
     bars("chart-categories", charts.categories.names, charts.categories.values, "#b05a2f", true);
     bars("chart-risks", charts.risks.names, charts.risks.values, "#5a8f3a", true);
     bars("chart-income", charts.income.labels, charts.income.people, "#2f6fb0", false);
-    renderMap();
   }
 
   function renderMap() {
@@ -91,7 +91,7 @@
           }]
         });
         instance.on("click", function (item) {
-          if (names[item.name]) { window.location.href = "../" + item.name + "/" + window.location.search; }
+          if (names[item.name]) { window.location.href = element.dataset.base + item.name + "/" + window.location.search; }
         });
       })
       .catch(function () { element.hidden = true; });
