@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -242,6 +243,11 @@ def test_rebuild_button_needs_the_capability(client, county, make_user, county_o
     response = client.post(reverse("dashboard:rebuild"), {"next": "/dashboard/220822/"})
     assert response.status_code == 302 and response["Location"] == "/dashboard/220822/"
     assert selectors.current_build() is not None
+    # A build left "being built" by a process that died does not block the button for ever.
+    Build.objects.create(period="2026-11", as_of=AS_OF, state=BuildState.BUILDING)
+    Build.objects.filter(state=BuildState.BUILDING).update(started_at=timezone.now() - dt.timedelta(hours=3))
+    assert services.rebuild_running() is False
+    assert Build.objects.filter(error__startswith="abandoned").count() == 1
     status = client.get(reverse("dashboard:status")).content.decode()
     assert "2026" in status or str(dt.date.today().year) in status
 

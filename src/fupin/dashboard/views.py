@@ -425,8 +425,7 @@ def rebuild(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not user.can(Capability.RUN_SCREENING):
         raise PermissionDenied(_("Your role does not allow this."))
-    running = Build.objects.filter(state=BuildState.BUILDING).exists()
-    if running:
+    if rebuilding.rebuild_running():
         messages.info(request, _("The figures are already being recalculated."))
     else:
         rebuilding.start_from_page()

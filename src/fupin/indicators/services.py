@@ -205,6 +205,17 @@ def request_rebuild(trigger: str) -> threading.Thread | None:
     return thread
 
 
+STALE_AFTER = dt.timedelta(hours=2)
+
+
+def rebuild_running() -> bool:
+    """Whether a rebuild is under way. One that began long ago died with its process: it is marked failed."""
+    Build.objects.filter(state=BuildState.BUILDING, started_at__lt=timezone.now() - STALE_AFTER).update(
+        state=BuildState.FAILED, error="abandoned: the process doing it stopped", finished_at=timezone.now()
+    )
+    return Build.objects.filter(state=BuildState.BUILDING).exists()
+
+
 def start_from_page(trigger: str = "page") -> Build:
     """A build the page can follow: started now in the background, its progress on the build row."""
     build = Build.objects.create(
