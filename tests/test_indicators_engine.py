@@ -13,6 +13,7 @@ import random
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -279,6 +280,17 @@ def test_every_level_adds_up_to_the_level_above() -> None:
             assert area.sums[name] == sum(c.sums[name] for c in children), (code, name)
         assert all(len(c.code) == length for c in children)
     assert result.areas[""].sums["households"] == 400
+
+
+def test_gini_of_every_area_equals_the_reference_whether_computed_or_copied() -> None:
+    facts = random_facts(3, households=300)
+    for table in (facts, facts.filter(pa.compute.starts_with(facts["village_code"], "22"))):
+        result = ind.compute(table, lines(), ind.IndicatorConfig(PERIOD))
+        rows = table.to_pylist()
+        for code, area in result.areas.items():
+            mine = [r for r in rows if r["village_code"].startswith(code) and r["per_capita_income"] is not None]
+            expected = measures.gini([r["per_capita_income"] for r in mine], [r["people"] for r in mine])
+            assert area.sums["gini"] == pytest.approx(expected, rel=1e-9), code
 
 
 def test_exit_threshold_is_strictly_below_and_western_provinces_use_their_own() -> None:

@@ -298,7 +298,7 @@ def household_sums(config: IndicatorConfig) -> list[tuple[str, str, bool]]:
             (f"gap_{line}", f"CASE WHEN {y} < {line} THEN people * {gap} ELSE 0 END", False),
             (f"severity_{line}", f"CASE WHEN {y} < {line} THEN people * {gap} * {gap} ELSE 0 END", False),
             (
-                f"watts_{line}",
+                f"watts_sum_{line}",
                 f"CASE WHEN {y} > 0 AND {y} < {line} THEN people * LN({line} / {y}) ELSE 0 END",
                 False,
             ),
@@ -380,14 +380,16 @@ def sums_query(config: IndicatorConfig) -> _Query:
     return _Query(sql)
 
 
-def gini_query() -> _Query:
-    """The Gini coefficient of per-capita income over people, per area at every level.
+def gini_query(levels: Sequence[int] | None = None) -> _Query:
+    """The Gini coefficient of per-capita income over people, per area at every level (or ``levels``).
 
     One minus the trapezoid area under the Lorenz curve: G = 1 − Σ w(2·S_before + w·y) / (W·S), with
     the incomes in ascending order within the area; ties may come in any order without changing G.
     """
     parts = []
     for level, length in LEVELS:
+        if levels is not None and level not in levels:
+            continue
         code = f"SUBSTR(village_code, 1, {length})" if length else "''"
         parts.append(
             f"""SELECT area_code, {level} AS level,
@@ -475,7 +477,20 @@ def compute(
     sums = engine.run(sums_query(config), data)
     seconds["sums"] = time.perf_counter() - started
     started = time.perf_counter()
-    ginis = engine.run(gini_query(), {"facts": data["facts"]})
+    # Sorting incomes is most of the work. An area with a single child has that child's people and so its
+    # Gini: a level where every area has one child (the nation of a one-province deployment) is copied.
+    children: dict[int, dict[str, int]] = {}
+    for code, level in zip(
+        sums.column("area_code").to_pylist(), sums.column("level").to_pylist(), strict=True
+    ):
+        if level:
+            parent = code[: dict(LEVELS)[level - 1]]
+            children.setdefault(level - 1, {}).setdefault(parent, 0)
+            children[level - 1][parent] += 1
+    needed = [
+        level for level, _ in LEVELS if level == 5 or max(children.get(level, {}).values(), default=0) > 1
+    ]
+    ginis = engine.run(gini_query(needed), {"facts": data["facts"]})
     seconds["gini"] = time.perf_counter() - started
     started = time.perf_counter()
     months = engine.run(months_query(config), {"facts": data["facts"]})
@@ -489,6 +504,12 @@ def compute(
     for row in ginis.to_pylist():
         if row["area_code"] in areas:
             areas[row["area_code"]].sums["gini"] = _plain(row["gini"])
+    for level, length in LEVELS:  # a copied level takes its only child's, finest levels first
+        if level in needed:
+            continue
+        for area in list(areas.values()):
+            if area.level == level + 1:
+                areas[area.code[:length]].sums["gini"] = area.sums.get("gini")
     for row in sorted(months.to_pylist(), key=lambda r: r["month"]):
         if row["area_code"] in areas:
             areas[row["area_code"]].months.append(
@@ -540,7 +561,7 @@ def derive(sums: Mapping[str, Any], level: int, multidimensional: Multidimension
         figures[f"p0_{line}"] = _ratio(s[f"poor_{line}"], s["income_people"])
         figures[f"p1_{line}"] = _ratio(s[f"gap_{line}"], s["income_people"])
         figures[f"p2_{line}"] = _ratio(s[f"severity_{line}"], s["income_people"])
-        figures[f"watts_{line}"] = _ratio(s[f"watts_{line}"], s["positive_people"])
+        figures[f"watts_{line}"] = _ratio(s[f"watts_sum_{line}"], s["positive_people"])
     mean_positive = _ratio(s["positive_sum"], s["positive_people"])
     figures["theil"] = (
         s["positive_sum_ylny"] / (s["positive_people"] * mean_positive) - math.log(mean_positive)

@@ -8,7 +8,9 @@ running set a flag, and one more rebuild follows, so the figures catch up withou
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from fupin.core import clock
@@ -123,19 +125,38 @@ def _county_codes(facts: pa.Table) -> set[str]:
     return set(pc.unique(pc.utf8_slice_codeunits(facts.column("village_code"), 0, 6)).to_pylist())
 
 
+def _finite(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no NaN or infinity (PostgreSQL's jsonb refuses them): such a figure is "none"."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
+
+
 def _write(build: Build, areas: Iterable[ind.AreaFigures]) -> None:
+    rows = (
+        (
+            area.code,
+            area.level,
+            parent_code(area.code, area.level),
+            _finite({**area.sums, **area.figures}),
+            area.months,
+        )
+        for area in areas
+    )
+    if connection.vendor == "postgresql":
+        # COPY: bulk_create sends one statement whose JSON psycopg escapes in Python (4 of 5 s at 10M).
+        table = AreaFigures._meta.db_table
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                f'COPY "{table}" (build_id, code, level, parent, "values", months) FROM STDIN'
+            ) as copy,
+        ):
+            for code, level, parent, values, months in rows:
+                copy.write_row((build.pk, code, level, parent, json.dumps(values), json.dumps(months)))
+        return
     batch: list[AreaFigures] = []
-    for area in areas:
-        values = {**area.sums, **area.figures}
+    for code, level, parent, values, months in rows:
         batch.append(
-            AreaFigures(
-                build=build,
-                code=area.code,
-                level=area.level,
-                parent=parent_code(area.code, area.level),
-                values=values,
-                months=[list(m) for m in area.months],
-            )
+            AreaFigures(build=build, code=code, level=level, parent=parent, values=values, months=[*months])
         )
         if len(batch) >= WRITE_BATCH:
             AreaFigures.objects.bulk_create(batch)
