@@ -292,3 +292,58 @@ def test_a_user_of_several_provinces_starts_from_the_map_of_china(client, county
     only_guizhou = make_user(Role.PROVINCE_VIEWER, "52", "53")
     client.force_login(only_guizhou)
     assert 'aria-label="The nation"' not in client.get(reverse("dashboard:home")).content.decode()
+
+
+def test_facts_count_members_measures_helpers_and_cases(county, county_officer, village_cadre, place):
+    from fupin.assistance.models import Measure
+    from fupin.registry.models import Member
+    from fupin.twinning.models import Assignment, Helper
+    from tests.casework import raise_clue
+
+    household = county["monitored"]
+    head = household.members.get()
+    registry.add_member(
+        actor=county_officer,
+        household=household,
+        values={
+            "name": "辍学孩子",
+            "sex": "F",
+            "birth_date": AS_OF.replace(year=AS_OF.year - 12),
+            "relation": "child",
+            "labour_capacity": "none",
+            "schooling_status": "dropped_out",
+            "basic_medical_insurance": False,
+        },
+    )
+    left = registry.add_member(
+        actor=county_officer,
+        household=household,
+        values={
+            "name": "已迁出",
+            "sex": "M",
+            "birth_date": dt.date(1990, 1, 1),
+            "relation": "child",
+            "labour_capacity": "ordinary",
+        },
+    )
+    Member.objects.filter(pk=left.pk).update(exit_reason="moved_out")
+    Measure.objects.create(household=household, category="industry", status="in_progress")
+    Measure.objects.create(household=county["ordinary"], category="medical_insurance", status="stopped")
+    helper = Helper.objects.create(name="帮扶人", unit="县农业局", rank="section", area=place.county)
+    Assignment.objects.create(helper=helper, household=household, started_on=dt.date(2026, 3, 2))
+    case = raise_clue(village_cadre, county["ordinary"])
+    facts = {
+        row["household_id"]: row
+        for row in snapshot.facts(case.decision_due + dt.timedelta(days=1)).to_pylist()
+    }
+    row = facts[household.pk]
+    assert (row["people"], row["labourers"]) == (
+        2,
+        1,
+    )  # the head and the child; the one who left is not counted
+    assert row["dep_education"] and row["dep_health"] and not row["dep_labour"]
+    assert row["has_measure"] and row["has_developmental"] and row["has_helper"]
+    ordinary = facts[county["ordinary"].pk]
+    assert not ordinary["has_measure"]  # a stopped measure is no measure
+    assert (ordinary["open_cases"], ordinary["overdue_cases"]) == (1, 1)
+    assert head.name not in str(facts)  # no names leave the registry

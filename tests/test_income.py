@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fupin.domain.income import per_capita_net_income
@@ -102,3 +102,36 @@ def test_more_expenditure_never_raises_income(wage, extra, size):
     low = per_capita_net_income(**base, business_expenditure=extra)
     high = per_capita_net_income(**base, business_expenditure=D(0))
     assert low is not None and high is not None and low <= high
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=-(10**9), max_value=10**9),  # net income in fen, negative too
+            st.integers(min_value=0, max_value=12),  # household size, 0 included
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_column_formula_is_the_one_formula(records):
+    """``per_capita_from_fen`` (whole columns, for indicator snapshots) rounds exactly as the function."""
+    import math
+
+    from fupin.domain.income import per_capita_from_fen
+
+    columns = per_capita_from_fen([fen for fen, _ in records], [size for _, size in records])
+    for (fen, size), value in zip(records, columns, strict=True):
+        expected = per_capita_net_income(
+            wage=Decimal(fen) / 100,
+            business=Decimal(0),
+            property_income=Decimal(0),
+            transfer=Decimal(0),
+            business_expenditure=Decimal(0),
+            household_size=size,
+        )
+        if expected is None:
+            assert math.isnan(value)
+        else:
+            assert value == float(expected), (fen, size)

@@ -288,7 +288,9 @@ def test_gini_of_every_area_equals_the_reference_whether_computed_or_copied() ->
         result = ind.compute(table, lines(), ind.IndicatorConfig(PERIOD))
         rows = table.to_pylist()
         for code, area in result.areas.items():
-            mine = [r for r in rows if r["village_code"].startswith(code) and r["per_capita_income"] is not None]
+            mine = [
+                r for r in rows if r["village_code"].startswith(code) and r["per_capita_income"] is not None
+            ]
             expected = measures.gini([r["per_capita_income"] for r in mine], [r["people"] for r in mine])
             assert area.sums["gini"] == pytest.approx(expected, rel=1e-9), code
 

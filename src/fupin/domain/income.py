@@ -8,6 +8,7 @@ size. Some provinces leave certain allowances out of income [uncertain]; those a
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 
@@ -53,3 +54,19 @@ def per_capita_net_income(
         exclude_listed_allowances=exclude_listed_allowances,
     )
     return (total / Decimal(household_size)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def per_capita_from_fen(total_fen: Any, household_size: Any) -> Any:
+    """``per_capita_net_income`` for whole columns (numpy arrays): net income in fen ÷ household size,
+    rounded half away from zero to the fen, in yuan; NaN where the household has no members.
+
+    The same rule as the function above, on integers so that it is exact: used where millions of
+    records are read at once (indicator snapshots); tests hold the two to each other.
+    """
+    import numpy as np
+
+    total = np.asarray(total_fen, dtype=np.int64)
+    size = np.asarray(household_size, dtype=np.int64)
+    safe = np.where(size > 0, size, 1)
+    fen = (2 * np.abs(total) + safe) // (2 * safe) * np.sign(total)
+    return np.where(size > 0, fen / 100.0, np.nan)
