@@ -405,8 +405,8 @@ def naive_baseline(facts: pa.Table, build_id: int) -> dict[str, Any]:
             county_rows = {row.pop("area_code"): row for row in result.to_pylist()}
     total = time.perf_counter() - total_started
     # The naive county sums must be the build's (integer sums exactly, others to 1e-9 relative).
-    # The stored values are the sums updated with the derived figures: a figure with a sum's name
-    # (watts_<line>: the index replaces the sum) hides the sum, so those are not compared.
+    # The stored values are the sums updated with the derived figures: a figure with a sum's name would
+    # hide the sum (the Watts sums did before they were renamed), so any such name is not compared.
     stored = {row.code: row.values for row in AreaFigures.objects.filter(build_id=build_id, level=3)}
     first = next(iter(county_rows.values()))
     hidden = sorted(
