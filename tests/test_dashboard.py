@@ -347,3 +347,26 @@ def test_facts_count_members_measures_helpers_and_cases(county, county_officer, 
     assert not ordinary["has_measure"]  # a stopped measure is no measure
     assert (ordinary["open_cases"], ordinary["overdue_cases"]) == (1, 1)
     assert head.name not in str(facts)  # no names leave the registry
+
+
+def test_a_change_of_monitoring_brings_the_figures_up_to_date(
+    county, county_officer, settings, django_capture_on_commit_callbacks
+):
+    settings.INDICATORS_AUTO_REBUILD = True
+    before = services.rebuild(as_of=AS_OF, trigger="test")
+    assert selectors.figures(before, "220822").values["monitored_households"] == 1
+    household = county["ordinary"]
+    household.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        registry.change_monitoring(
+            actor=county_officer,
+            household=household,
+            expected_version=household.version,
+            category="sudden_difficulty",
+            risk_types=["accident"],
+            effective_from=AS_OF,
+            reason="意外事故",
+        )
+    after = selectors.current_build()
+    assert after != before and after.trigger == "monitoring"
+    assert selectors.figures(after, "220822").values["monitored_households"] == 2

@@ -136,6 +136,12 @@ def _level(level: str) -> tuple[Children, tuple[Coordinates, ...]]:
     return areas, tuple(lines)
 
 
+def warm() -> None:
+    """Parse the boundary files now (about a second), so that no visitor's first map pays for it."""
+    for level in LEVEL_FILES:
+        _level(level)
+
+
 # ----------------------------------------------------------------------------- the hierarchy
 
 

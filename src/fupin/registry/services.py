@@ -25,6 +25,7 @@ from fupin.audit import services as audit
 from fupin.core import clock
 from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, StaleEdit
 from fupin.core.i18n import lazy_format
+from fupin.core.signals import announce
 from fupin.domain import idnumber, phone
 from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import MAX_RISK_TYPES, MonitoringCategory, Relation, RiskType
@@ -454,6 +455,8 @@ def change_monitoring(
             "effective_from": [None, effective_from.isoformat()],
         },
     )
+    # Monitoring objects changed: the indicator tables catch up (coalesced, in the background).
+    transaction.on_commit(lambda: announce(Household, "monitoring"))
     return Household.objects.select_related("village").get(pk=household.pk)
 
 

@@ -16,9 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        import threading
+
         from waitress import serve
 
+        from fupin.dashboard import geo
         from fupin.wsgi import application
+
+        # The map's boundary files take about a second to parse: done while the server starts listening.
+        threading.Thread(target=geo.warm, name="warm-map-boundaries", daemon=True).start()
 
         self.stdout.write(f"fupin is serving on http://{options['host']}:{options['port']}/ (Ctrl+C stops)")
         serve(
