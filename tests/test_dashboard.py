@@ -131,6 +131,10 @@ def test_area_page_shows_the_figures_and_the_areas_below(client, county, county_
     assert 'id="chart-trend"' in body and "dashboard-charts" in body
     # The township without households is listed, and says so.
     assert re.search(rf"{place.township_b.name}</a></th>\s*<td colspan=\"\d+\" class=\"muted\">", body)
+    # Another line, measured by every build: chosen on the page without a rebuild.
+    client.cookies["django_language"] = "en"
+    at_7500 = client.get(reverse("dashboard:area", args=["220822"]), {"line": "at_7500"}).content.decode()
+    assert "Income and poverty (against the line of 7,500 yuan)" in at_7500
     home = client.get(reverse("dashboard:home"))
     assert home.status_code == 302 and home["Location"].endswith("/dashboard/220822/")
 

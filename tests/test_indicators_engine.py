@@ -174,6 +174,11 @@ def test_weighted_measures_agree_with_an_independent_implementation(
     assert figures["theil"] == pytest.approx(naive_theil(people), rel=1e-7, abs=1e-9)
     assert measures.theil(incomes, weights) == pytest.approx(naive_theil(people), rel=1e-9, abs=1e-12)
     assert figures["watts_poverty_line"] == pytest.approx(naive_watts(people, line), rel=1e-9, abs=1e-12)
+    # The fixed lines every build also measures against (chosen on the page without a rebuild).
+    for amount in (2000, 7500, 12000):
+        for alpha in (0, 1, 2):
+            expected = naive_fgt(people, amount, alpha)
+            assert figures[f"p{alpha}_at_{amount}"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
     assert figures["mean_income"] == pytest.approx(sum(people) / len(people))
 
 

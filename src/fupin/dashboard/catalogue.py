@@ -13,8 +13,18 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.i18n import lazy_format
+from fupin.engine.indicators import LINE_GRID, grid_line
+
 Kind = Literal["count", "share", "money", "index"]
-LINE_LABELS = {"monitoring_range": _("monitoring range"), "poverty_line": _("poverty line")}
+LINE_LABELS: dict[str, Any] = {
+    "monitoring_range": _("monitoring range"),
+    "poverty_line": _("poverty line"),
+    **{
+        grid_line(amount): lazy_format(_("line of %(amount)s yuan"), amount=f"{amount:,}")
+        for amount in LINE_GRID
+    },
+}
 
 
 @dataclass(frozen=True)

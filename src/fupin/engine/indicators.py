@@ -57,6 +57,16 @@ RISK_TYPES = (
     "other",
 )
 LINES = ("poverty_line", "monitoring_range")
+# Fixed lines (yuan per person per year) every build also measures against, so that policy staff can try
+# another line on the page without a rebuild: 2,000 to 12,000 yuan in steps of 500.
+LINE_GRID = tuple(range(2000, 12001, 500))
+
+
+def grid_line(amount: int) -> str:
+    """The name a fixed line's figures carry: p0_at_7500, …"""
+    return f"at_{amount}"
+
+
 # People by per-capita income band: [0, 2000), [2000, 4000), …, [30000, ∞); incomes below 0 go in the first.
 BAND_WIDTH = 2000
 BANDS = 16
@@ -291,14 +301,18 @@ def household_sums(config: IndicatorConfig) -> list[tuple[str, str, bool]]:
         ("positive_sum", f"CASE WHEN {y} > 0 THEN people * {y} ELSE 0 END", False),
         ("positive_sum_ylny", f"CASE WHEN {y} > 0 THEN people * {y} * LN({y}) ELSE 0 END", False),
     ]
-    for line in LINES:
+    # Each county's own lines (columns of ``lines``), then the fixed lines (literals).
+    measured = [(line, line) for line in LINES] + [
+        (grid_line(amount), f"CAST({amount} AS DOUBLE)") for amount in LINE_GRID
+    ]
+    for name, line in measured:
         gap = f"(({line} - {y}) / {line})"
         sums += [
-            (f"poor_{line}", _people_if(f"{y} < {line}"), True),
-            (f"gap_{line}", f"CASE WHEN {y} < {line} THEN people * {gap} ELSE 0 END", False),
-            (f"severity_{line}", f"CASE WHEN {y} < {line} THEN people * {gap} * {gap} ELSE 0 END", False),
+            (f"poor_{name}", _people_if(f"{y} < {line}"), True),
+            (f"gap_{name}", f"CASE WHEN {y} < {line} THEN people * {gap} ELSE 0 END", False),
+            (f"severity_{name}", f"CASE WHEN {y} < {line} THEN people * {gap} * {gap} ELSE 0 END", False),
             (
-                f"watts_sum_{line}",
+                f"watts_sum_{name}",
                 f"CASE WHEN {y} > 0 AND {y} < {line} THEN people * LN({line} / {y}) ELSE 0 END",
                 False,
             ),
@@ -557,7 +571,7 @@ def derive(sums: Mapping[str, Any], level: int, multidimensional: Multidimension
         "gini": s.get("gini"),
         "incidence": _ratio(s["registered_poor_people"], s["people"]),
     }
-    for line in LINES:
+    for line in (*LINES, *(grid_line(amount) for amount in LINE_GRID)):
         figures[f"p0_{line}"] = _ratio(s[f"poor_{line}"], s["income_people"])
         figures[f"p1_{line}"] = _ratio(s[f"gap_{line}"], s["income_people"])
         figures[f"p2_{line}"] = _ratio(s[f"severity_{line}"], s["income_people"])
