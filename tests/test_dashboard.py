@@ -102,12 +102,27 @@ def test_rebuilt_figures_equal_the_registry_at_every_level(county, place):
 def test_one_build_per_month_is_kept_and_the_newest_is_current(county):
     november = services.rebuild(as_of=AS_OF, trigger="test")
     again = services.rebuild(as_of=AS_OF + dt.timedelta(days=2), trigger="test")
-    assert not Build.objects.filter(pk=november.pk).exists()  # the month's older build is dropped
+    # The month's older build stays while pages may still be reading it, until the next rebuild starts.
+    assert Build.objects.get(pk=november.pk).state == BuildState.KEPT
     december = services.rebuild(as_of=dt.date(2026, 12, 3), trigger="test")
+    assert not Build.objects.filter(pk=november.pk).exists()
     assert selectors.current_build() == december
     assert Build.objects.get(pk=again.pk).state == BuildState.KEPT
     assert [period for period, _ in selectors.history("220822")] == ["2026-11", "2026-12"]
     assert selectors.build_of_month("2026-11") == Build.objects.get(pk=again.pk)
+
+
+def test_figures_of_a_past_day_or_an_older_snapshot_do_not_replace_the_current_ones(county):
+    current = services.rebuild(as_of=AS_OF, trigger="test")
+    past = services.rebuild(as_of=dt.date(2026, 10, 31), trigger="test")
+    assert selectors.current_build() == current
+    assert Build.objects.get(pk=past.pk).state == BuildState.KEPT
+    assert selectors.build_of_month("2026-10") == past
+    # Two rebuilds of the same day: the one that started later wins, whichever finishes last.
+    early = Build.objects.create(period="2026-11", as_of=AS_OF, trigger="test")
+    late = services.rebuild(as_of=AS_OF, trigger="test")
+    services.rebuild(as_of=AS_OF, trigger="test", build=early)
+    assert selectors.current_build() == late
 
 
 def test_a_failed_rebuild_leaves_the_figures_as_they_were(county):
@@ -173,7 +188,7 @@ def test_exit_assessment_names_the_households_that_keep_a_village_from_exiting(
     # Three villages, one failing (listed first), one passing, one without households.
     assert "1 of 3 do not meet the standard" in county_page
     assert county_page.index(place.village_a2.name) < county_page.index(place.village_a1.name)
-    assert "Poverty incidence 25.0% (1 of 4 people); threshold 2.0%." in county_page
+    assert "Poverty incidence 25.00% (1 of 4 people); threshold 2.00%." in county_page
     village_page = client.get(reverse("dashboard:exit", args=[place.village_a2.code])).content.decode()
     assert county["poor"].number in village_page
     assert county["ended"].number not in village_page
@@ -200,7 +215,7 @@ def test_indicator_export_has_every_indicator_for_the_area_and_below(client, cou
     # The breakdowns the page draws are in the sheet too: one monitored household with illness.
     illness = next(h for h in header if "因病" in h)
     assert by_code["220822"][illness] == 1 and by_code[place.township_b.code][illness] is None
-    assert any("删减后发生率" in h for h in header)  # each dimension's censored headcount
+    assert any("删减后的贫困发生率" in h for h in header)  # each dimension's censored headcount
 
 
 def test_monthly_report_is_a_chinese_pdf_without_personal_data(client, county, county_officer):
@@ -374,3 +389,29 @@ def test_a_change_of_monitoring_brings_the_figures_up_to_date(
     after = selectors.current_build()
     assert after != before and after.trigger == "monitoring"
     assert selectors.figures(after, "220822").values["monitored_households"] == 2
+
+
+def test_cancelled_households_and_unconfirmed_inclusions_are_not_counted(
+    county, county_officer, household_factory
+):
+    from fupin.cases.models import Case
+
+    cancelled = household_factory(household_type="poor", status="cancelled")
+    household = county["ended"]
+    # The monitoring that ended on 2026-10-05 began with a fast track the county then refused.
+    Case.objects.create(
+        household=household,
+        kind="identification",
+        channel="visit",
+        state="rejected",
+        opened_on=dt.date(2025, 9, 1),
+        decision_due=dt.date(2025, 9, 16),
+        step_due=dt.date(2025, 9, 16),
+        fast_tracked_on=dt.date(2025, 9, 1),
+    )
+    facts = {row["household_id"]: row for row in snapshot.facts(AS_OF).to_pylist()}
+    assert cancelled.pk not in facts
+    assert facts[household.pk]["eliminated_on"] is None  # monitoring ended, but no risk was eliminated
+    build = services.rebuild(as_of=AS_OF, trigger="test")
+    county_row = selectors.figures(build, "220822").values
+    assert county_row["households"] == 4 and county_row["eliminated_households"] == 0

@@ -30,6 +30,9 @@ def announce(sender: Any, reason: str) -> None:
 def announced_at_the_end() -> Iterator[None]:
     """For commands: collect the block's announcements and send one at its end, to be acted on at once
     (a background thread would die with the command)."""
+    if getattr(_batch, "reasons", None) is not None:  # nested: the outermost block announces
+        yield
+        return
     _batch.reasons = set()
     try:
         yield

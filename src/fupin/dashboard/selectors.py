@@ -87,18 +87,21 @@ def breadcrumbs(user: Any, area: Area) -> list[Area]:
     return [above[c] for c in codes if c in above and scope.area_in_scope(user, above[c].path)] + [area]
 
 
-def trend(area_code: str, build: Build | None) -> dict[str, list[Any]]:
-    """Months of the last two years: taken into monitoring, eliminated, and monitored at month end."""
-    stored = figures.figures(build, area_code) if build else None
-    months = [row[0] for row in stored.months] if stored else []
-    history = dict(figures.history(area_code))
-    periods = sorted({f"{m // 100:04d}-{m % 100:02d}" for m in months} | set(history))
-    taken = {f"{m // 100:04d}-{m % 100:02d}": t for m, t, _ in (stored.months if stored else [])}
-    eliminated = {f"{m // 100:04d}-{m % 100:02d}": e for m, _, e in (stored.months if stored else [])}
+def trend(area_code: str, build: Build | None, months: int = 24) -> dict[str, list[Any]]:
+    """Every month of the two years up to the build's: taken into monitoring, eliminated, monitored."""
+    if build is None:
+        return {"months": [], "taken": [], "eliminated": [], "monitored": []}
+    from fupin.engine.indicators import Period
+
+    last = Period.parse(build.period)
+    periods = [str(last.minus_months(back)) for back in range(months - 1, -1, -1)]
+    stored = figures.figures(build, area_code)
+    events = {f"{m // 100:04d}-{m % 100:02d}": (t, e) for m, t, e in (stored.months if stored else [])}
+    history = dict(figures.history(area_code, months, until=build.period))
     return {
         "months": periods,
-        "taken": [taken.get(p, 0) for p in periods],
-        "eliminated": [eliminated.get(p, 0) for p in periods],
+        "taken": [events.get(p, (0, 0))[0] for p in periods],
+        "eliminated": [events.get(p, (0, 0))[1] for p in periods],
         "monitored": [history[p].get("monitored_households") if p in history else None for p in periods],
     }
 

@@ -7,7 +7,6 @@ are "not found".
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -318,9 +317,9 @@ def _exit_units(build: Build | None, place: Area) -> list[selectors.Row]:
     unit_level = 5 if place.level >= 3 else 3
     areas = list(Area.objects.filter(path__startswith=place.path, level=unit_level).order_by("code"))
     rows = selectors.rows_of(build, areas)
-    return sorted(
-        rows, key=lambda r: (r.values.get("exit_passes") is not False, -(r.values.get("incidence") or 0))
-    )
+    # Failing first (the highest incidence first), then passing, then areas without people to assess.
+    order = {False: 0, True: 1, None: 2}
+    return sorted(rows, key=lambda r: (order[r.values.get("exit_passes")], -(r.values.get("incidence") or 0)))
 
 
 def _household_rows(households: Any) -> list[dict[str, Any]]:
@@ -413,9 +412,7 @@ def monthly_report(request: HttpRequest, code: str) -> HttpResponse:
         summary=f"monthly report {period or 'current'}",
     )
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="report-{place.code}-{period or dt.date.today():%Y-%m}.pdf"'
-    )
+    response["Content-Disposition"] = f'inline; filename="report-{place.code}-{period or "current"}.pdf"'
     return response
 
 

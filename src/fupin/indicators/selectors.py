@@ -35,10 +35,12 @@ def of_codes(build: Build, codes: list[str]) -> dict[str, AreaFigures]:
     return {row.code: row for row in AreaFigures.objects.filter(build=build, code__in=codes)}
 
 
-def history(code: str, months: int = 24) -> list[tuple[str, dict[str, object]]]:
-    """(period, values) of the area in each month's reported build, oldest first."""
+def history(code: str, months: int = 24, until: str = "9999-12") -> list[tuple[str, dict[str, object]]]:
+    """(period, values) of the area in each month's reported build up to ``until``, oldest first."""
     rows = (
-        AreaFigures.objects.filter(code=code, build__state__in=(BuildState.CURRENT, BuildState.KEPT))
+        AreaFigures.objects.filter(
+            code=code, build__state__in=(BuildState.CURRENT, BuildState.KEPT), build__period__lte=until
+        )
         .select_related("build")
         .order_by("-build__period", "-build__finished_at")
     )

@@ -70,6 +70,7 @@ def rebuild(
     as_of = as_of or clock.today()
     period = ind.Period.of(as_of)
     config = ind.IndicatorConfig(period, multidimensional=multidimensional_config())
+    drop_superseded()
     build = build or Build.objects.create(period=str(period), as_of=as_of, trigger=trigger)
     Build.objects.filter(pk=build.pk).update(
         period=str(period),
@@ -166,53 +167,83 @@ def _write(build: Build, areas: Iterable[ind.AreaFigures]) -> None:
 
 
 def swap_in(build: Build, *, households: int, areas: int) -> None:
-    """Make ``build`` the current figures in one transaction; keep one build per earlier month."""
+    """Make ``build`` the current figures in one transaction, unless a build of a later day (or started later)
+    is current already: then it is kept as its month's figures (an older snapshot that finished last, or
+    ``--as-of`` a past day)."""
+    build.refresh_from_db(fields=["started_at", "as_of"])
     with transaction.atomic():
-        previous = list(
+        currents = list(
             Build.objects.select_for_update().filter(state=BuildState.CURRENT).exclude(pk=build.pk)
         )
-        for old in previous:
-            old.state = BuildState.KEPT
-            old.save(update_fields=["state"])
+        newer = [c for c in currents if (c.as_of, c.started_at) > (build.as_of, build.started_at)]
+        state = BuildState.KEPT if newer else BuildState.CURRENT
+        if not newer:
+            Build.objects.filter(pk__in=[c.pk for c in currents]).update(state=BuildState.KEPT)
         Build.objects.filter(pk=build.pk).update(
-            state=BuildState.CURRENT, finished_at=timezone.now(), households=households, areas=areas
+            state=state, finished_at=timezone.now(), households=households, areas=areas
         )
-    # Outside the swap: drop builds that no page needs any more (the month's older builds, failures,
-    # and months beyond what trends show).
-    kept = Build.objects.filter(state=BuildState.KEPT).order_by("-as_of", "-finished_at")
-    seen_periods: set[str] = {build.period}
-    for old in kept:
-        if old.period in seen_periods or len(seen_periods) > KEEP_MONTHS:
+
+
+def drop_superseded() -> int:
+    """Delete builds no page needs: a month's older builds, months beyond what trends show, old failures.
+
+    Called when a rebuild starts, not when one is swapped in, so that a page that read "the current build"
+    just before a swap still finds its rows while it renders.
+    """
+    dropped = 0
+    latest_per_period: set[str] = set()
+    builds = Build.objects.filter(state__in=(BuildState.CURRENT, BuildState.KEPT)).order_by(
+        "-period",
+        "state",
+        "-as_of",
+        "-finished_at",  # "current" sorts before "kept"
+    )
+    for old in builds:
+        if old.state == BuildState.CURRENT:
+            latest_per_period.add(old.period)
+            continue
+        if old.period in latest_per_period or len(latest_per_period) >= KEEP_MONTHS:
             old.delete()
+            dropped += 1
         else:
-            seen_periods.add(old.period)
+            latest_per_period.add(old.period)
     Build.objects.filter(
         state=BuildState.FAILED, started_at__lt=timezone.now() - dt.timedelta(days=30)
     ).delete()
+    return dropped
 
 
-def request_rebuild(trigger: str) -> threading.Thread | None:
-    """Rebuild in the background (or at once when ``INDICATORS_IN_BACKGROUND`` is off)."""
+def request_rebuild(trigger: str, build: Build | None = None) -> threading.Thread | None:
+    """Rebuild in the background (or at once when ``INDICATORS_IN_BACKGROUND`` is off).
+
+    One rebuild at a time per process: a request that arrives while one runs is remembered, and one more
+    rebuild follows, which reads everything that changed meanwhile.
+    """
     global _running, _again
-    if not settings.INDICATORS_AUTO_REBUILD:
-        return None
     if not settings.INDICATORS_IN_BACKGROUND:
-        rebuild(trigger=trigger)
+        try:
+            rebuild(trigger=trigger, build=build)
+        except Exception:  # noqa: BLE001 - the change that asked for it is done; the failed build says why
+            logger.exception("indicator rebuild failed")
         return None
     with _lock:
         if _running:
             _again = True
+            if build is not None:  # the page's build will not run: the one that follows covers it
+                Build.objects.filter(pk=build.pk).delete()
             return None
         _running = True
 
     def work() -> None:
         global _running, _again
+        first = build
         try:
             while True:
                 try:
-                    rebuild(trigger=trigger)
+                    rebuild(trigger=trigger, build=first)
                 except Exception:  # noqa: BLE001 - recorded on the build for the page
                     logger.exception("indicator rebuild failed")
+                first = None
                 with _lock:
                     if not _again:
                         _running = False
@@ -238,23 +269,11 @@ def rebuild_running() -> bool:
 
 
 def start_from_page(trigger: str = "page") -> Build:
-    """A build the page can follow: started now in the background, its progress on the build row."""
+    """A build the page can follow: its row shows the progress while it runs in the background."""
     build = Build.objects.create(
         period=str(ind.Period.of(clock.today())), as_of=clock.today(), trigger=trigger
     )
-    if not settings.INDICATORS_IN_BACKGROUND:
-        rebuild(build=build, trigger=trigger)
-        return build
-
-    def work() -> None:
-        try:
-            rebuild(build=build, trigger=trigger)
-        except Exception:  # noqa: BLE001 - recorded on the build for the page
-            logger.exception("indicator rebuild %s failed", build.pk)
-        finally:
-            connections.close_all()
-
-    threading.Thread(target=work, name=f"indicator-rebuild-{build.pk}", daemon=True).start()
+    request_rebuild(trigger, build)
     return build
 
 

@@ -139,7 +139,10 @@ def facts(as_of: dt.date, *, progress: Progress | None = None) -> pa.Table:
             progress(step, steps)
 
     households = _columns(
-        Household.objects.order_by().values_list(
+        # A cancelled (注销) household is no longer part of any population the indicators count.
+        Household.objects.exclude(status=HouseholdStatus.CANCELLED)
+        .order_by()
+        .values_list(
             "pk",
             "village__code",
             "household_type",
@@ -216,6 +219,17 @@ def facts(as_of: dt.date, *, progress: Progress | None = None) -> pa.Table:
         .values_list("household_id", "id", "decided_on", "elimination_kind"),
         {"household_id": pa.int64(), "id": pa.int64(), "decided_on": pa.date32(), "kind": pa.string()},
     )
+    # A fast-tracked inclusion the county did not confirm ends monitoring too, but no risk was eliminated.
+    unconfirmed = _columns(
+        Case.objects.filter(
+            kind=CaseKind.IDENTIFICATION,
+            fast_tracked_on__isnull=False,
+            state__in=[State.REJECTED, State.CLOSED],
+        )
+        .order_by()
+        .values_list("household_id", "fast_tracked_on"),
+        {"household_id": pa.int64(), "fast_tracked_on": pa.date32()},
+    )
     done(4)
     measures = _columns(
         Measure.objects.filter(status__in=list(ACTIVE_STATUSES))
@@ -277,6 +291,7 @@ def facts(as_of: dt.date, *, progress: Progress | None = None) -> pa.Table:
         "hist": history,
         "elim": eliminations,
         "meas": measures,
+        "unconfirmed": unconfirmed,
         "helpers": helpers,
         "cases": cases,
     }.items():
@@ -296,15 +311,24 @@ def facts(as_of: dt.date, *, progress: Progress | None = None) -> pa.Table:
                    MAX(CASE WHEN category = '' AND before <> '' THEN effective_from END) AS ended
             FROM marked GROUP BY household_id
         ),
-        kinds AS (
-            SELECT household_id, arg_max(kind, (decided_on, id)) AS kind FROM elim GROUP BY household_id
+        kinds AS (  -- the elimination decided during the last spell, if any
+            SELECT elim.household_id, arg_max(elim.kind, (elim.decided_on, elim.id)) AS kind
+            FROM elim JOIN spells
+                ON elim.household_id = spells.household_id AND elim.decided_on >= spells.since
+            GROUP BY elim.household_id
+        ),
+        not_confirmed AS (  -- the last spell began with a fast track the county did not confirm
+            SELECT DISTINCT unconfirmed.household_id FROM unconfirmed
+            JOIN spells ON unconfirmed.household_id = spells.household_id
+            WHERE unconfirmed.fast_tracked_on >= spells.since
         )
         SELECT h.household_id, h.village_code, h.household_type, h.status,
                h.household_type = 'poor' AND h.status IN ({poor}) AS registered_poor,
                h.monitoring_category,
                CAST(CASE WHEN h.monitoring_category <> '' THEN {risk_mask} ELSE 0 END AS BIGINT) AS risk_mask,
                spells.since AS monitored_since,
-               CASE WHEN spells.ended >= spells.since THEN spells.ended END AS eliminated_on,
+               CASE WHEN spells.ended >= spells.since AND not_confirmed.household_id IS NULL
+                    THEN spells.ended END AS eliminated_on,
                COALESCE(kinds.kind, '') AS elimination_kind,
                COALESCE(m.people, 0) AS people, COALESCE(m.labourers, 0) AS labourers,
                inc.per_capita_income,
@@ -323,6 +347,7 @@ def facts(as_of: dt.date, *, progress: Progress | None = None) -> pa.Table:
         LEFT JOIN inc USING (household_id)
         LEFT JOIN spells USING (household_id)
         LEFT JOIN kinds USING (household_id)
+        LEFT JOIN not_confirmed USING (household_id)
         LEFT JOIN meas USING (household_id)
         LEFT JOIN helpers USING (household_id)
         LEFT JOIN cases USING (household_id)

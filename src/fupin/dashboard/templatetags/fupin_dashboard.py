@@ -25,5 +25,6 @@ def figure(values: dict[str, Any], key: str, line: str = "") -> str:
 
 
 @register.filter
-def percent(value: Any) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+def percent(value: Any, decimals: int = 1) -> str:
+    """A share as a percentage; the exit pages use two decimals so that 1.96% and 2.04% differ."""
+    return "—" if value is None else f"{value * 100:.{int(decimals)}f}%"

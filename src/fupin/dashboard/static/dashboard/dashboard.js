@@ -16,6 +16,12 @@
     return instance;
   }
 
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
   function format(value, kind) {
     if (value === null || value === undefined) { return "—"; }
     if (kind === "share") { return (value * 100).toFixed(1) + "%"; }
@@ -80,7 +86,9 @@
         instance.setOption({
           tooltip: {
             trigger: "item",
-            formatter: function (item) { return (names[item.name] || item.name) + "<br>" + values.label + ": " + format(item.value, values.kind); }
+            formatter: function (item) {
+              return escapeHtml(names[item.name] || item.name) + "<br>" + escapeHtml(values.label) + ": " + format(item.value, values.kind);
+            }
           },
           visualMap: { min: low, max: high === low ? low + 1 : high, calculable: true, inRange: { color: colours }, left: 10, bottom: 10,
             formatter: function (value) { return format(value, values.kind); } },
