@@ -415,3 +415,29 @@ def test_cancelled_households_and_unconfirmed_inclusions_are_not_counted(
     build = services.rebuild(as_of=AS_OF, trigger="test")
     county_row = selectors.figures(build, "220822").values
     assert county_row["households"] == 4 and county_row["eliminated_households"] == 0
+    months = {month: eliminated for month, _, eliminated in selectors.figures(build, "").months}
+    assert months.get(202610, 0) == 0  # nor in the trend
+
+
+def test_the_trend_counts_every_spell_not_only_the_last(county, county_officer):
+    household = county["ordinary"]
+    for category, risks, day in (
+        ("marginal", ["illness"], dt.date(2026, 2, 10)),
+        ("", [], dt.date(2026, 4, 20)),
+        ("marginal", ["accident"], dt.date(2026, 9, 1)),
+    ):
+        household.refresh_from_db()
+        registry.change_monitoring(
+            actor=county_officer,
+            household=household,
+            expected_version=household.version,
+            category=category,
+            risk_types=risks,
+            effective_from=day,
+            reason="测试",
+        )
+    build = services.rebuild(as_of=AS_OF, trigger="test")
+    months = {month: (taken, eliminated) for month, taken, eliminated in selectors.figures(build, "").months}
+    assert months[202602] == (1, 0) and months[202604] == (0, 1) and months[202609] == (1, 0)
+    assert months[202603] == (1, 0)  # county["monitored"], taken in on 2026-03-01
+    assert months[202610] == (0, 1)  # county["ended"]

@@ -427,8 +427,20 @@ def gini_query(levels: Sequence[int] | None = None) -> _Query:
     return _Query(sql)
 
 
-def months_query(config: IndicatorConfig) -> _Query:
-    """Households taken into monitoring and out of it by risk elimination, per area and month."""
+EVENTS_TABLE: dict[str, ColumnType] = {
+    "village_code": STRING,
+    "day": DATE,
+    "taken": INTEGER,  # 1: a household taken into monitoring that day
+    "eliminated": INTEGER,  # 1: a household's risk eliminated that day
+}
+
+
+def months_query(config: IndicatorConfig, *, from_events: bool = False) -> _Query:
+    """Households taken into monitoring and out of it by risk elimination, per area and month.
+
+    From ``events`` (every spell of every household: what a registry snapshot gives) or, without it,
+    from the facts' current or last spell (a generated facts table).
+    """
     since = _date(config.period.minus_months(config.trend_months - 1).first_day)
     until = _date(config.period.last_day)
 
@@ -444,6 +456,13 @@ def months_query(config: IndicatorConfig) -> _Query:
             f"CAST(SUM(eliminated) AS BIGINT) AS eliminated FROM events GROUP BY {group}"
         )
     union = "\nUNION ALL\n".join(parts)
+    if from_events:
+        sql = f"""WITH events AS (
+        SELECT village_code, {month("day")} AS month, taken, eliminated FROM event_rows
+        WHERE day BETWEEN {since} AND {until}
+    )
+{union}"""
+        return _Query(sql)
     sql = f"""WITH events AS (
         SELECT village_code, {month("monitored_since")} AS month, 1 AS taken, 0 AS eliminated FROM facts
         WHERE monitored_since BETWEEN {since} AND {until}
@@ -480,8 +499,13 @@ def compute(
     config: IndicatorConfig,
     *,
     backend: Backend | None = None,
+    events: pa.Table | None = None,
 ) -> IndicatorResult:
-    """Every indicator for every area that has households, on the given engine (DuckDB by default)."""
+    """Every indicator for every area that has households, on the given engine (DuckDB by default).
+
+    ``events`` (``EVENTS_TABLE``): every inclusion and elimination, for the monthly trend; without it the
+    trend counts each household's current or last spell only.
+    """
     import time
 
     engine = backend or default_duckdb()
@@ -507,7 +531,13 @@ def compute(
     ginis = engine.run(gini_query(needed), {"facts": data["facts"]})
     seconds["gini"] = time.perf_counter() - started
     started = time.perf_counter()
-    months = engine.run(months_query(config), {"facts": data["facts"]})
+    if events is not None:
+        wanted = _schema(EVENTS_TABLE)
+        months = engine.run(
+            months_query(config, from_events=True), {"event_rows": events.select(wanted.names).cast(wanted)}
+        )
+    else:
+        months = engine.run(months_query(config), {"facts": data["facts"]})
     seconds["months"] = time.perf_counter() - started
     started = time.perf_counter()
     areas: dict[str, AreaFigures] = {}

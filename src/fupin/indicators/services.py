@@ -90,8 +90,9 @@ def rebuild(
     try:
         started = time.perf_counter()
         step("snapshot", 5)
+        events = None
         if facts is None:
-            facts = snapshot.facts(
+            facts, events = snapshot.tables(
                 as_of, progress=lambda done, total: step("snapshot", 5 + 35 * done // max(total, 1))
             )
         seconds["snapshot"] = time.perf_counter() - started
@@ -99,7 +100,7 @@ def rebuild(
         counties = _county_codes(facts)
         lines = snapshot.lines(counties, as_of)
         step("compute", 45)
-        result = ind.compute(facts, lines, config, backend=backend)
+        result = ind.compute(facts, lines, config, backend=backend, events=events)
         seconds.update(result.seconds)
         step("write", 75)
         started = time.perf_counter()

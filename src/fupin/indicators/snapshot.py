@@ -125,7 +125,13 @@ def _fen(*fields: str) -> Any:
 
 
 def facts(as_of: dt.date, *, progress: Progress | None = None) -> pa.Table:
-    """Every household of the registry as of ``as_of`` (records entered later are read as they are now).
+    """Every household of the registry as of ``as_of``: the engine's facts table (see ``tables``)."""
+    return tables(as_of, progress=progress)[0]
+
+
+def tables(as_of: dt.date, *, progress: Progress | None = None) -> tuple[pa.Table, pa.Table]:
+    """The facts (one row per household) and the events (every inclusion and elimination) as of
+    ``as_of``; records entered later are read as they are now.
 
     Each source is aggregated per household by the database and read column by column; DuckDB joins them.
     """
@@ -354,9 +360,37 @@ def facts(as_of: dt.date, *, progress: Progress | None = None) -> pa.Table:
         ORDER BY h.household_id
         """
     ).to_arrow_table()
+    # Every spell's start and end, not only the last one's, for the monthly trend.
+    events = database.sql(
+        """
+        WITH marked AS (
+            SELECT household_id, category, effective_from,
+                   COALESCE(
+                       LAG(category) OVER (PARTITION BY household_id ORDER BY effective_from, id), ''
+                   ) AS before
+            FROM hist
+        ),
+        changes AS (
+            SELECT * FROM marked WHERE (category <> '' AND before = '') OR (category = '' AND before <> '')
+        )
+        SELECT h.village_code, changes.effective_from AS day,
+               CAST(CASE WHEN changes.category <> '' THEN 1 ELSE 0 END AS BIGINT) AS taken,
+               CAST(CASE WHEN changes.category = '' AND NOT EXISTS (
+                   SELECT 1 FROM unconfirmed u
+                   WHERE u.household_id = changes.household_id
+                     AND u.fast_tracked_on <= changes.effective_from
+                     AND u.fast_tracked_on >= (
+                         SELECT MAX(m.effective_from) FROM marked m
+                         WHERE m.household_id = changes.household_id AND m.category <> '' AND m.before = ''
+                           AND m.effective_from <= changes.effective_from
+                     )
+               ) THEN 1 ELSE 0 END AS BIGINT) AS eliminated
+        FROM changes JOIN h USING (household_id)
+        """
+    ).to_arrow_table()
     database.close()
     done(steps)
-    return ind.conform("facts", table)
+    return ind.conform("facts", table), events
 
 
 def lines(county_codes: Iterable[str], as_of: dt.date) -> pa.Table:
