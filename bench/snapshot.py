@@ -110,7 +110,9 @@ def rowwise_facts(as_of: dt.date) -> Any:
         )
         .iterator(chunk_size=20000)
     ):
-        row = rows[household_id]
+        row = rows.get(household_id)
+        if row is None:
+            continue
         row["people"] += 1
         if labour in WORKING:
             row["labourers"] += 1
@@ -134,7 +136,7 @@ def rowwise_facts(as_of: dt.date) -> Any:
             excluded_transfer=record.excluded_transfer,
             exclude_listed_allowances=settings.INCOME_EXCLUDE_LISTED_ALLOWANCES,
         )
-        if value is not None:
+        if value is not None and record.household_id in rows:
             rows[record.household_id]["per_capita_income"] = float(value)
     previous: dict[int, str] = {}
     for household_id, category, since in (
@@ -143,31 +145,46 @@ def rowwise_facts(as_of: dt.date) -> Any:
         .values_list("household_id", "category", "effective_from")
         .iterator(chunk_size=20000)
     ):
-        row = rows[household_id]
+        row = rows.get(household_id)
+        if row is None:
+            continue
         if category and not previous.get(household_id):
             row["monitored_since"], row["eliminated_on"] = since, None
         elif not category and previous.get(household_id):
             row["eliminated_on"] = since
         previous[household_id] = category
-    for household_id, kind in (
+    for household_id, decided_on, kind in (
         Case.objects.filter(kind=CaseKind.ELIMINATION, state=State.APPROVED)
         .order_by("household_id", "decided_on", "id")
-        .values_list("household_id", "elimination_kind")
+        .values_list("household_id", "decided_on", "elimination_kind")
     ):
-        rows[household_id]["elimination_kind"] = kind
+        row = rows.get(household_id)
+        if row is not None and row["monitored_since"] and decided_on >= row["monitored_since"]:
+            row["elimination_kind"] = kind
+    for household_id, fast_tracked_on in Case.objects.filter(
+        kind=CaseKind.IDENTIFICATION, fast_tracked_on__isnull=False, state__in=["rejected", "closed"]
+    ).values_list("household_id", "fast_tracked_on"):
+        row = rows.get(household_id)
+        if row is not None and row["monitored_since"] and fast_tracked_on >= row["monitored_since"]:
+            row["eliminated_on"] = None  # an unconfirmed inclusion, not an elimination
     for household_id, category, status in Measure.objects.filter(status__in=ACTIVE_STATUSES).values_list(
         "household_id", "category", "status"
     ):
+        if household_id not in rows:
+            continue
         rows[household_id]["has_measure"] = True
         if category in DEVELOPMENTAL_CATEGORIES and status in TAKEN_STATUSES:
             rows[household_id]["has_developmental"] = True
     for household_id in Assignment.objects.filter(
         Q(ended_on__isnull=True) | Q(ended_on__gt=as_of), started_on__lte=as_of
     ).values_list("household_id", flat=True):
-        rows[household_id]["has_helper"] = True
+        if household_id in rows:
+            rows[household_id]["has_helper"] = True
     for household_id, step_due, decision_due in Case.objects.filter(state__in=OPEN_STATES).values_list(
         "household_id", "step_due", "decision_due"
     ):
+        if household_id not in rows:
+            continue
         rows[household_id]["open_cases"] += 1
         if step_due < as_of or decision_due < as_of:
             rows[household_id]["overdue_cases"] += 1
