@@ -58,6 +58,7 @@ from django.utils.translation import gettext_lazy
 from fupin.areas.models import Area
 from fupin.assistance import rules as plan_rules
 from fupin.assistance.models import Measure, MeasureStatus
+from fupin.core.clock import years_before
 from fupin.registry.choices import (
     HouseholdStatus,
     HouseholdType,
@@ -117,14 +118,6 @@ LAND_FIELDS = (
 
 
 # ---------------------------------------------------------------- the context of one run
-
-
-def years_before(day: dt.date, years: int) -> dt.date:
-    """The same day ``years`` earlier (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:

@@ -14,8 +14,8 @@ from django.db.models import Prefetch, QuerySet
 
 from fupin.accounts import scope
 from fupin.areas.models import Area
+from fupin.areas.selectors import area_for  # noqa: F401 - the checks pages' area lookup
 from fupin.checks.catalogue import CATALOGUE, Check, CheckContext
-from fupin.core.errors import OutOfScope
 from fupin.registry.choices import Relation
 from fupin.registry.models import Household, Member
 
@@ -37,13 +37,6 @@ def areas_to_check(user: Any) -> list[Area]:
         codes.update(code for code in (county, township, village if with_villages else "") if code)
     areas = Area.objects.filter(code__in=codes).order_by("path")
     return [area for area in areas if scope.area_in_scope(user, area.path)]
-
-
-def area_for(user: Any, code: str) -> Area:
-    area = Area.objects.filter(code=code.strip()).first()
-    if area is None or not scope.area_in_scope(user, area.path):
-        raise OutOfScope()
-    return area
 
 
 @dataclass(frozen=True)

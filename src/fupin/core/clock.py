@@ -46,6 +46,14 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later (or earlier), clipped to the month's end (31 Aug - 6 months = 28 Feb)."""
     index = day.year * 12 + day.month - 1 + months

@@ -6,7 +6,6 @@ as the dashboard. The overdue list shows household numbers and villages, never n
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -15,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy, override
 
 from fupin.areas.models import Area
+from fupin.audit import services as audit
 from fupin.cases import selectors as case_selectors
 from fupin.cases.models import Case
 from fupin.core import clock
@@ -90,6 +90,21 @@ def render(user: Any, area: Area, period: str | None = None) -> bytes:
         return render_pdf("dashboard/report.html", context(user, area, period))
 
 
+def print_report(actor: Any, area: Area, period: str | None = None) -> bytes:
+    """The report as PDF bytes, printing audited. ``actor`` is a user (their scope applies to the overdue
+    list) or None for the operator at the command line (every overdue case of the area)."""
+    pdf = render(actor, area, period)
+    audit.record(
+        actor=actor or "cli",
+        action="report.print",
+        object_type="area",
+        object_id=area.code,
+        area_code=area.code,
+        summary=f"monthly report {period or 'current'}",
+    )
+    return pdf
+
+
 def context(user: Any, area: Area, period: str | None) -> dict[str, Any]:
     build = builds.build_of_month(period) if period else builds.current_build()
     if build is None:
@@ -159,5 +174,4 @@ def context(user: Any, area: Area, period: str | None) -> dict[str, Any]:
         "printed_on": clock.today(),
         "as_of": build.as_of,
         "period": build.period,
-        "today": dt.date.today(),
     }

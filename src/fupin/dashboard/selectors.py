@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from fupin.accounts import scope
 from fupin.areas.models import Area
-from fupin.core.errors import OutOfScope
+from fupin.areas.selectors import area_for  # noqa: F401 - the dashboard's area lookup
 from fupin.dashboard import catalogue
 from fupin.indicators import selectors as figures
 from fupin.indicators.models import Build
@@ -32,13 +32,6 @@ class Row:
         return catalogue.formatted(self.value(indicator, line), indicator.kind)
 
 
-def area_for(user: Any, code: str) -> Area:
-    area = Area.objects.filter(code=code.strip()).first()
-    if area is None or not scope.area_in_scope(user, area.path):
-        raise OutOfScope()
-    return area
-
-
 def root_areas(user: Any) -> list[Area]:
     """The areas granted to the user, widest first (a user's dashboard starts at these)."""
     paths = scope.granted_paths(user, "view")
@@ -53,8 +46,7 @@ def sees_nation(user: Any, build: Build) -> bool:
 
 
 def row_of(build: Build | None, area: Area) -> Row:
-    stored = figures.figures(build, area.code) if build else None
-    return Row(area.code, area.name, area.level, stored.values if stored else {}, stored is not None)
+    return rows_of(build, [area])[0]
 
 
 def nation_row(build: Build) -> Row | None:
@@ -64,15 +56,11 @@ def nation_row(build: Build) -> Row | None:
 
 def child_rows(build: Build | None, area: Area) -> list[Row]:
     """Every area directly below ``area``, with its figures (or none, when it has no households)."""
-    below = list(Area.objects.filter(parent=area).order_by("code").values_list("code", "name", "level"))
-    stored = figures.of_codes(build, [code for code, _, _ in below]) if build else {}
-    return [
-        Row(code, name, level, stored[code].values if code in stored else {}, code in stored)
-        for code, name, level in below
-    ]
+    return rows_of(build, list(Area.objects.filter(parent=area).order_by("code")))
 
 
 def rows_of(build: Build | None, areas: list[Area]) -> list[Row]:
+    """The areas with their figures in ``build`` (none for an area without households), in one query."""
     stored = figures.of_codes(build, [a.code for a in areas]) if build else {}
     return [
         Row(a.code, a.name, a.level, stored[a.code].values if a.code in stored else {}, a.code in stored)

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 
 from fupin.accounts.roles import Capability
 from fupin.areas.models import Area
-from fupin.audit import services as audit
 from fupin.dashboard import catalogue, geo, report, selectors
 from fupin.dashboard.catalogue import INDICATORS, TABLE_KEYS
 from fupin.indicators import selectors as builds
@@ -104,6 +103,7 @@ def area(request: HttpRequest, code: str) -> HttpResponse:
         reverse=indicator.good != "low",
     )
     widest = max((abs(c.value(indicator, line)) for c in ranked), default=0) or 1
+    categories, risks = _categories(row), _risks(row)
     context.update(
         area=place,
         row=row,
@@ -114,16 +114,24 @@ def area(request: HttpRequest, code: str) -> HttpResponse:
         crumbs=selectors.breadcrumbs(user, place),
         # Boundaries exist for the areas below provinces and prefectures; the map hides itself on a 404.
         has_map=place.level <= 2 and geo.data_dir() is not None,
-        charts=_charts(row, selectors.trend(place.code, build), line) if row.has_figures else None,
-        categories=_categories(row),
-        risks=_risks(row),
+        charts=_charts(row, selectors.trend(place.code, build), categories, risks)
+        if row.has_figures
+        else None,
+        categories=categories,
+        risks=risks,
         md=_multidimensional(row, build),
         report_months=_report_months(),
     )
     return render(request, "dashboard/area.html", context)
 
 
-def _charts(row: selectors.Row, trend: dict[str, list[Any]], line: str) -> dict[str, Any]:
+def _charts(
+    row: selectors.Row,
+    trend: dict[str, list[Any]],
+    categories: list[tuple[str, int]],
+    risks: list[tuple[str, int]],
+) -> dict[str, Any]:
+    """What the page's charts draw (dashboard.js), beside the tables that say the same in words."""
     from fupin.engine.indicators import BAND_WIDTH, BANDS
 
     values = row.values
@@ -147,13 +155,9 @@ def _charts(row: selectors.Row, trend: dict[str, list[Any]], line: str) -> dict[
                 "monitored": _("Monitored at month end"),
             },
         },
-        "categories": {
-            "names": [str(name) for name, _ in _categories(row)],
-            "values": [v for _, v in _categories(row)],
-        },
-        "risks": {"names": [str(name) for name, _ in _risks(row)], "values": [v for _, v in _risks(row)]},
-        "income": {"labels": labels, "people": bands, "title": _("People by per-capita net income (yuan)")},
-        "line": line,
+        "categories": {"names": [name for name, _ in categories], "values": [v for _, v in categories]},
+        "risks": {"names": [name for name, _ in risks], "values": [v for _, v in risks]},
+        "income": {"labels": labels, "people": bands},
     }
 
 
@@ -399,18 +403,10 @@ def monthly_report(request: HttpRequest, code: str) -> HttpResponse:
     place = selectors.area_for(user, code)
     period = request.GET.get("month") or ""
     try:
-        pdf = report.render(user, place, period or None)
+        pdf = report.print_report(user, place, period or None)
     except report.NoFigures as missing:
         messages.error(request, str(missing.message))
         return redirect("dashboard:area", code=place.code)
-    audit.record(
-        actor=user,
-        action="report.print",
-        object_type="area",
-        object_id=place.code,
-        area_code=place.code,
-        summary=f"monthly report {period or 'current'}",
-    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="report-{place.code}-{period or "current"}.pdf"'
     return response

@@ -276,12 +276,3 @@ def start_from_page(trigger: str = "page") -> Build:
     )
     request_rebuild(trigger, build)
     return build
-
-
-def describe(build: Build) -> dict[str, Any]:
-    return {
-        "period": build.period,
-        "as_of": build.as_of.isoformat(),
-        "state": build.state,
-        "seconds": build.seconds,
-    }

@@ -23,6 +23,7 @@ from django.db.models.functions import Cast, Round
 from fupin.assistance.models import ACTIVE_STATUSES, TAKEN_STATUSES, Measure
 from fupin.assistance.rules import DEVELOPMENTAL_CATEGORIES
 from fupin.cases.models import OPEN_STATES, Case, CaseKind, State
+from fupin.core.clock import years_before
 from fupin.domain.income import per_capita_from_fen
 from fupin.engine import indicators as ind
 from fupin.engine.parameters import value_in_force
@@ -47,14 +48,6 @@ CHUNK = 50000
 SCHOOL_AGE_FROM, SCHOOL_AGE_TO = 6, 15  # compulsory schooling (the policy pack's defaults)
 
 Progress = Callable[[int, int], None]
-
-
-def _born_after(on: dt.date, years: int) -> dt.date:
-    """The birth date of someone who turns ``years`` on ``on`` (29 February becomes 28 February)."""
-    try:
-        return on.replace(year=on.year - years)
-    except ValueError:
-        return on.replace(year=on.year - years, day=28)
 
 
 def _columns(queryset: Any, types: dict[str, pa.DataType]) -> pa.Table:
@@ -175,8 +168,8 @@ def tables(as_of: dt.date, *, progress: Progress | None = None) -> tuple[pa.Tabl
     )
     done(1)
     school_age = Q(
-        birth_date__gt=_born_after(as_of, SCHOOL_AGE_TO + 1),
-        birth_date__lte=_born_after(as_of, SCHOOL_AGE_FROM),
+        birth_date__gt=years_before(as_of, SCHOOL_AGE_TO + 1),
+        birth_date__lte=years_before(as_of, SCHOOL_AGE_FROM),
     )
     members = _columns(
         Member.objects.filter(exit_reason="")
@@ -302,20 +295,27 @@ def tables(as_of: dt.date, *, progress: Progress | None = None) -> tuple[pa.Tabl
         "cases": cases,
     }.items():
         database.register(name, table)
-    table = database.sql(
-        f"""
-        WITH marked AS (
+    # Where monitoring started or ended: read by the facts (the last spell) and the events (every spell).
+    database.execute(
+        """
+        CREATE TEMP VIEW changes AS
+        SELECT household_id, effective_from, category <> '' AS started FROM (
             SELECT household_id, category, effective_from,
                    COALESCE(
                        LAG(category) OVER (PARTITION BY household_id ORDER BY effective_from, id), ''
                    ) AS before
             FROM hist
-        ),
-        spells AS (
+        ) AS marked
+        WHERE (category <> '') <> (before <> '')
+        """
+    )
+    table = database.sql(
+        f"""
+        WITH spells AS (
             SELECT household_id,
-                   MAX(CASE WHEN category <> '' AND before = '' THEN effective_from END) AS since,
-                   MAX(CASE WHEN category = '' AND before <> '' THEN effective_from END) AS ended
-            FROM marked GROUP BY household_id
+                   MAX(CASE WHEN started THEN effective_from END) AS since,
+                   MAX(CASE WHEN NOT started THEN effective_from END) AS ended
+            FROM changes GROUP BY household_id
         ),
         kinds AS (  -- the elimination decided during the last spell, if any
             SELECT elim.household_id, arg_max(elim.kind, (elim.decided_on, elim.id)) AS kind
@@ -363,26 +363,16 @@ def tables(as_of: dt.date, *, progress: Progress | None = None) -> tuple[pa.Tabl
     # Every spell's start and end, not only the last one's, for the monthly trend.
     events = database.sql(
         """
-        WITH marked AS (
-            SELECT household_id, category, effective_from,
-                   COALESCE(
-                       LAG(category) OVER (PARTITION BY household_id ORDER BY effective_from, id), ''
-                   ) AS before
-            FROM hist
-        ),
-        changes AS (
-            SELECT * FROM marked WHERE (category <> '' AND before = '') OR (category = '' AND before <> '')
-        )
         SELECT h.village_code, changes.effective_from AS day,
-               CAST(CASE WHEN changes.category <> '' THEN 1 ELSE 0 END AS BIGINT) AS taken,
-               CAST(CASE WHEN changes.category = '' AND NOT EXISTS (
+               CAST(CASE WHEN changes.started THEN 1 ELSE 0 END AS BIGINT) AS taken,
+               CAST(CASE WHEN NOT changes.started AND NOT EXISTS (
                    SELECT 1 FROM unconfirmed u
                    WHERE u.household_id = changes.household_id
                      AND u.fast_tracked_on <= changes.effective_from
                      AND u.fast_tracked_on >= (
-                         SELECT MAX(m.effective_from) FROM marked m
-                         WHERE m.household_id = changes.household_id AND m.category <> '' AND m.before = ''
-                           AND m.effective_from <= changes.effective_from
+                         SELECT MAX(s.effective_from) FROM changes s
+                         WHERE s.household_id = changes.household_id AND s.started
+                           AND s.effective_from <= changes.effective_from
                      )
                ) THEN 1 ELSE 0 END AS BIGINT) AS eliminated
         FROM changes JOIN h USING (household_id)

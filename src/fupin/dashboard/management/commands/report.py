@@ -9,7 +9,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.areas.models import Area
-from fupin.audit import services as audit
 from fupin.core.i18n import bilingual
 from fupin.dashboard import report
 
@@ -30,17 +29,9 @@ class Command(BaseCommand):
         if month and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
             raise CommandError(f"--month 应为 YYYY-MM / --month must be YYYY-MM, not {month!r}.")
         try:
-            pdf = report.render(None, area, month or None)
+            pdf = report.print_report(None, area, month or None)
         except report.NoFigures as missing:
             raise CommandError(bilingual(missing.message)) from None
         output = Path(options["output"] or f"report-{code}-{month or 'current'}.pdf")
         output.write_bytes(pdf)
-        audit.record(
-            actor="cli",
-            action="report.print",
-            object_type="area",
-            object_id=code,
-            area_code=code,
-            summary=f"monthly report {month or 'current'} written by the operator",
-        )
         self.stdout.write(f"月度报告 / Monthly report: {output} ({len(pdf):,} bytes)")
