@@ -15,6 +15,7 @@ from fupin.audit.models import AuditEntry
 from fupin.registry.models import Member
 from fupin.registry.services import change_monitoring
 from fupin.twinning import services as twinning
+from tests.pdf_font import assert_embeds_project_font
 
 RANK = "section"
 
@@ -64,6 +65,7 @@ def test_the_card_shows_plan_helper_and_contact_but_nothing_private(client, card
     client.force_login(county_officer)
     response = client.get(reverse("assistance:card", args=[household.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert_embeds_project_font(response.content)
     reader = PdfReader(io.BytesIO(response.content))
     width, height = (float(v) for v in reader.pages[0].mediabox[2:])
     assert (round(width), round(height)) == (595, 842)  # A4 in points

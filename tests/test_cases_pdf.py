@@ -23,6 +23,7 @@ from fupin.registry import services as registry
 from fupin.registry.choices import Health
 from fupin.registry.models import Member
 from tests.conftest import valid_id
+from tests.pdf_font import assert_embeds_project_font
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 TODAY = dt.date(2026, 3, 2)
@@ -100,6 +101,7 @@ def test_notice_pdf_lists_households_for_the_board_and_nothing_private(
     pdf = render_notice_pdf(notice)
 
     assert pdf.startswith(b"%PDF-")
+    assert_embeds_project_font(pdf)
     reader = PdfReader(io.BytesIO(pdf))
     box = reader.pages[0].mediabox
     assert (float(box.width), float(box.height)) == pytest.approx(A4, abs=1)

@@ -28,6 +28,7 @@ from fupin.indicators import selectors, services, snapshot
 from fupin.indicators.models import Build, BuildState
 from fupin.registry import services as registry
 from fupin.registry.models import Household
+from tests.pdf_font import assert_embeds_project_font
 
 AS_OF = dt.date(2026, 11, 20)
 YEAR = 2025
@@ -223,6 +224,7 @@ def test_monthly_report_is_a_chinese_pdf_without_personal_data(client, county, c
     client.force_login(county_officer)
     response = client.get(reverse("dashboard:report", args=["220822"]))
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    assert_embeds_project_font(response.content)
     text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "通榆县" in text and "月度报告" in text
     assert not re.search(r"\d{17}[\dX]", text) and "138" not in text.replace("1380", "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -31,16 +33,48 @@ def village_name(name: str) -> str:
     return name
 
 
-def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """Printed papers need no images, styles or fonts from outside: nothing is fetched."""
-    raise ValueError(f"a printed paper does not load {url}")
+def _font_only_fetcher(font: Path) -> Any:
+    """A fetcher that loads nothing from outside: only the paper's own font file."""
+    import weasyprint
+
+    font_uri = font.as_uri()
+
+    class FontOnlyFetcher(weasyprint.URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url != font_uri:
+                raise ValueError(f"a printed paper does not load {url}")
+            return super().fetch(url, headers)
+
+    return FontOnlyFetcher(allowed_protocols=["file"])
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
-    """The template as PDF bytes, in Chinese whatever the reader's language (papers are posted)."""
-    import weasyprint
+    """The template as PDF bytes, in Chinese whatever the reader's language (papers are posted).
+
+    Every paper embeds the project's own Chinese font (``fupin.core.fonts``); templates name it by
+    ``PDF_FONT_FAMILY``, given to them as ``pdf_font_family``.
+    """
+    from fupin.core.fonts import PDF_FONT_FAMILY
 
     with translation.override("zh-hans"):
-        html = render_to_string(template, context)
-    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+        html = render_to_string(template, {**context, "pdf_font_family": PDF_FONT_FAMILY})
+    return html_to_pdf(html)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """HTML as PDF bytes with the project's font, cut for this HTML, as ``PDF_FONT_FAMILY``."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    from fupin.core.fonts import font_face_css, write_font_for
+
+    with tempfile.TemporaryDirectory(prefix="fupin-pdf-") as folder:
+        font = Path(folder) / "paper.otf"
+        write_font_for(html, font)
+        font_config = FontConfiguration()
+        fetcher = _font_only_fetcher(font)
+        font_css = weasyprint.CSS(string=font_face_css(font), font_config=font_config, url_fetcher=fetcher)
+        pdf: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(
+            stylesheets=[font_css], font_config=font_config
+        )
     return pdf

@@ -19,6 +19,7 @@ from fupin.cases import selectors as case_selectors
 from fupin.cases.models import Case
 from fupin.core import clock
 from fupin.core.errors import ServiceError
+from fupin.core.fonts import PDF_FONT_FAMILY
 from fupin.core.i18n import lazy_format
 from fupin.core.printing import render_pdf
 from fupin.dashboard import catalogue, selectors
@@ -46,7 +47,7 @@ def bar_chart(bars: list[Bar], *, width: int = 520, height: int = 170, colour: s
     plot = height - 40
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">'
+        f'viewBox="0 0 {width} {height}" font-family="{PDF_FONT_FAMILY}">'
     ]
     parts.append(
         f'<line x1="0" y1="{plot + 14}" x2="{width}" y2="{plot + 14}" stroke="#888" stroke-width="0.5"/>'
