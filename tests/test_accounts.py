@@ -67,3 +67,17 @@ def test_view_only_roles_get_no_capture_scope(place, make_user):
     assert not viewer.area_grants.filter(kind="capture").exists()
     cadre = make_user("village_cadre", "220822100201")
     assert set(cadre.area_grants.values_list("kind", flat=True)) == {"view", "capture"}
+
+
+@pytest.mark.parametrize(
+    "next_value", ["abc", "web:home", "//evil.example/", "https://evil.example/x", "/households/"]
+)
+def test_login_with_any_next_answers_and_never_leaves_the_site(client, county_officer, next_value):
+    page = client.get("/login/", {"next": next_value})
+    assert page.status_code == 200
+    client.force_login(county_officer)
+    after = client.get("/login/", {"next": next_value})
+    assert after.status_code == 302
+    location = after["Location"]
+    assert location.startswith("/") and not location.startswith("//")
+    assert location == (next_value if next_value == "/households/" else "/")

@@ -238,3 +238,47 @@ def test_the_api_lists_clues_and_a_households_rules_today(client, at_risk, count
     today = client.get(f"/api/v1/households/{at_risk[0].pk}/screening", headers=headers).json()
     assert {hit["rule_id"] for hit in today} == {"unstable_illness"}
     assert "per-capita income 3,000.00" in today[0]["en"]
+
+
+def test_the_api_lists_clues_raised_without_a_rule_and_refuses_offsets_past_the_database(
+    client, at_risk, county_officer
+):
+    """A clue from a visit or a declaration has no rule, category or values (clues stored before
+    this fix lack the keys altogether): the county's list must still answer."""
+    from fupin.accounts.services import issue_token
+
+    RiskClue.objects.create(
+        household=at_risk[2],
+        source="visit",
+        rule_ids=[],
+        suggested_category="marginal",
+        risk_types=",illness,",
+        explanation=[{"rule_id": "visit", "severity": "info", "zh": "走访发现", "en": "found on a visit"}],
+    )
+    headers = {"Authorization": f"Bearer {issue_token(user=county_officer)}"}
+    listing = client.get("/api/v1/risk-clues", headers=headers)
+    assert listing.status_code == 200, listing.content
+    reason = listing.json()["items"][0]["explanation"][0]
+    assert reason["category"] == "" and reason["values"] == {} and reason["en"] == "found on a visit"
+    for path in ("/api/v1/risk-clues", "/api/v1/households", "/api/v1/cases"):
+        past = client.get(path, {"offset": 2**63}, headers=headers)
+        assert past.status_code == 422, (path, past.status_code)
+        assert "offset" in past.content.decode()
+
+
+def test_a_village_cadre_sees_only_the_figures_of_their_village_from_a_county_run(
+    client, at_risk, county_officer, village_cadre
+):
+    run = services.run_screening(actor=county_officer, area_code="220822")
+    assert run.households == 3 and run.new_clues == 2
+    _login(client, village_cadre)
+    page = client.get(reverse("screening:run", args=[run.pk])).content.decode()
+    assert "the figures below are those of your area" in page
+    # Only the clue of the cadre's village (the ill head's household): no county totals.
+    assert "Households screened" not in page and "Already had an open clue" not in page
+    assert "unstable_illness" in page and "marginal_lack_of_labour" not in page
+    overview = client.get(reverse("screening:overview")).content.decode()
+    assert '<td class="num">—</td>' in overview
+    _login(client, county_officer)
+    whole = client.get(reverse("screening:run", args=[run.pk])).content.decode()
+    assert "Households screened" in whole and "marginal_lack_of_labour" in whole

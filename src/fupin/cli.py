@@ -48,6 +48,23 @@ Database: FUPIN_DATABASE_URL (default: SQLite file under ./var/).
 """
 
 
+# Commands that read no personal data, and may run whatever the keys (creating the tables, say).
+KEYLESS_COMMANDS = {"migrate", "makemigrations", "showmigrations", "compilemessages", "makemessages"}
+
+
+def _refuse_keys_that_do_not_fit() -> None:
+    import django
+
+    django.setup()
+    from fupin.pii.keycheck import KeysDoNotFitData, check_keys_fit_data
+
+    try:
+        check_keys_fit_data()
+    except KeysDoNotFitData as refusal:
+        print(str(refusal), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
@@ -58,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
 
     compile_catalogs()
     args[0] = ALIASES.get(args[0], args[0])
+    if args[0] not in KEYLESS_COMMANDS:
+        _refuse_keys_that_do_not_fit()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["fupin", *args])

@@ -15,12 +15,13 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from fupin.accounts import scope
 from fupin.accounts.models import User
 from fupin.accounts.roles import Capability
 from fupin.api.auth import actor
+from fupin.api.pagination import BoundedLimitOffsetPagination
 from fupin.api.schemas import MessageOut, ValidationErrorOut
 from fupin.cases import selectors, services, workflow
 from fupin.cases.models import (
@@ -223,7 +224,7 @@ class SettlementIn(Schema):
 
 
 @router.get("/cases", response=list[CaseListItem], summary="Cases in your area, the earliest due first")
-@paginate(LimitOffsetPagination, max_limit=500)
+@paginate(BoundedLimitOffsetPagination, max_limit=500)
 def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> Any:
     return selectors.search_cases(
         actor(request),

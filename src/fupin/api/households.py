@@ -4,9 +4,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from fupin.api.auth import actor
+from fupin.api.pagination import BoundedLimitOffsetPagination
 from fupin.api.schemas import (
     HouseholdCreate,
     HouseholdListItem,
@@ -36,7 +37,7 @@ class HouseholdQuery(Schema):
 
 
 @router.get("/households", response=list[HouseholdListItem], summary="List households in your area")
-@paginate(LimitOffsetPagination, max_limit=500)
+@paginate(BoundedLimitOffsetPagination, max_limit=500)
 def list_households(request: HttpRequest, filters: Query[HouseholdQuery]) -> Any:
     """Households in the token user's view scope, by household number; ``count`` is the total found."""
     return selectors.search_households(

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from fupin.api.auth import actor
+from fupin.api.pagination import BoundedLimitOffsetPagination
 from fupin.api.schemas import MessageOut
 from fupin.registry import choices
 from fupin.registry import selectors as registry_selectors
@@ -17,14 +18,17 @@ router = Router(tags=["screening"])
 
 
 class Reason(Schema):
+    """One reason of a clue. A clue raised on a visit or a declaration has no rule behind it, so
+    no category or values: those are empty, never missing."""
+
     rule_id: str
     severity: str
-    category: str
+    category: str = ""
     title_zh: str = ""
     title_en: str = ""
     zh: str
     en: str
-    values: dict[str, Any]
+    values: dict[str, Any] = Field(default_factory=dict)
 
 
 class RiskClueOut(Schema):
@@ -49,7 +53,7 @@ class ClueQuery(Schema):
 
 
 @router.get("/risk-clues", response=list[RiskClueOut], summary="Risk clues in your area, newest first")
-@paginate(LimitOffsetPagination, max_limit=500)
+@paginate(BoundedLimitOffsetPagination, max_limit=500)
 def list_clues(request: HttpRequest, filters: Query[ClueQuery]) -> Any:
     return selectors.search_clues(
         actor(request),

@@ -285,7 +285,16 @@ def _clue_and_case(
         rule_ids=[],
         suggested_category=category,
         risk_types=_pack_risks(risk_types),
-        explanation=[{"rule_id": channel, "severity": "info", "zh": description, "en": description}],
+        explanation=[
+            {
+                "rule_id": channel,
+                "severity": "info",
+                "category": "",
+                "zh": description,
+                "en": description,
+                "values": {},
+            }
+        ],
     )
     case = _new_case(household, kind=CaseKind.IDENTIFICATION, channel=channel, on=on, clue=clue)
     case.save()

@@ -63,6 +63,38 @@ def runs_for(user: Any) -> QuerySet[ScreeningRun]:
     return ScreeningRun.objects.select_related("area", "started_by").filter(condition)
 
 
+@dataclass(frozen=True)
+class RunFigures:
+    """What a run found, as far as the user may see it.
+
+    A run over the user's own area (or inside it) shows its totals. A run over an area that only
+    contains the user's (a county run seen by a village cadre) shows what it found inside the
+    user's areas: its new clues there and their rules. Its households screened and its hits across
+    the county are counts of other villages' records, and are not shown (``whole`` is False).
+    """
+
+    whole: bool
+    households: int | None
+    hits: int
+    new_clues: int
+    skipped_open: int | None
+    counts: dict[str, int]
+
+
+def run_figures(user: Any, run: ScreeningRun) -> RunFigures:
+    paths = scope.granted_paths(user, "view")
+    if any(run.area.path.startswith(path) for path in paths):
+        return RunFigures(True, run.households, run.hits, run.new_clues, run.skipped_open, dict(run.counts))
+    counts: dict[str, int] = {}
+    clues = clues_for(user).filter(run=run).values_list("rule_ids", flat=True)
+    new_clues = 0
+    for rule_ids in clues:
+        new_clues += 1
+        for rule in rule_ids:
+            counts[rule] = counts.get(rule, 0) + 1
+    return RunFigures(False, None, sum(counts.values()), new_clues, None, counts)
+
+
 def rules_hit_now(household: Household) -> list[dict[str, Any]]:
     """The rules this household hits today, by the same compiled pack as the batch (DuckDB, in process).
 

@@ -42,7 +42,7 @@ def _startable_areas(user: Any) -> list[Area]:
 @page
 def overview(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    runs = selectors.runs_for(user)[:20]
+    runs = [(run, selectors.run_figures(user, run)) for run in selectors.runs_for(user)[:20]]
     clues = selectors.clues_for(user)
     return render(
         request,
@@ -78,14 +78,17 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @page
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = selectors.runs_for(current_user(request)).filter(pk=pk).first()
+    user = current_user(request)
+    run = selectors.runs_for(user).filter(pk=pk).first()
     if run is None:
         raise Http404
-    counts = sorted(((rule, n) for rule, n in run.counts.items()), key=lambda item: -item[1])
+    figures = selectors.run_figures(user, run)
+    counts = sorted(((rule, n) for rule, n in figures.counts.items()), key=lambda item: -item[1])
     top = max((n for _, n in counts), default=0) or 1
     titles = _rule_titles(run.policy_name, request)
     context = {
         "run": run,
+        "figures": figures,
         "running": run.status == RunStatus.RUNNING,
         "counts": [(rule, titles.get(rule, rule), n, round(100 * n / top)) for rule, n in counts],
         "parameters": sorted(run.parameters.items()),

@@ -46,10 +46,22 @@ F = TypeVar("F", bound=forms.FieldsetForm)
 # ---------------------------------------------------------------- login
 
 
-def login_view(request: HttpRequest) -> HttpResponse:
+def _next_path(request: HttpRequest) -> str:
+    """Where to go after logging in: a path on this site, or "" for the home page.
+
+    Only a path (starting with one "/") is taken: ``redirect`` reads anything else as a view name,
+    and "?next=abc" would end in a server error.
+    """
     next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not next_url.startswith("/") or next_url.startswith("//"):
+        return ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        next_url = ""
+        return ""
+    return next_url
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = _next_path(request)
     if request.user.is_authenticated and request.method != "POST":
         return redirect(next_url or "web:home")
     form = forms.LoginForm(request.POST or None)
