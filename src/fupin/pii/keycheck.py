@@ -44,11 +44,10 @@ def check_keys_fit_data() -> None:
         # Both languages at once: this is printed before any language is chosen.
         raise KeysDoNotFitData(
             (
-                "The encryption keys in %(keys)s (or FUPIN_PII_KEYS) cannot read the ID numbers already "
+                "The encryption keys in {keys} (or FUPIN_PII_KEYS) cannot read the ID numbers already "
                 "in the database: they are not the keys this data was encrypted with. Nothing was "
                 "started. Put back the keys.json of this installation (from its backup), or set "
                 "FUPIN_PII_KEYS and FUPIN_BLIND_INDEX_KEY to its keys. / 加密密钥与数据库中已有数据不符，"
                 "系统未启动。请恢复本系统原有的 keys.json（或设置 FUPIN_PII_KEYS 和 FUPIN_BLIND_INDEX_KEY）。"
-            )
-            % {"keys": settings.VAR_DIR / "keys.json"}
+            ).format(keys=settings.VAR_DIR / "keys.json")
         ) from None
