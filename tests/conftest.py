@@ -20,6 +20,12 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _own_audit_checkpoints(settings, tmp_path):
+    """Each test's audit chain starts empty, so its signed checkpoints live in its own file."""
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
 def _indicators_rebuild_when_asked(settings):
     """Indicator rebuilds happen where a test asks for them, in the test's own thread and transaction."""
     settings.INDICATORS_AUTO_REBUILD = False

@@ -80,3 +80,75 @@ def test_rewritten_hash_breaks_the_next_link(chain):
     AuditEntry.objects.filter(pk=chain[1].pk).update(summary="forged", entry_hash="f" * 64)
     problems = verify_chain().problems
     assert any(f"entry {chain[2].id}: link" in p for p in problems)
+
+
+def _forge_plain_chain(new_summary: str) -> None:
+    """What someone with write access to the database but not the audit key can do: edit an entry,
+    recompute every link by the published formula (plain SHA-256) and reset the head."""
+    import hashlib
+    import json
+
+    from fupin.audit.models import AuditHead
+    from fupin.audit.services import GENESIS_HASH, hashed_fields
+
+    _drop_triggers()
+    AuditEntry.objects.filter(pk=2).update(summary=new_summary)
+    prev = GENESIS_HASH
+    for entry in AuditEntry.objects.order_by("id"):
+        payload = json.dumps(
+            {"id": entry.id, "prev": prev, **hashed_fields(entry)},
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        forged = hashlib.sha256(payload.encode()).hexdigest()
+        AuditEntry.objects.filter(pk=entry.pk).update(prev_hash=prev, entry_hash=forged)
+        prev = forged
+    AuditHead.objects.filter(id=1).update(last_hash=prev)
+
+
+def test_a_recomputed_chain_without_the_key_is_detected(chain):
+    assert verify_chain().ok
+    _forge_plain_chain("forged")
+    problems = verify_chain().problems
+    assert any("content was changed" in p for p in problems)
+
+
+def test_moving_the_keyed_start_is_caught_by_a_signed_checkpoint(chain, settings):
+    """The forger also claims every entry is from before the keyed chain (plain SHA-256): only the
+    checkpoint written outside the database, signed with the key, shows the rewrite."""
+    from fupin.audit.models import AuditHead
+
+    call_command("audit", "checkpoint")
+    assert settings.AUDIT_CHECKPOINT_FILE.exists()
+    _forge_plain_chain("forged")
+    AuditHead.objects.filter(id=1).update(keyed_from=10**9)
+    problems = verify_chain().problems
+    assert any("signed checkpoint" in p for p in problems)
+
+
+def test_cutting_the_tail_and_resetting_the_head_is_caught_by_a_checkpoint(chain):
+    from fupin.audit.models import AuditHead
+
+    call_command("audit", "checkpoint")
+    _drop_triggers()
+    AuditEntry.objects.filter(pk__in=[chain[-1].pk, chain[-2].pk]).delete()
+    kept = chain[-3]
+    AuditHead.objects.filter(id=1).update(last_entry_id=kept.id, last_hash=kept.entry_hash, count=3)
+    problems = verify_chain().problems
+    assert any("recorded by a signed checkpoint, is missing" in p for p in problems)
+
+
+def test_an_edited_checkpoint_file_is_reported(chain, settings):
+    call_command("audit", "checkpoint")
+    path = settings.AUDIT_CHECKPOINT_FILE
+    path.write_text(path.read_text().replace('"count": 5', '"count": 4'))
+    assert any("signature does not match" in p for p in verify_chain().problems)
+
+
+def test_a_checkpoint_is_refused_on_a_damaged_log(chain, settings):
+    _drop_triggers()
+    AuditEntry.objects.filter(pk=chain[1].pk).update(summary="forged")
+    with pytest.raises(CommandError):
+        call_command("audit", "checkpoint")
+    assert not settings.AUDIT_CHECKPOINT_FILE.exists()

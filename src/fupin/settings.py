@@ -26,6 +26,12 @@ PII_ENCRYPTION_KEYS = [k for k in os.environ.get("FUPIN_PII_KEYS", "").split(","
 ]
 # Keyed hash for exact look-up of encrypted values (blind index). Changing it needs a re-index.
 PII_BLIND_INDEX_KEY = os.environ.get("FUPIN_BLIND_INDEX_KEY") or _KEYS["blind_index_key"]
+# HMAC key of the audit chain and its checkpoints (docs/decisions/0007); kept outside the database.
+AUDIT_CHAIN_KEY = os.environ.get("FUPIN_AUDIT_KEY") or _KEYS["audit_key"]
+# Signed checkpoints of the audit chain's head, written outside the database (`fupin audit checkpoint`).
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("FUPIN_AUDIT_CHECKPOINT_FILE") or VAR_DIR / "audit-checkpoints.jsonl"
+)
 
 DEBUG = os.environ.get("FUPIN_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("FUPIN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]

@@ -57,6 +57,9 @@ class AuditHead(models.Model):
     last_entry_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     count = models.BigIntegerField(default=0)
+    # Entries from this id on are chained by HMAC under the audit key; earlier ones (written before
+    # the keyed chain) by plain SHA-256. Signed checkpoints record it, so it cannot be moved unseen.
+    keyed_from = models.BigIntegerField(default=1)
 
     def __str__(self) -> str:
         return f"audit head at #{self.last_entry_id}"

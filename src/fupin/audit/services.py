@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -27,14 +28,55 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
-def compute_hash(entry_id: int, prev_hash: str, fields: Mapping[str, Any]) -> str:
+def compute_hash(entry_id: int, prev_hash: str, fields: Mapping[str, Any], *, keyed: bool = True) -> str:
+    """The entry's link: HMAC-SHA256 under the audit key (plain SHA-256 for entries written before
+    the chain was keyed). Without the key, nobody can recompute the chain after editing it."""
     payload = json.dumps(
         {"id": entry_id, "prev": prev_hash, **fields},
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    ).encode()
+    if not keyed:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(_audit_key(), payload, hashlib.sha256).hexdigest()
+
+
+def _audit_key() -> bytes:
+    from django.conf import settings
+
+    return str(settings.AUDIT_CHAIN_KEY).encode()
+
+
+def sign(fields: Mapping[str, Any]) -> str:
+    """The MAC of a checkpoint's fields under the audit key."""
+    payload = json.dumps(dict(fields), sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(_audit_key(), b"checkpoint:" + payload, hashlib.sha256).hexdigest()
+
+
+def write_checkpoint() -> dict[str, Any]:
+    """Append the head (last id, its hash, count) signed with the audit key to the checkpoint file.
+
+    The file lives outside the database (``AUDIT_CHECKPOINT_FILE``; an operator copies it off the
+    machine or to the level above): a rewrite of the log that keeps the chain whole still cannot
+    reproduce an earlier checkpoint's hash, nor cut entries the checkpoint counted.
+    """
+    from django.conf import settings
+
+    head, _created = AuditHead.objects.get_or_create(id=1)
+    fields = {
+        "entry_id": head.last_entry_id,
+        "hash": head.last_hash,
+        "count": head.count,
+        "keyed_from": head.keyed_from,
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }
+    checkpoint = {**fields, "mac": sign(fields)}
+    path = settings.AUDIT_CHECKPOINT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(checkpoint, sort_keys=True) + "\n")
+    return checkpoint
 
 
 def hashed_fields(entry: AuditEntry) -> dict[str, Any]:
