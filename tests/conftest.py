@@ -20,6 +20,14 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Counters kept in the cache (failed logins per address, rate limits) start at zero in each test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _own_audit_checkpoints(settings, tmp_path):
     """Each test's audit chain starts empty, so its signed checkpoints live in its own file."""
     settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"

@@ -81,3 +81,32 @@ def test_login_with_any_next_answers_and_never_leaves_the_site(client, county_of
     location = after["Location"]
     assert location.startswith("/") and not location.startswith("//")
     assert location == (next_value if next_value == "/households/" else "/")
+
+
+@override_settings(LOGIN_MAX_FAILURES=5, LOGIN_MAX_FAILURES_PER_ADDRESS=6)
+def test_one_address_cannot_lock_account_after_account(county_officer, make_user, place):
+    """Failures from one address stop counting against accounts once the address is throttled, and
+    every refusal reads the same, so the form tells nobody which names exist or are locked."""
+    other = make_user("county_officer", "220822")
+    attacker = RequestFactory().post("/login/", REMOTE_ADDR="10.9.9.9")
+    answers = set()
+    for username in [county_officer.username] * 3 + [other.username] * 3 + ["nobody"] * 4:
+        with pytest.raises((services.BadCredentials, services.AccountLocked)) as refused:
+            services.login_attempt(attacker, username, "wrong")
+        answers.add(str(refused.value))
+    assert len(answers) == 1
+    assert User.objects.filter(locked_until__isnull=False).count() == 0
+    # The throttled address is refused even with the right password; the officer's own address is not.
+    with pytest.raises(services.AccountLocked):
+        services.login_attempt(attacker, county_officer.username, "correct-horse-9")
+    own = RequestFactory().post("/login/", REMOTE_ADDR="10.1.1.1")
+    assert services.login_attempt(own, county_officer.username, "correct-horse-9") == county_officer
+
+
+@pytest.mark.parametrize("password", ["12345678901", "officer-lee", "officer-lee1"])
+def test_weak_passwords_are_refused(place, password):
+    with pytest.raises(InvalidInput) as caught:
+        services.create_user(
+            username="officer-lee", role="county_officer", area_codes=["220822"], password=password
+        )
+    assert "password" in caught.value.field_errors

@@ -127,7 +127,7 @@ def test_login_locks_after_five_failures(client, county_officer):
         )
         assert response.status_code == 200
         if attempt < 4:
-            assert "User name or password is wrong." in text(response)
+            assert "User name or password is wrong" in text(response)
     locked_message = str(AccountLocked.message)
     assert locked_message in text(response)
     # Now even the right password is refused, and nobody is logged in.
@@ -767,3 +767,26 @@ def test_area_filter_stays_small_for_a_province(make_user, place):
     }
     cadre = make_user(Role.VILLAGE_CADRE, place.village_a1.code)
     assert [a.code for a in filter_areas(cadre)] == [place.village_a1.code]
+
+
+def test_pages_carry_a_content_security_policy_and_are_never_stored(client, county_officer):
+    client.force_login(county_officer)
+    for url in (reverse("web:home"), "/api/v1/openapi.json"):
+        response = client.get(url)
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+        assert response["Cache-Control"] == "no-store", url
+    static = client.get("/static/fupin/fupin.css")
+    assert static.status_code == 200 and "no-store" not in static.get("Cache-Control", "")
+
+
+def test_the_openapi_document_can_be_kept_to_users(client, county_officer, settings):
+    from fupin.accounts.services import issue_token
+
+    settings.API_DOCS_PUBLIC = False
+    assert client.get("/api/v1/openapi.json").status_code == 404
+    token = issue_token(user=county_officer)
+    with_token = client.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"})
+    assert with_token.status_code == 200 and "paths" in with_token.json()
+    settings.API_DOCS_PUBLIC = True
+    assert client.get("/api/v1/openapi.json").status_code == 200

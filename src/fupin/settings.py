@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fupin.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -120,11 +121,18 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "first_name")},
+    },
 ]
 
 # Repeated failed logins lock an account for a while (minutes).
 LOGIN_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "15"))
+# Failed logins from one address (any user names) before that address is refused for the same time.
+LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
 
 # Income rules that differ by province [uncertain in domain.md section 3]: when true, the
 # allowances recorded as "excluded transfer income" are left out of per-capita net income.
@@ -184,6 +192,19 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 CSRF_COOKIE_HTTPONLY = False
+# Served over HTTPS (behind a proxy that terminates TLS, say): cookies only over HTTPS, and HSTS.
+HTTPS = os.environ.get("FUPIN_HTTPS", "0") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if HTTPS and os.environ.get("FUPIN_PROXY_SSL_HEADER"):
+    # e.g. HTTP_X_FORWARDED_PROTO: the proxy's header that says the visitor came over HTTPS.
+    SECURE_PROXY_SSL_HEADER = (os.environ["FUPIN_PROXY_SSL_HEADER"], "https")
+# The API's OpenAPI document and its docs page: public by default (departments read it before they
+# have a token); FUPIN_API_DOCS_PUBLIC=0 shows them only to a logged-in user or a valid token.
+API_DOCS_PUBLIC = os.environ.get("FUPIN_API_DOCS_PUBLIC", "1") == "1"
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -62,7 +63,7 @@ def create_user(
             ]
     if password is not None:
         try:
-            validate_password(password)
+            validate_password(password, user=User(username=username, first_name=full_name))
         except ValidationError as exc:
             errors["password"] = list(exc.messages)
     if errors:
@@ -123,16 +124,55 @@ def user_for_token(token: str) -> User | None:
     return record.user
 
 
+# One answer for a wrong password, an unknown user, a locked account and a throttled address, so
+# that the login form tells nobody which user names exist or which accounts are locked.
+LOGIN_REFUSED = _(
+    "User name or password is wrong, or logins are locked for a while after repeated failures. "
+    "Try again later."
+)
+
+
 class AccountLocked(ServiceError):
-    message = _("Too many failed logins: this account is locked for a while. Try again later.")
+    message = LOGIN_REFUSED
 
 
 class BadCredentials(ServiceError):
-    message = _("User name or password is wrong.")
+    message = LOGIN_REFUSED
+
+
+def _address(request: Any) -> str:
+    header = settings.CLIENT_IP_HEADER
+    meta = getattr(request, "META", {})
+    return str((meta.get(header, "") if header else "") or meta.get("REMOTE_ADDR", "") or "unknown")
+
+
+def _address_key(request: Any) -> str:
+    digest = hashlib.sha256(_address(request).encode()).hexdigest()[:24]  # no address kept in the cache
+    return f"login-failures:{digest}"
+
+
+def _address_throttled(request: Any) -> bool:
+    return int(cache.get(_address_key(request), 0)) >= settings.LOGIN_MAX_FAILURES_PER_ADDRESS
+
+
+def _count_address_failure(request: Any) -> None:
+    key = _address_key(request)
+    timeout = settings.LOGIN_LOCK_MINUTES * 60
+    if not cache.add(key, 1, timeout):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout)
 
 
 def login_attempt(request: Any, username: str, password: str) -> User:
-    """Authenticate, counting failures; lock the account after too many in a row."""
+    """Authenticate, counting failures; lock the account after too many in a row.
+
+    An address with too many failures (any user names) is refused before any password is checked,
+    so one visitor cannot lock account after account.
+    """
+    if _address_throttled(request):
+        raise AccountLocked()
     user = User.objects.filter(username=username).first()
     now = timezone.now()
     if user is not None and user.locked_until and user.locked_until > now:
@@ -146,6 +186,7 @@ def login_attempt(request: Any, username: str, password: str) -> User:
         raise AccountLocked()
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None:
+        _count_address_failure(request)
         if user is not None:
             User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
             user.refresh_from_db(fields=["failed_logins"])

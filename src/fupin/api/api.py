@@ -16,18 +16,39 @@ never echoed back in errors: an invalid ID number must not reappear in a respons
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from fupin.accounts.services import user_for_token
 from fupin.api.auth import TokenAuth
 from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, Refused, ServiceError, StaleEdit
 
+
+def _docs_when_allowed(view: Any) -> Any:
+    """The OpenAPI document and docs page: public unless ``API_DOCS_PUBLIC`` is off, then only for a
+    logged-in user or a valid bearer token (404 otherwise, as for anything one may not see)."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not settings.API_DOCS_PUBLIC and not request.user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            if not token or user_for_token(token) is None:
+                raise Http404
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = NinjaAPI(
+    docs_decorator=_docs_when_allowed,
     title="fupin API",
     version="1",
     description=(
