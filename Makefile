@@ -18,7 +18,7 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/fupin migrate --no-input
-	$(BIN)/fupin demo-data --if-empty
+	FUPIN_PUBLIC_URL=$${FUPIN_PUBLIC_URL:-http://127.0.0.1:$(PORT)/} $(BIN)/fupin demo-data --if-empty
 	$(BIN)/fupin serve --port $(PORT)
 
 test: $(STAMP)

@@ -93,3 +93,18 @@ def test_the_card_is_not_printed_outside_the_area(client, card_household, make_u
     stranger = make_user(Role.VILLAGE_CADRE, place.village_b1.code)
     client.force_login(stranger)
     assert client.get(reverse("assistance:card", args=[card_household.pk])).status_code == 404
+
+
+def test_the_card_prints_the_configured_public_address_with_a_qr_code(
+    client, card_household, county_officer, settings
+):
+    from fupin.assistance.card import card_context
+
+    settings.PUBLIC_URL = "https://fupin.example.gov.cn/"
+    client.force_login(county_officer)
+    response = client.get(reverse("assistance:card", args=[card_household.pk]))
+    text = _text(response.content).replace("\n", "")
+    assert f"https://fupin.example.gov.cn/declare/?village={card_household.village.code}" in text
+    assert "testserver" not in text and "127.0.0.1" not in text
+    qr = card_context(county_officer, card_household, "https://fupin.example.gov.cn")["declare_qr"]
+    assert qr.startswith("<svg") and "<path" in qr

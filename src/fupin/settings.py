@@ -146,6 +146,9 @@ POLICY_DIRS = [p for p in os.environ.get("FUPIN_POLICY_DIRS", "").split(os.paths
 # Behind a reverse proxy: the request header (as in request.META) that holds the visitor's address, for
 # the self-declaration page's rate limits, e.g. HTTP_X_REAL_IP. Empty: the connection's address.
 CLIENT_IP_HEADER = os.environ.get("FUPIN_CLIENT_IP_HEADER", "")
+# The address residents and cadres reach the system at (printed on papers, shown by `fupin demo-data`):
+# e.g. https://fupin.example.gov.cn/. Empty: the address of the request that prints the paper.
+PUBLIC_URL = os.environ.get("FUPIN_PUBLIC_URL", "").strip()
 # Development and browser tests only: a file holding the date that business rules take as today.
 CLOCK_FILE = os.environ.get("FUPIN_CLOCK_FILE", "")
 # Text messages: a dotted path to a gateway class (fupin.cases.sms); the default writes to the console

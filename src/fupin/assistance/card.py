@@ -12,9 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from fupin.assistance import selectors
 from fupin.assistance.models import MeasureStatus
@@ -76,6 +78,7 @@ def card_context(user: Any, household: Household, site: str) -> dict[str, Any]:
     ]
     village = household.village
     township = village.parent
+    declare_url = f"{site}{reverse('declare:form')}?village={village.code}"
     return {
         "household": household,
         "head_name": heads[0].name if heads else "—",
@@ -89,9 +92,23 @@ def card_context(user: Any, household: Household, site: str) -> dict[str, Any]:
         "risks": "、".join(chinese_term(choice_label(RiskType, code)) for code in household.risk_type_list),
         "measures": measures,
         "helpers": helpers,
-        "declare_url": f"{site}{reverse('declare:form')}?village={village.code}",
+        "declare_url": declare_url,
+        "declare_qr": _qr_svg(declare_url),
         "printed_on": clock.today(),
     }
+
+
+def _qr_svg(address: str) -> str:
+    """The address as a QR code, inline SVG (a phone's camera opens the declaration form)."""
+    import segno
+
+    svg = segno.make(address, error="m").svg_inline(scale=3, border=2)
+    return mark_safe(svg)  # noqa: S308 - segno's own markup; the address is encoded in the modules
+
+
+def public_site(request: HttpRequest) -> str:
+    """The configured public address (``FUPIN_PUBLIC_URL``), else the address of this request."""
+    return (settings.PUBLIC_URL or request.build_absolute_uri("/")).rstrip("/")
 
 
 def render_card_pdf(user: Any, household: Household, site: str) -> bytes:
@@ -104,7 +121,7 @@ def render_card_pdf(user: Any, household: Household, site: str) -> bytes:
 def household_card(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     household = registry_selectors.get_household(user, pk)
-    content = render_card_pdf(user, household, request.build_absolute_uri("/").rstrip("/"))
+    content = render_card_pdf(user, household, public_site(request))
     audit.record(
         actor=user,
         action="print",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from fupin.accounts.roles import Role
@@ -131,5 +132,6 @@ class Command(BaseCommand):
                 f"  {login.username:<{width}}  password {password:<16}  {login.role:<17} "
                 f"{login.area_name} ({login.area_code})  — {role}"
             )
-        self.stdout.write(f"\n打开 / Open {URL} and log in with one of the accounts above.")
+        url = settings.PUBLIC_URL or URL
+        self.stdout.write(f"\n打开 / Open {url} and log in with one of the accounts above.")
         self.stdout.write("演示密码仅供演示，切勿用于生产环境 / The demo password is for demonstration only.")
