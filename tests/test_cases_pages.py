@@ -505,3 +505,22 @@ def test_the_door_step_forms_fit_a_phone(client, people, household_factory):
     phone_rules = css[css.index("@media (max-width: 720px)") :]
     assert ".mobile-form .actions button" in phone_rules and "width: 100%" in phone_rules
     assert ".mobile-form .checks > div" in phone_rules and "grid-template-columns: 1fr" in phone_rules
+
+
+@time_machine.travel(START, tick=False)
+def test_a_waiting_step_notification_is_settled_once_anyone_takes_the_step(
+    people, household_factory, make_user, place
+):
+    """Two cadres of the village are told a visit waits; one visits; neither is still asked to."""
+    second_cadre = make_user(Role.VILLAGE_CADRE, place.village_a1.code)
+    household = household_factory()
+    case = raise_clue(people, household)
+    waiting = Notification.objects.filter(case=case, kind="step_waiting", read_at__isnull=True)
+    assert set(waiting.values_list("recipient", flat=True)) >= {people["cadre"].pk, second_cadre.pk}
+    first_step = case.state
+    casework.village_steps(people["cadre"], case, TODAY)
+    case.refresh_from_db()
+    assert case.state != first_step
+    stale = Notification.objects.filter(case=case, kind="step_waiting", read_at__isnull=True)
+    assert all(n.params["step"] == case.state for n in stale)
+    assert not stale.filter(recipient=second_cadre).exists()

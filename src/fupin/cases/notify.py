@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -105,6 +105,13 @@ def step_waiting(case: Case) -> None:
     village = case.household.village
     params = {"household": case.household.number, "step": case.state, "due": case.step_due.isoformat()}
     _send(actors_for(village, capability), "step_waiting", params, case=case)
+
+
+def step_taken(case: Case) -> int:
+    """The case has left a step: "waiting for you" messages about any other step are settled for
+    everyone they went to, whoever took the step (no one is asked to do what is already done)."""
+    waiting = Notification.objects.filter(case=case, kind="step_waiting", read_at__isnull=True)
+    return waiting.exclude(params__step=case.state).update(read_at=timezone.now())
 
 
 def returned(case: Case, reason: str) -> None:

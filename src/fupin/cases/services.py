@@ -145,6 +145,8 @@ def _event(
         reason=reason[:500],
         details=details or {},
     )
+    if from_state and from_state != case.state:
+        notify.step_taken(case)
     audit.record(
         actor=actor,
         action=f"case.{action}",
