@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -556,3 +557,16 @@ def test_service_messages_are_rendered_in_the_request_language(
     assert english.get("/households/999999").json()["detail"] == "No such record in your area."
     assert _msg(_bad_member(chinese, household), "phone").startswith("手机号码")
     assert _msg(_bad_member(english, household), "phone").startswith("A phone number")
+
+
+def test_negative_areas_are_422_through_the_api_and_change_nothing(api_as, household_factory, county_officer):
+    household = household_factory()
+    api = api_as(county_officer)
+    bad = api.patch(
+        f"/households/{household.pk}", {"version": 1, "housing_area": "-5", "cultivated_land_mu": "-1"}
+    )
+    assert bad.status_code == 422, bad.content
+    fields = {tuple(item["loc"]) for item in bad.json()["detail"]}
+    assert ("body", "housing_area") in fields and ("body", "cultivated_land_mu") in fields
+    household.refresh_from_db()
+    assert household.version == 1 and household.housing_area != Decimal("-5")

@@ -287,3 +287,41 @@ def test_view_only_roles_cannot_write(place, household_factory, make_user):
             services.update_household(
                 actor=user, household=household, expected_version=household.version, values={"address": "x"}
             )
+
+
+def test_impossible_areas_and_sizes_are_refused_all_at_once_and_nothing_is_saved(
+    household_factory, county_officer, client
+):
+    """The form, the import and the API all save through these services: one refusal for all."""
+    household = household_factory()
+    with pytest.raises(InvalidInput) as caught:
+        services.update_household(
+            actor=county_officer,
+            household=household,
+            expected_version=household.version,
+            values={
+                "housing_area": Decimal("-5"),
+                "cultivated_land_mu": Decimal("-1"),
+                "distance_to_road_km": Decimal("-0.5"),
+                "forest_land_mu": Decimal("250000"),
+            },
+        )
+    assert {"housing_area", "cultivated_land_mu", "distance_to_road_km", "forest_land_mu"} <= set(
+        caught.value.field_errors
+    )
+    stored = Household.objects.get(pk=household.pk)
+    assert stored.version == household.version and stored.cultivated_land_mu == household.cultivated_land_mu
+    with pytest.raises(InvalidInput) as zero:
+        services.save_income(
+            actor=county_officer,
+            household=household,
+            year=2025,
+            values={"household_size": 0, "wage": Decimal(1)},
+        )
+    assert "household_size" in zero.value.field_errors
+    assert not IncomeRecord.objects.filter(household=household).exists()
+    # Left out, the size is the household's members.
+    record = services.save_income(
+        actor=county_officer, household=household, year=2025, values={"wage": Decimal(1)}
+    )
+    assert record.household_size == household.members.count()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -44,9 +45,21 @@ def money_field(label: StrOrPromise) -> models.DecimalField:
     return models.DecimalField(label, max_digits=12, decimal_places=2, default=Decimal(0))
 
 
+# Plausible ranges, enforced by the model so that forms, imports and the API refuse the same values
+# (each calls full_clean through the registry's services). A household's land beyond 100,000 mu or a
+# house beyond 10,000 m² is a typing error, not a farm.
+NON_NEGATIVE = MinValueValidator(Decimal(0))
+
+
 def land_field(label: StrOrPromise) -> models.DecimalField:
     """Land area in mu (亩)."""
-    return models.DecimalField(label, max_digits=9, decimal_places=2, default=Decimal(0))
+    return models.DecimalField(
+        label,
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[NON_NEGATIVE, MaxValueValidator(Decimal(100_000))],
+    )
 
 
 class Household(models.Model):
@@ -78,7 +91,12 @@ class Household(models.Model):
     risk_types = models.CharField(_("risk types"), max_length=200, blank=True)
 
     housing_area = models.DecimalField(
-        _("housing area (m²)"), max_digits=8, decimal_places=2, null=True, blank=True
+        _("housing area (m²)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[NON_NEGATIVE, MaxValueValidator(Decimal(10_000))],
     )
     housing_safety = models.CharField(
         _("housing safety rating"), max_length=1, choices=HousingSafety.choices, blank=True
@@ -87,7 +105,12 @@ class Household(models.Model):
     water_safe = models.BooleanField(_("drinking water safe"), default=True)
     has_electricity = models.BooleanField(_("has electricity"), default=True)
     distance_to_road_km = models.DecimalField(
-        _("distance to main road (km)"), max_digits=6, decimal_places=2, null=True, blank=True
+        _("distance to main road (km)"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[NON_NEGATIVE, MaxValueValidator(Decimal(1_000))],
     )
     cultivated_land_mu = land_field(_("cultivated land (mu)"))
     irrigated_land_mu = land_field(_("irrigated land (mu)"))
@@ -183,7 +206,9 @@ class IncomeRecord(models.Model):
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="incomes")
     year = models.PositiveSmallIntegerField(_("year"))
-    household_size = models.PositiveSmallIntegerField(_("household size"))
+    household_size = models.PositiveSmallIntegerField(
+        _("household size"), validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
     wage = money_field(_("wage income"))
     business = money_field(_("production and business income"))
     property_income = money_field(_("property income"))

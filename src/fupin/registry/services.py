@@ -649,7 +649,9 @@ def save_income(
             errors.setdefault(field, []).append(_("This field cannot be set here."))
             continue
         setattr(draft, field, value)
-    if not draft.household_size:
+    # Left blank (not given, or None): the household's current members. A 0 given is an error
+    # reported below, never quietly replaced.
+    if values.get("household_size") is None and not draft.household_size:
         draft.household_size = household.members.filter(exit_reason="").count()
     this_year = clock.today().year
     if not (2010 <= year <= this_year):
