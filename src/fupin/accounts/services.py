@@ -23,6 +23,7 @@ from fupin.accounts.roles import ROLES_THAT_CAPTURE, Role
 from fupin.areas.models import Area
 from fupin.audit import services as audit
 from fupin.core.errors import InvalidInput, Message, ServiceError
+from fupin.core.http import client_address
 from fupin.core.i18n import lazy_format
 from fupin.domain import phone
 from fupin.pii.crypto import get_cipher
@@ -140,14 +141,10 @@ class BadCredentials(ServiceError):
     message = LOGIN_REFUSED
 
 
-def _address(request: Any) -> str:
-    header = settings.CLIENT_IP_HEADER
-    meta = getattr(request, "META", {})
-    return str((meta.get(header, "") if header else "") or meta.get("REMOTE_ADDR", "") or "unknown")
-
-
 def _address_key(request: Any) -> str:
-    digest = hashlib.sha256(_address(request).encode()).hexdigest()[:24]  # no address kept in the cache
+    digest = hashlib.sha256((client_address(request) or "unknown").encode()).hexdigest()[
+        :24
+    ]  # no address kept in the cache
     return f"login-failures:{digest}"
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core import signing
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +28,7 @@ from fupin.cases.models import Declaration, DeclarationStatus
 from fupin.cases.rules import rules_for
 from fupin.core import clock
 from fupin.core.errors import InvalidInput, Message, Refused
+from fupin.core.http import client_address
 from fupin.registry.choices import RiskType
 
 # The token of the confirmation page lives as long as the code; the thank-you page's token as long.
@@ -143,12 +143,8 @@ def _add_errors(form: forms.Form, errors: dict[str, list[Message]]) -> None:
 
 
 def _client(request: HttpRequest) -> str:
-    """What the rate limits count by. Behind a reverse proxy every request comes from the proxy, so
-    FUPIN_CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP, set by the proxy, never by the client) names the header
-    holding the visitor's address."""
-    header = settings.CLIENT_IP_HEADER
-    address = request.META.get(header, "") if header else ""
-    return services.client_fingerprint(address or request.META.get("REMOTE_ADDR", ""))
+    """What the declaration rate limits count by: a keyed hash of the visitor's address."""
+    return services.client_fingerprint(client_address(request))
 
 
 # ---------------------------------------------------------------- tokens
