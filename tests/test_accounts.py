@@ -110,3 +110,63 @@ def test_weak_passwords_are_refused(place, password):
             username="officer-lee", role="county_officer", area_codes=["220822"], password=password
         )
     assert "password" in caught.value.field_errors
+
+
+def _api_status(client, token: str) -> int:
+    return client.get("/api/v1/households", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_a_token_expires_after_its_days(client, county_officer):
+    token = services.issue_token(user=county_officer, days=30)
+    assert _api_status(client, token) == 200
+    stored = ApiToken.objects.get(user=county_officer)
+    assert dt.timedelta(days=29) < stored.expires_at - timezone.now() <= dt.timedelta(days=30)
+    ApiToken.objects.filter(pk=stored.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert _api_status(client, token) == 401
+    with pytest.raises(InvalidInput):
+        services.issue_token(user=county_officer, days=0)
+
+
+def test_a_new_token_revokes_the_old_unless_asked_to_keep_it(client, county_officer):
+    first = services.issue_token(user=county_officer)
+    second = services.issue_token(user=county_officer)
+    assert _api_status(client, first) == 401, "the replaced (perhaps leaked) token still works"
+    assert _api_status(client, second) == 200
+    third = services.issue_token(user=county_officer, keep_others=True)
+    assert _api_status(client, second) == 200 and _api_status(client, third) == 200
+    assert services.revoke_tokens(user=county_officer) == 2
+    assert _api_status(client, second) == 401 and _api_status(client, third) == 401
+
+
+def test_a_deactivated_user_loses_login_session_and_tokens(client, county_officer):
+    token = services.issue_token(user=county_officer)
+    assert client.login(username=county_officer.username, password="correct-horse-9")
+    assert client.get("/households/").status_code == 200
+    services.set_active(user=county_officer, active=False, actor="system")
+    assert client.get("/households/").status_code == 302, "an open session survives deactivation"
+    assert _api_status(client, token) == 401
+    with pytest.raises(services.BadCredentials):
+        services.login_attempt(RequestFactory().post("/login/"), county_officer.username, "correct-horse-9")
+    services.set_active(user=county_officer, active=True)
+    assert _api_status(client, token) == 401, "reactivating brought an old token back"
+    assert AuditEntry.objects.filter(object_type="user", summary__contains="deactivated").exists()
+
+
+def test_users_commands_revoke_deactivate_and_list(county_officer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("users", "token", county_officer.username, "--days", "7", stdout=out)
+    assert out.getvalue().strip().startswith("fpn_")
+    out = StringIO()
+    call_command("users", "list", stdout=out)
+    assert f"{county_officer.username}\tcounty_officer\tactive\ttokens=1" in out.getvalue()
+    call_command("users", "deactivate", county_officer.username, stdout=StringIO())
+    county_officer.refresh_from_db()
+    assert not county_officer.is_active
+    assert not ApiToken.objects.filter(user=county_officer, revoked=False).exists()
+    out = StringIO()
+    call_command("users", "list", stdout=out)
+    assert f"{county_officer.username}\tcounty_officer\tinactive\ttokens=0" in out.getvalue()

@@ -45,7 +45,7 @@ class Api:
 @pytest.fixture
 def api_as(client):
     def make(user, language: str = "en") -> Api:
-        return Api(client, issue_token(user=user), language)
+        return Api(client, issue_token(user=user, keep_others=True), language)
 
     return make
 

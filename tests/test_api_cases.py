@@ -26,7 +26,10 @@ class Api:
 
     def __init__(self, client: Client, user, language: str = "en") -> None:
         self.client = client
-        self.headers = {"Authorization": f"Bearer {issue_token(user=user)}", "Accept-Language": language}
+        self.headers = {
+            "Authorization": f"Bearer {issue_token(user=user, keep_others=True)}",
+            "Accept-Language": language,
+        }
 
     def get(self, path: str, **params):
         return self.client.get(API + path, params, headers=self.headers)

@@ -1,6 +1,6 @@
 """The ``fupin`` operator command: a thin front on Django's management commands.
 
-``fupin migrate``, ``fupin serve``, ``fupin demo-data``, ``fupin users add|token``, ``fupin areas import``,
+``fupin migrate``, ``fupin serve``, ``fupin demo-data``, ``fupin users add|token|deactivate``, ``fupin areas import``,
 ``fupin audit verify``; any other Django command works too (``fupin shell``).
 """
 
@@ -25,7 +25,11 @@ USAGE = """usage: fupin COMMAND [options]
   demo-data [--county CODE] [--households N] [--seed S]
                                   load a generated demo county (default 通榆县 220822)
   users add USERNAME --role ROLE --area CODE [--area CODE …] [--password-stdin]
-  users token USERNAME            print a new API token for the user
+  users token USERNAME [--days N] [--keep-others]
+                                  print a new API token (earlier tokens of the user are revoked)
+  users revoke-tokens|deactivate|activate USERNAME
+                                  stop a user's tokens; close or reopen an account
+  users list                      accounts with role, state and working tokens
   areas import FILE               load townships and villages from CSV or xlsx
   audit verify                    check the audit log's hash chain
   feeds import KIND FILE [--user U]  load a department list (medical, disaster, school, insurance,

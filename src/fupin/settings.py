@@ -133,6 +133,8 @@ LOGIN_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "15"))
 # Failed logins from one address (any user names) before that address is refused for the same time.
 LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
+# Days an API token works after it is issued (`fupin users token` issues a new one and revokes the old).
+API_TOKEN_DAYS = int(os.environ.get("FUPIN_API_TOKEN_DAYS", "90"))
 
 # Income rules that differ by province [uncertain in domain.md section 3]: when true, the
 # allowances recorded as "excluded transfer income" are left out of per-capita net income.

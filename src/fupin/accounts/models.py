@@ -49,6 +49,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # A token stops working on this date (API_TOKEN_DAYS after it is issued); a leaked token
+    # found in an old script or a department's configuration does not work forever.
+    expires_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -99,29 +99,82 @@ def _token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def issue_token(*, user: User, actor: Any = None) -> str:
-    """A new API token; only its hash is kept, so it is shown to the operator once."""
+def issue_token(*, user: User, actor: Any = None, days: int | None = None, keep_others: bool = False) -> str:
+    """A new API token; only its hash is kept, so it is shown to the operator once.
+
+    The token works for ``days`` (API_TOKEN_DAYS by default). Issuing a token revokes the user's
+    earlier ones unless ``keep_others`` is given, so replacing a leaked token is one command.
+    """
+    lifetime = settings.API_TOKEN_DAYS if days is None else days
+    if lifetime < 1:
+        raise InvalidInput({"days": [_("A token must work for at least one day.")]})
+    revoked = 0 if keep_others else _revoke(user)
     token = "fpn_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, token_hash=_token_hash(token), prefix=token[:8])
+    expires_at = timezone.now() + dt.timedelta(days=lifetime)
+    ApiToken.objects.create(user=user, token_hash=_token_hash(token), prefix=token[:8], expires_at=expires_at)
     audit.record(
         actor=actor or "system",
         action="grant",
         object_type="user",
         object_id=user.pk,
-        summary=f"API token issued for {user.username}",
+        summary=f"API token issued for {user.username}, valid {lifetime} days, {revoked} earlier revoked",
     )
     return token
 
 
+def _revoke(user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked=False).update(revoked=True)
+
+
+@transaction.atomic
+def revoke_tokens(*, user: User, actor: Any = None) -> int:
+    """Revoke every API token of the user; returns how many were still working."""
+    count = _revoke(user)
+    audit.record(
+        actor=actor or "system",
+        action="grant",
+        object_type="user",
+        object_id=user.pk,
+        summary=f"{count} API tokens of {user.username} revoked",
+    )
+    return count
+
+
+@transaction.atomic
+def set_active(*, user: User, active: bool, actor: Any = None) -> None:
+    """Deactivate (a cadre who left) or reactivate an account.
+
+    A deactivated user can neither log in nor use a token, and their open sessions stop working at
+    the next request (the authentication backend refuses inactive users); their tokens are revoked
+    so that reactivating does not bring an old, perhaps leaked, token back.
+    """
+    if user.is_active == active:
+        return
+    User.objects.filter(pk=user.pk).update(is_active=active)
+    user.is_active = active
+    revoked = 0 if active else _revoke(user)
+    audit.record(
+        actor=actor or "system",
+        action="grant",
+        object_type="user",
+        object_id=user.pk,
+        summary=f"user {user.username} "
+        + ("reactivated" if active else f"deactivated, {revoked} tokens revoked"),
+        changes={"is_active": [str(not active), str(active)]},
+    )
+
+
 def user_for_token(token: str) -> User | None:
+    now = timezone.now()
     record = (
         ApiToken.objects.select_related("user")
         .filter(token_hash=_token_hash(token), revoked=False, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
     if record is None:
         return None
-    ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+    ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
     return record.user
 
 
