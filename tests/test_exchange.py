@@ -33,6 +33,18 @@ HOUSEHOLDS_CSV = (
 )
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compiled_catalogs():
+    """Compile the .po files as the ``fupin`` command does (the header messages are checked in
+    Chinese), and drop any catalogue loaded before."""
+    from django.utils.translation.reloader import translation_file_changed
+
+    from fupin.core.i18n import compile_catalogs
+
+    compile_catalogs()
+    translation_file_changed(sender=None, file_path=Path("django.mo"))
+
+
 def members_csv(rows: list[tuple[str, str, str, str, str]]) -> str:
     lines = ["户编号,姓名,身份证号,与户主关系,劳动技能,联系电话"]
     lines += [",".join(r) + "," for r in rows]
@@ -444,3 +456,171 @@ def test_encryption_in_worker_processes_gives_the_same_import(sample_households,
     for member in members:
         assert cipher.decrypt(member.id_number_enc).endswith(member.id_number_masked[-4:])
         assert cipher.blind_index("id", cipher.decrypt(member.id_number_enc)) == member.id_number_bidx
+
+
+# ---------------------------------------------------------------- the header, before any row
+
+
+def _english(message) -> str:
+    from django.utils import translation
+
+    with translation.override("en"):
+        return str(message)
+
+
+def _chinese(message) -> str:
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        return str(message)
+
+
+def test_a_misspelt_column_is_reported_first_with_a_suggestion_and_nothing_changes(loaded):
+    before = state()
+    # 工资收人 (人 for 入): the wage figures would be dropped without a word; row 3's year is bad too.
+    text = f"户编号,年度,工资收人,转移性收入\nH001,{YEAR},12000,800\nH002,1999,9000,0\n"
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", "incomes", text.encode(), "i.csv")
+    problems = failed.value.problems
+    assert [(p.row, p.column, p.col_index) for p in problems] == [(1, "工资收人", 2)]  # no row was read
+    assert "did you mean “工资性收入”?" in _english(problems[0].message)
+    assert "您是不是要填“工资性收入”" in _chinese(problems[0].message)
+    assert state() == before
+
+
+def test_a_misspelt_required_column_is_missing_and_not_recognised(loaded):
+    before = state()
+    text = "户编号,姓名,身份证号吗,与户主关系,劳动技能\nH001,赵六,x,子,普通劳动力\n"
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", "members", text.encode(), "m.csv")
+    messages = [(p.row, p.column, _english(p.message)) for p in failed.value.problems]
+    assert len(messages) == 2
+    assert messages[0][:2] == (1, "身份证号 / id_number") and "is missing" in messages[0][2]
+    assert messages[1][:2] == (1, "身份证号吗") and "did you mean “身份证号”?" in messages[1][2]
+    assert state() == before
+
+
+def _header_of(spec, mangle: str) -> list[str]:
+    """Every column's Chinese header, with the column ``mangle`` misspelt (one character added)."""
+    return [f"{c.chinese}项" if c.field == mangle else c.chinese for c in spec.columns]
+
+
+def _every_spec():
+    from fupin.exchange.specs import SPECS
+    from fupin.feeds.kinds import KINDS
+
+    for kind, spec in [*SPECS.items(), *KINDS.items()]:
+        required = [c for c in spec.columns if c.required]
+        # The header row is found by its ID-number (feeds) or household-number column: misspell another.
+        yield pytest.param(kind, spec, required[-1].field, id=kind)
+
+
+@pytest.mark.parametrize(("kind", "spec", "mangled"), list(_every_spec()))
+def test_every_kind_reports_a_missing_required_column_before_reading_rows(place, kind, spec, mangled):
+    before = state()
+    header = _header_of(spec, mangled)
+    text = ",".join(header) + "\n" + ",".join("?" for _h in header) + "\n"
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", kind, text.encode(), "f.csv")
+    column = next(c for c in spec.columns if c.field == mangled)
+    found = [(p.column, _english(p.message)) for p in failed.value.problems]
+    assert (
+        found[0]
+        == (
+            column.header,
+            found[0][1],
+        )
+        and "is missing" in found[0][1]
+    ), found
+    assert found[1][0] == f"{column.chinese}项" and f"did you mean “{column.chinese}”?" in found[1][1]
+    assert len(found) == 2  # the row of question marks was never read
+    assert state() == before
+
+
+def test_an_unknown_column_unlike_any_field_is_ignored_and_noted(loaded, tmp_path):
+    text = f"序号,户编号,年度,工资性收入,备注\n1,H001,{YEAR},12000,核实过\n"
+    result = import_file("cli", "incomes", text.encode(), "i.csv")
+    assert result.created == 1 and IncomeRecord.objects.get().wage == 12000
+    assert [(n.row, n.column) for n in result.notes] == [(1, "序号"), (1, "备注")]
+    assert "not recognised and was ignored" in _english(result.notes[0].message)
+    path = tmp_path / "i.csv"
+    path.write_text(text.replace("12000", "13000"), encoding="utf-8")
+    out = io.StringIO()
+    call_command("exchange_import", "incomes", str(path), stdout=out)
+    assert "“备注”" in out.getvalue() and IncomeRecord.objects.get().wage == 13000
+
+
+def test_a_field_given_twice_is_a_problem(loaded):
+    before = state()
+    text = f"户编号,年度,工资性收入,工资收入\nH001,{YEAR},12000,13000\n"
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", "incomes", text.encode(), "i.csv")
+    [problem] = failed.value.problems
+    assert problem.column == "工资收入" and "same thing as column C" in _english(problem.message)
+    assert state() == before
+
+
+def test_a_department_list_gets_the_same_header_messages(place):
+    from fupin.feeds import services as feeds
+
+    text = "身份证号,姓名,结算日期,合规自负金额,备注\n"  # 自负 for 自付
+    with pytest.raises(feeds.FeedImportFailed) as failed:
+        feeds.import_feed("cli", "medical", text.encode(), "m.csv")
+    found = [(p.column, _english(p.message)) for p in failed.value.problems]
+    assert [c for c, _m in found] == ["合规自付 / compliant_oop", "合规自负金额"]
+    assert "did you mean “合规自付”?" in found[1][1]
+
+
+def test_the_suggestion_is_only_among_columns_the_file_lacks():
+    from fupin.exchange.headers import check_header
+    from fupin.exchange.specs import INCOMES
+
+    check = check_header(["户编号", "年度", "工资性收入", "wages", "经营性收入"], INCOMES.columns)
+    assert check.columns == {"household_number": 0, "year": 1, "wage": 2, "business": 4}  # an alias
+    [note] = check.issues  # "wages" looks like "wage", but wage is there: only a note
+    assert note.column == "wages" and not note.blocking
+
+
+def test_the_result_page_shows_the_first_problems_and_links_the_workbook(
+    client, place, village_cadre, settings, tmp_path
+):
+    settings.SCREENING_IN_BACKGROUND = False
+    settings.VAR_DIR = tmp_path
+    client.force_login(village_cadre)
+    lines = ["户编号,村代码,户类型,户状态,备注"] + [f"B{i:02d},220822100201,外星户,正常,x" for i in range(25)]
+    upload = io.BytesIO("\n".join(lines).encode())
+    upload.name = "h.csv"
+    client.post(reverse("exchange:start"), {"kind": "households", "file": upload})
+    job = ImportJob.objects.get()
+    assert job.status == "rejected" and job.problem_count == 25
+    page = client.get(reverse("exchange:job", args=[job.pk])).content.decode()
+    assert page.count("外星户</td>") == 20 and "B19" not in page  # 20 rows of problems, values only
+    assert "另有 5 个问题" in page and reverse("exchange:job_errors", args=[job.pk]) in page
+    assert "“备注”列无法识别，未导入。" in page
+    assert Household.objects.count() == 0
+
+    upload = io.BytesIO(f"户编号,年度,工资收人\nH001,{YEAR},100\n".encode())
+    upload.name = "i.csv"
+    client.cookies["django_language"] = "en"
+    client.post(reverse("exchange:start"), {"kind": "incomes", "file": upload})
+    job = ImportJob.objects.latest("pk")
+    page = client.get(reverse("exchange:job", args=[job.pk])).content.decode()
+    assert job.status == "rejected" and job.problem_count == 1
+    assert "did you mean “工资性收入”?" in page and ">工资收人</td>" in page
+    assert "more problems" not in page
+
+
+def test_the_page_notes_ignored_columns_of_an_import_that_succeeded(
+    client, place, village_cadre, settings, tmp_path
+):
+    settings.SCREENING_IN_BACKGROUND = False
+    settings.VAR_DIR = tmp_path
+    client.force_login(village_cadre)
+    client.cookies["django_language"] = "en"
+    upload = io.BytesIO((HOUSEHOLDS_CSV.replace("饮水安全\n", "饮水安全,备注\n")).encode())
+    upload.name = "h.csv"
+    client.post(reverse("exchange:start"), {"kind": "households", "file": upload})
+    job = ImportJob.objects.get()
+    page = client.get(reverse("exchange:job", args=[job.pk])).content.decode()
+    assert job.status == "finished" and job.created == 2
+    assert "Columns not imported" in page and "The column “备注” is not recognised and was ignored." in page

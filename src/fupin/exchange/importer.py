@@ -3,6 +3,10 @@
 * **Keys.** Households are matched by household number, members by ID number (blind index), incomes by
   household number and year. A matching record is updated, a new one created; a record whose values
   are the same is left alone, so importing the same file again changes nothing.
+* **Header.** Compared with the spec before any row is read (``fupin.exchange.headers``): a missing
+  required column, a column not recognised that looks like a known one ("did you mean 工资性收入?")
+  and a column given twice are problems and nothing is imported; other unknown columns are ignored
+  and listed as notes of the result.
 * **Columns.** A column missing from the file leaves the stored value as it is (new records get the
   default); an empty cell in a column that is there clears the value (or sets the default). Sex and
   birth date of a member are taken from the ID number when empty.
@@ -42,7 +46,7 @@ from fupin.core.errors import Message, NotPermitted, ServiceError
 from fupin.core.i18n import lazy_format
 from fupin.core.signals import announce
 from fupin.domain import idnumber, phone
-from fupin.exchange import reader
+from fupin.exchange import headers, reader
 from fupin.exchange.cells import MISSING, Parser, blank, parser_for, shown
 from fupin.exchange.specs import SPECS, Col, Spec
 from fupin.pii.crypto import EncryptionPool, get_cipher
@@ -71,9 +75,12 @@ class Problem:
 class ImportFailed(ServiceError):
     message = _("Nothing was imported: the file has errors.")
 
-    def __init__(self, problems: list[Problem], total: int | None = None) -> None:
+    def __init__(
+        self, problems: list[Problem], total: int | None = None, notes: list[Problem] | None = None
+    ) -> None:
         self.problems = problems
         self.total = total if total is not None else len(problems)
+        self.notes = notes or []  # columns not recognised and ignored (not problems)
         super().__init__()
 
 
@@ -86,6 +93,7 @@ class ImportResult:
     unchanged: int = 0
     seconds: float = 0.0
     extra: dict[str, int] = field(default_factory=dict)
+    notes: list[Problem] = field(default_factory=list)  # columns not recognised and ignored
 
 
 def masked(col: Col | None, value: object) -> str:
@@ -166,47 +174,27 @@ class _Import:
     # ---------------------------------------------------------------- reading
 
     def map_columns(self, header: reader.Header) -> None:
-        from fupin.feeds.kinds import header_keys
-
-        keys = [header_keys(cell) for cell in header.cells]
-        used: set[int] = set()
-        missing = []
-        for col in self.spec.columns:
-            index = next(
-                (
-                    i
-                    for accepted in col.accepted
-                    for i, k in enumerate(keys)
-                    if i not in used and accepted in k
-                ),
-                None,
-            )
-            if index is None:
-                if col.required:
-                    missing.append(col)
-                continue
-            used.add(index)
-            self.columns[col.field] = index
-            self.headers[col.field] = reader.header_text(header.cells[index]) or col.header
-        for col in missing:
-            if col.field in ("sex", "birth_date"):
-                continue
-            self.problem(
-                header.row,
-                None,
-                lazy_format(
-                    _("The column “%(column)s” is missing (accepted headers: %(headers)s)."),
-                    column=col.header,
-                    headers=", ".join([col.chinese, col.english, *col.aliases]),
-                ),
-            )
+        """Compare the header with the spec before any row is read (``headers.check_header``):
+        missing, misspelt and doubled columns are problems at the header row, other unknown columns
+        notes."""
+        check = headers.check_header(header.cells, self.spec.columns)
+        self.columns = check.columns
+        self.headers = check.headers
+        for issue in check.issues:
+            shown = issue.column if issue.index is not None else ""
+            found = Problem(header.row, issue.column, issue.message, issue.index, shown)
+            if issue.blocking:
+                self.problem_count += 1
+                self.problems.append(found)
+            else:
+                self.result.notes.append(found)
 
     def run(self, rows: Iterator[list[object]], total: int, progress: Progress | None) -> ImportResult:
         accepted = {k for col in self.spec.columns for k in col.accepted}
         header, rest = reader.find_header(rows, accepted)
         self.map_columns(header)
         if self.failed:
-            raise ImportFailed(self.problems, self.problem_count)
+            raise ImportFailed(self.problems, self.problem_count, self.result.notes)
         fields = list(self.columns.items())
         parsers = self.parsers
         key_index = self.columns[self.spec.key[0]]
@@ -972,7 +960,7 @@ def import_file(
             finally:
                 run.close()
             if run.failed:
-                raise ImportFailed(run.problems, run.problem_count)
+                raise ImportFailed(run.problems, run.problem_count, run.result.notes)
             result.seconds = time.perf_counter() - started
             audit.record(
                 actor=actor,
@@ -1047,4 +1035,5 @@ def _import_feed(actor: Any, kind: str, data: bytes, name: str) -> ImportResult:
         rows=outcome.rows,
         created=outcome.rows,
         extra={"linked": outcome.linked, "unlinked": outcome.unlinked},
+        notes=[Problem(n.row, n.column, n.message, value=n.column) for n in outcome.notes],
     )

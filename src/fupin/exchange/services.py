@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fupin.core.errors import NotPermitted
 from fupin.core.i18n import bilingual
 from fupin.exchange import workbook
-from fupin.exchange.importer import ImportFailed, import_file
+from fupin.exchange.importer import ImportFailed, Problem, import_file
 from fupin.exchange.models import ImportJob, JobStatus
 from fupin.pii.crypto import get_cipher
 
 logger = logging.getLogger(__name__)
+SHOWN_PROBLEMS = 20  # problems listed on the result page; the error workbook has them all
+SHOWN_NOTES = 50
 
 
 def _folder() -> Path:
@@ -33,6 +38,63 @@ def upload_path(job: ImportJob) -> Path:
 
 def errors_path(job: ImportJob) -> Path:
     return _folder() / f"{job.pk}-errors.bin"
+
+
+def report_path(job: ImportJob) -> Path:
+    return _folder() / f"{job.pk}-report.bin"
+
+
+@dataclass(frozen=True)
+class ShownProblem:
+    row: int  # 0: the file as a whole
+    column: str
+    value: str  # ID numbers and phones masked, as in the error workbook
+    message: str  # in the language of the page
+
+
+@dataclass(frozen=True)
+class JobReport:
+    """What the result page lists: the first problems and how many more, the ignored columns."""
+
+    problems: list[ShownProblem]
+    more: int
+    notes: list[ShownProblem]
+
+
+def _entry(problem: Problem) -> dict[str, Any]:
+    texts = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            texts[language] = str(problem.message)
+    return {"row": problem.row, "column": problem.column, "value": problem.value, "message": texts}
+
+
+def save_report(job: ImportJob, problems: Sequence[Problem], total: int, notes: Sequence[Problem]) -> None:
+    """The first problems and the notes, in both languages, encrypted like the error workbook (their
+    values may be names or household numbers; the job row itself holds counts only)."""
+    if not problems and not notes:
+        return
+    shown = [_entry(p) for p in problems[:SHOWN_PROBLEMS]]
+    body = {
+        "problems": shown,
+        "total": max(total, len(shown)),
+        "notes": [_entry(n) for n in notes[:SHOWN_NOTES]],
+    }
+    report_path(job).write_bytes(get_cipher().encrypt_bytes(json.dumps(body, ensure_ascii=False).encode()))
+
+
+def job_report(job: ImportJob) -> JobReport | None:
+    path = report_path(job)
+    if not path.exists():
+        return None
+    body = json.loads(get_cipher().decrypt_bytes(path.read_bytes()))
+    language = "zh-hans" if (translation.get_language() or "").lower().startswith("zh") else "en"
+
+    def shown(entry: dict[str, Any]) -> ShownProblem:
+        return ShownProblem(entry["row"], entry["column"], entry["value"], entry["message"][language])
+
+    problems = [shown(e) for e in body["problems"]]
+    return JobReport(problems, body["total"] - len(problems), [shown(e) for e in body["notes"]])
 
 
 def start_import(*, user: Any, kind: str, file_name: str, data: bytes) -> ImportJob:
@@ -69,9 +131,11 @@ def carry_out(job: ImportJob) -> ImportJob:
             "unchanged": result.unchanged,
             "seconds": result.seconds,
         }
+        save_report(job, [], 0, result.notes)
     except ImportFailed as exc:
         book = workbook.error_workbook(data, job.file_name, exc.problems, exc.total)
         errors_path(job).write_bytes(get_cipher().encrypt_bytes(book))
+        save_report(job, exc.problems, exc.total, exc.notes)
         values = {"status": JobStatus.REJECTED, "problem_count": exc.total}
     except NotPermitted as exc:
         values = {"status": JobStatus.FAILED, "error": bilingual(exc.message)}

@@ -78,7 +78,8 @@ def _own_job(request: HttpRequest, pk: int) -> ImportJob:
 @page
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
-    context = {"job": job, "running": job.status == JobStatus.RUNNING}
+    running = job.status == JobStatus.RUNNING
+    context = {"job": job, "running": running, "report": None if running else services.job_report(job)}
     template_name = "exchange/_job_status.html" if is_htmx(request) else "exchange/job.html"
     return render(request, template_name, context)
 

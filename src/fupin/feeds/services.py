@@ -5,6 +5,9 @@ Rules, in the order they are applied:
 * **Who.** The importer needs the capability to edit records (village cadres up to county
   administrators; department and province accounts only read). The operator at the command line
   without ``--user`` (``actor`` is a string) is trusted like ``fupin areas import``.
+* **Header.** Before any row, the header is compared with the kind's columns
+  (``fupin.exchange.headers``): a missing, misspelt ("did you mean …?") or doubled column refuses
+  the file; another column not recognised is ignored and named in a note.
 * **Rows.** Every row is checked (ID number by GB 11643 including its check character, name, date,
   amount ≥ 0, code from the kind's list) and every problem is reported with the row number and the
   column as written in the file. Row numbers are the spreadsheet's (the header is usually row 1); for
@@ -48,7 +51,7 @@ from fupin.audit import services as audit
 from fupin.core.errors import Message, NotPermitted, ServiceError
 from fupin.core.i18n import lazy_format
 from fupin.domain import idnumber
-from fupin.feeds.kinds import KINDS, Column, KindSpec, header_keys
+from fupin.feeds.kinds import KINDS, KindSpec, header_keys
 from fupin.feeds.models import FeedBatch, FeedRecord
 from fupin.pii.crypto import get_cipher
 from fupin.registry.models import Member
@@ -98,6 +101,7 @@ class FeedImportResult:
     rows: int
     linked: int
     unlinked: int
+    notes: tuple[ImportProblem, ...] = ()  # columns not recognised and ignored
 
 
 @dataclass(frozen=True)
@@ -193,38 +197,18 @@ def _find_header(grid: list[list[object]], spec: KindSpec, certain: bool) -> _Sh
     )
 
 
-def _map_columns(sheet: _Sheet, spec: KindSpec) -> tuple[dict[str, int], list[ImportProblem]]:
-    """Column index per field; a missing required column is a problem at the header row."""
-    keys_by_index = [header_keys(cell) for cell in sheet.headers]
-    used: set[int] = set()
-    found: dict[str, int] = {}
-    problems = []
-    for column in spec.columns:
-        index = _column_index(column, keys_by_index, used)
-        if index is not None:
-            found[column.field] = index
-            used.add(index)
-        elif column.required:
-            problems.append(
-                _problem(
-                    sheet.header_row,
-                    column.header,
-                    lazy_format(
-                        _("The column “%(column)s” is missing (accepted headers: %(headers)s)."),
-                        column=column.header,
-                        headers=", ".join([column.chinese, column.english, *column.aliases]),
-                    ),
-                )
-            )
-    return found, problems
+def _map_columns(
+    sheet: _Sheet, spec: KindSpec
+) -> tuple[dict[str, int], list[ImportProblem], list[ImportProblem]]:
+    """(column index per field, problems, notes), from the header alone (``exchange.headers``, as
+    for every import): a missing, misspelt or doubled column is a problem at the header row, another
+    column not recognised a note that it was ignored."""
+    from fupin.exchange.headers import check_header
 
-
-def _column_index(column: Column, keys_by_index: list[list[str]], used: set[int]) -> int | None:
-    for accepted in column.accepted:
-        for index, keys in enumerate(keys_by_index):
-            if index not in used and accepted in keys:
-                return index
-    return None
+    check = check_header(sheet.headers, spec.columns)
+    problems = [_problem(sheet.header_row, i.column, i.message) for i in check.errors]
+    notes = [_problem(sheet.header_row, i.column, i.message) for i in check.notes]
+    return check.columns, problems, notes
 
 
 # ----------------------------------------------------------------------------- cells
@@ -496,7 +480,7 @@ def import_feed(
 
     grid, certain = _read_grid(data, file_name)
     sheet = _find_header(grid, spec, certain)
-    columns, problems = _map_columns(sheet, spec)
+    columns, problems, notes = _map_columns(sheet, spec)
     if problems:
         raise FeedImportFailed(problems)
     rows, problems = _check_rows(sheet, spec, columns)
@@ -596,6 +580,7 @@ def import_feed(
         rows=len(records),
         linked=linked,
         unlinked=len(records) - linked,
+        notes=tuple(notes),
     )
 
 

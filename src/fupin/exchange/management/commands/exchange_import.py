@@ -61,6 +61,8 @@ class Command(BaseCommand):
                 f"错误工作簿 / error workbook: {errors}"
             ) from None
         bar.finish()
+        for note in result.notes:
+            self.stdout.write(f"第 {note.row} 行 row {note.row}: {bilingual(note.message)}")
         self.stdout.write(
             f"导入完成 / Imported {path.name}: {result.rows} 行 rows, 新增 {result.created} created, "
             f"更新 {result.updated} updated, 未变 {result.unchanged} unchanged"
