@@ -222,12 +222,12 @@ def test_create_household_with_bad_values_is_422_naming_the_field(
 
 def test_request_validation_errors_have_the_same_shape_and_do_not_echo_input(api_as, county_officer, place):
     body = _new_household_body(place, water_safe="perhaps", cultivated_land_mu="many")
-    del body["number"]
+    del body["village_code"]
     response = api_as(county_officer).post("/households", body)
     assert response.status_code == 422
     detail = response.json()["detail"]
     locs = [item["loc"] for item in detail]
-    assert ["body", "number"] in locs and ["body", "water_safe"] in locs
+    assert ["body", "village_code"] in locs and ["body", "water_safe"] in locs
     assert all(set(item) == {"loc", "msg", "type"} for item in detail)
     assert "perhaps" not in response.content.decode()
     assert Household.objects.count() == 0

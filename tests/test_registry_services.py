@@ -325,3 +325,26 @@ def test_impossible_areas_and_sizes_are_refused_all_at_once_and_nothing_is_saved
         actor=county_officer, household=household, year=2025, values={"wage": Decimal(1)}
     )
     assert record.household_size == household.members.count()
+
+
+def test_a_household_number_belongs_to_its_village(county_officer, place):
+    """The number starts with the village's code; a blank number takes the village's next one."""
+
+    def create(number: str, village=place.village_a1):
+        return services.create_household(
+            actor=county_officer,
+            number=number,
+            village_code=village.code,
+            household_type="ordinary",
+            status="normal",
+        )
+
+    for wrong in (f"{place.village_a2.code}0001", "H001", f"{place.village_a1.code}", "2208221002010001234"):
+        with pytest.raises(InvalidInput) as caught:
+            create(wrong)
+        assert list(caught.value.field_errors) == ["number"], wrong
+    assert not Household.objects.exists()
+    assert create(f"{place.village_a1.code}-0007").number == f"{place.village_a1.code}-0007"
+    assert create("").number == f"{place.village_a1.code}0008"
+    assert create(" ").number == f"{place.village_a1.code}0009"
+    assert create("", village=place.village_b1).number == f"{place.village_b1.code}0001"

@@ -375,7 +375,7 @@ def test_create_household(officer_client, place):
     response = officer_client.post(
         reverse("web:household_create"),
         {
-            "number": "220822100201-NEW",
+            "number": "220822100201-0777",
             "village": place.village_a1.code,
             "household_type": "ordinary",
             "status": "normal",
@@ -386,7 +386,7 @@ def test_create_household(officer_client, place):
             "has_electricity": "on",
         },
     )
-    household = Household.objects.get(number="220822100201-NEW")
+    household = Household.objects.get(number="220822100201-0777")
     assert response.status_code == 302 and response["Location"] == reverse(
         "web:household", args=[household.pk]
     )

@@ -93,7 +93,10 @@ class HouseholdFields(Schema):
 
 
 class HouseholdCreate(HouseholdFields):
-    number: str
+    number: str = Field(
+        "",
+        description="the village code followed by 1-6 digits; empty gives the village's next free number",
+    )
     village_code: str = Field(description="12-digit code of the village")
     household_type: str = Field(json_schema_extra=_codes(choices.HouseholdType))
     status: str = Field(json_schema_extra=_codes(choices.HouseholdStatus))

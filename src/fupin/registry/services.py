@@ -8,6 +8,7 @@ history where a value is historical, and records an audit entry with masked iden
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -168,6 +169,45 @@ def _village(code: str, errors: dict[str, list[Message]]) -> Area | None:
     return village
 
 
+# A household number is its village's 12-digit code and a sequence within the village (as the
+# national system numbers households), so the number alone tells where a household was registered
+# and two villages cannot hand out the same number. A hyphen between the parts is accepted.
+HOUSEHOLD_NUMBER = re.compile(r"^(?P<village>\d{12})-?(?P<sequence>\d{1,6})$")
+
+
+def household_number_problem(number: str, village_code: str) -> Message | None:
+    """Why ``number`` cannot be a new household's number in the village, or None."""
+    match = HOUSEHOLD_NUMBER.match(number)
+    if match is None:
+        return lazy_format(
+            _(
+                "A household number is the village code (%(village)s) followed by 1 to 6 digits, "
+                "for example %(example)s."
+            ),
+            village=village_code,
+            example=f"{village_code}0001",
+        )
+    if match["village"] != village_code:
+        return lazy_format(
+            _("This number starts with %(given)s, but the household is in village %(village)s."),
+            given=match["village"],
+            village=village_code,
+        )
+    return None
+
+
+def next_household_number(village: Area) -> str:
+    """The village code and the next sequence after the highest one in use (4 digits at least)."""
+    highest = 0
+    width = 4
+    for number in Household.objects.filter(number__startswith=village.code).values_list("number", flat=True):
+        match = HOUSEHOLD_NUMBER.match(number)
+        if match and match["village"] == village.code:
+            highest = max(highest, int(match["sequence"]))
+            width = max(width, len(match["sequence"]))
+    return f"{village.code}{highest + 1:0{width}d}"
+
+
 def set_phone(instance: Any, raw: str, errors: dict[str, list[Message]]) -> None:
     """Store a phone the one way: encrypted, with a blind index and a masked copy (any model with the three
     ``phone_*`` fields: households, members, helpers)."""
@@ -241,7 +281,12 @@ def create_household(
     village = _village(village_code, errors)
     if village is not None:
         require_capture(actor, village.path)
-    household = Household(number=number.strip(), household_type=household_type, status=status)
+    number = number.strip()
+    if village is not None and not number:
+        number = next_household_number(village)
+    elif village is not None and (problem := household_number_problem(number, village.code)):
+        errors.setdefault("number", []).append(problem)
+    household = Household(number=number, household_type=household_type, status=status)
     if village is not None:
         household.village = village
     for field, value in (values or {}).items():

@@ -217,7 +217,14 @@ class HouseholdForm(FieldsetForm):
         self.creating = creating
         fields: dict[str, forms.Field] = {}
         if creating:
-            fields["number"] = forms.CharField(label=_("Household number"), max_length=30)
+            fields["number"] = forms.CharField(
+                label=_("Household number"),
+                max_length=30,
+                required=False,
+                help_text=_(
+                    "The village code followed by a sequence. Leave blank for the village's next free number."
+                ),
+            )
         fields["village"] = forms.ChoiceField(
             label=_("Village"), choices=[("", "—")] + village_choices(villages)
         )
