@@ -429,4 +429,6 @@ def test_the_county_settings_page(client, place, county_officer, village_cadre):
     as_user(client, village_cadre)
     read_only = text(client.get(url))
     assert "Only the county's officers change these." in read_only
+    assert "None" not in read_only, "an empty value is printed as None"
+    assert "副科级" in read_only and "2" in read_only
     assert client.post(url, data).status_code == 403
