@@ -19,11 +19,14 @@ What a cadre would expect to find [rough, local practice]:
 - a household whose risk was eliminated has the done measures that answered its risks then;
 - many lifted-out households have an older, done industry or employment measure from the years of
   poverty alleviation;
-- about 95% of monitored households are twinned with a helper within the "321" quotas of the helper's
-  rank, helpers being cadres of the unit that helps the village (county leaders of the county's
-  leading bodies); most villages with monitored households have a helping unit and a task force (a
-  first secretary and two members on terms of at least two years), a few a task force one member
-  short; helpers have visited most of their households in the last months, some long ago.
+- about 97% of the households that need a helper (``twinning.selectors.needs_helper``, the rule the
+  coverage page counts by: monitored households, and lifted-out and registered poor households) are
+  twinned with one within the "321" quotas of the helper's rank, helpers being cadres of the unit
+  that helps the village (county leaders of the county's leading bodies); the few left without one
+  give the coverage page and its worklist something to show. Most villages with monitored
+  households have a helping unit and a task force (a first secretary and two members on terms of at
+  least two years), a few a task force one member short; helpers have visited most of their
+  households in the last months, some long ago.
 
 Helpers' phones are stored as the registry stores them: encrypted, with a blind index and a masked copy.
 """
@@ -58,7 +61,10 @@ INCOMPLETE_SHARE = 0.08
 _GAP_ROUND = ("no_measure", "risk_unanswered", "no_developmental")
 GAPS = (*_GAP_ROUND, "done_without_end", *_GAP_ROUND, *_GAP_ROUND)
 LIFTED_PAST_MEASURE_SHARE = 0.85  # lifted-out households with an older, done industry or employment measure
-HELPER_COVERAGE = 0.95  # monitored households twinned with a helper
+HELPER_COVERAGE = 0.97  # households that need a helper (needs_helper) twinned with one
+# Lifted-out households kept a helper after the years of poverty alleviation; the current one was
+# twinned when the helpers were reassigned for the transition period (or when the household was lifted).
+REASSIGNED_FROM, REASSIGNED_TO = dt.date(2021, 6, 1), dt.date(2023, 6, 30)
 HELPING_UNIT_SHARE = 0.9  # villages with monitored households that have a helping unit and a task force
 SHORT_TASK_FORCE_SHARE = 0.08  # of those, task forces one member short
 PREVIOUS_UNIT_SHARE = 0.3  # villages whose helping unit changed after the years of poverty alleviation
@@ -762,10 +768,20 @@ def _twinning(
                 TaskForceRow(village.code, names(), unit, TaskForceRole.FIRST_SECRETARY, began, ended)
             )
 
-    # Helpers twinned with monitored households, within the quota of their rank.
+    # Helpers twinned with the households that need one, within the quota of their rank.
+    needing: dict[str, list[generator.HouseholdRecord]] = {}
+    for record in data.households:
+        if twinning.needs_helper(
+            monitoring_category=record.monitoring_category,
+            household_type=record.household_type,
+            status=record.status,
+        ):
+            needing.setdefault(record.village_code, []).append(record)
     leaders = 0
     for village in data.villages:
-        households = [h for h in monitored.get(village.code, []) if rng.random() < HELPER_COVERAGE]
+        households = [h for h in needing.get(village.code, []) if rng.random() < HELPER_COVERAGE]
+        if households and village.code not in village_unit:
+            village_unit[village.code] = units[rng.randrange(len(units))]
         index = 0
         while index < len(households):
             weights = [
@@ -786,11 +802,22 @@ def _twinning(
             out.helpers.append(HelperRow(names(), unit, rank, phones()))
             helper = len(out.helpers) - 1
             for record in households[index : index + take]:
-                entered = _monitoring_start(record, data.as_of)
-                since = _date_between(rng, entered, min(entered + dt.timedelta(days=20), latest_day))
+                since = _twinned_since(rng, record, as_of)
                 out.assignments.append(AssignmentRow(helper, record.number, since))
                 _visits(rng, record, helper, since, as_of, out)
             index += take
+
+
+def _twinned_since(rng: random.Random, record: generator.HouseholdRecord, as_of: dt.date) -> dt.date:
+    """A monitored household gets its helper within three weeks of entering monitoring; another one
+    (lifted-out, registered poor) when the helpers were reassigned, or when it became what it is."""
+    latest_day = as_of - dt.timedelta(days=1)
+    if record.monitoring_category:
+        entered = _monitoring_start(record, as_of)
+        return _date_between(rng, entered, min(entered + dt.timedelta(days=20), latest_day))
+    became = record.type_history[-1].effective_from if record.type_history else REASSIGNED_FROM
+    low = min(max(became, REASSIGNED_FROM), latest_day)
+    return _date_between(rng, low, max(low, min(REASSIGNED_TO, latest_day)))
 
 
 def _visits(

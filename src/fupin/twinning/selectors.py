@@ -290,6 +290,14 @@ def target_q(prefix: str = "") -> Q:
     ) & ~Q(**{f"{prefix}status": HouseholdStatus.CANCELLED})
 
 
+def needs_helper(*, monitoring_category: str, household_type: str, status: str) -> bool:
+    """``target_q`` for one household's values, outside a query (the demo county is planned in plain
+    Python): the same rule, so that what the demo twins is what the coverage page counts."""
+    return (
+        bool(monitoring_category) or household_type in (HouseholdType.LIFTED_OUT, HouseholdType.POOR)
+    ) and status != HouseholdStatus.CANCELLED
+
+
 def covered_exists() -> Exists:
     return Exists(Assignment.objects.filter(household=OuterRef("pk"), ended_on__isnull=True))
 
