@@ -790,3 +790,46 @@ def test_the_openapi_document_can_be_kept_to_users(client, county_officer, setti
     assert with_token.status_code == 200 and "paths" in with_token.json()
     settings.API_DOCS_PUBLIC = True
     assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_fupin_https_makes_cookies_secure_and_sends_hsts(tmp_path):
+    """FUPIN_HTTPS=1 behind a TLS proxy: the session and CSRF cookies say Secure and HSTS is sent."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import json, django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+client = Client()
+over_tls = client.get("/login/", headers={"X-Forwarded-Proto": "https"})
+plain = client.get("/login/")
+print(json.dumps({
+    "session_secure": settings.SESSION_COOKIE_SECURE,
+    "csrf_cookie_secure": over_tls.cookies["csrftoken"]["secure"] is True,
+    "hsts": over_tls.get("Strict-Transport-Security", ""),
+    "hsts_without_tls": plain.get("Strict-Transport-Security", ""),
+}))
+"""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fupin.settings",
+        "FUPIN_VAR_DIR": str(tmp_path),
+        "FUPIN_HTTPS": "1",
+        "FUPIN_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO",
+        "FUPIN_ALLOWED_HOSTS": "testserver",
+    }
+    env.pop("FUPIN_DATABASE_URL", None)  # the login page needs no tables
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["session_secure"] and seen["csrf_cookie_secure"]
+    assert seen["hsts"].startswith("max-age=31536000")
+    assert seen["hsts_without_tls"] == ""  # a plain request through no proxy is not told to pin HTTPS
