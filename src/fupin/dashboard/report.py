@@ -6,6 +6,7 @@ as the dashboard. The overdue list shows household numbers and villages, never n
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -26,6 +27,24 @@ from fupin.dashboard import catalogue, selectors
 from fupin.indicators import selectors as builds
 
 OVERDUE_LIMIT = 200
+# The columns of the table of areas below: fewer than the page's, so that on A4 portrait every
+# heading has room for a few characters a line (the rest are in the Excel export).
+REPORT_TABLE_KEYS = (
+    "households",
+    "monitored_households",
+    "share_monitored",
+    "new_monitored",
+    "overdue_cases",
+    "share_eliminated",
+    "coverage_measure",
+    "incidence",
+)
+# The charts' axis titles.
+MONTH_AXIS = gettext_lazy("Month")
+TAKEN_AXIS = gettext_lazy("Households taken in")
+HOUSEHOLDS_AXIS = gettext_lazy("Monitored households")
+CATEGORY_AXIS = gettext_lazy("Monitoring category")
+RISK_AXIS = gettext_lazy("Risk type (most frequent first)")
 
 
 class NoFigures(ServiceError):
@@ -38,38 +57,96 @@ class Bar:
     value: float
 
 
-def bar_chart(bars: list[Bar], *, width: int = 520, height: int = 170, colour: str = "#2f6fb0") -> str:
-    """A plain vertical bar chart as SVG text (labels under the bars, values above them)."""
+def bar_chart(
+    bars: list[Bar],
+    *,
+    x_label: str,
+    y_label: str,
+    width: int = 520,
+    height: int = 190,
+    colour: str = "#2f6fb0",
+) -> str:
+    """A vertical bar chart as SVG text: a value axis with ticks and its title on the left, the bars'
+    labels under them (wrapped to the bar's width) and the category axis's title at the bottom."""
     if not bars:
         return ""
-    top = max((b.value for b in bars), default=0) or 1
-    slot = width / len(bars)
-    plot = height - 40
+    font = 7.5
+    ticks = _ticks(max((b.value for b in bars), default=0))
+    top_value = ticks[-1] or 1
+    tick_width = max(len(_number(t)) for t in ticks) * font * 0.6
+    left = round(14 + tick_width + 6)
+    slot = (width - left - 4) / len(bars)
+    per_line = max(1, int(slot * 0.95 // font))  # CJK characters are one em wide
+    wrapped = [_wrap(bar.label, per_line) for bar in bars]
+    label_lines = min(max(len(lines) for lines in wrapped), 2)
+    plot_top, plot_bottom = 12, height - 16 - label_lines * (font + 1.5)
+    plot = plot_bottom - plot_top
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="{PDF_FONT_FAMILY}">'
     ]
+    for tick in ticks:
+        y = plot_bottom - plot * tick / top_value
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 4}" y2="{y:.1f}" '
+            f'stroke="{"#888" if tick == 0 else "#ddd"}" stroke-width="0.5"/>'
+        )
+        parts.append(
+            f'<text class="tick" x="{left - 3}" y="{y + font / 3:.1f}" font-size="{font}" '
+            f'text-anchor="end">{escape(_number(tick))}</text>'
+        )
     parts.append(
-        f'<line x1="0" y1="{plot + 14}" x2="{width}" y2="{plot + 14}" stroke="#888" stroke-width="0.5"/>'
+        f'<line x1="{left}" y1="{plot_top}" x2="{left}" y2="{plot_bottom:.1f}" '
+        'stroke="#888" stroke-width="0.5"/>'
     )
-    for index, bar in enumerate(bars):
-        bar_height = plot * bar.value / top
-        x = index * slot + slot * 0.15
-        y = plot + 14 - bar_height
+    parts.append(
+        f'<text class="axis-title" transform="translate(8 {plot_top + plot / 2:.1f}) rotate(-90)" '
+        f'font-size="{font}" text-anchor="middle">{escape(y_label)}</text>'
+    )
+    for index, (bar, lines) in enumerate(zip(bars, wrapped, strict=True)):
+        bar_height = plot * bar.value / top_value
+        x = left + index * slot + slot * 0.15
+        centre = x + slot * 0.35
+        y = plot_bottom - bar_height
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
             f'height="{bar_height:.1f}" fill="{colour}"/>'
         )
         parts.append(
-            f'<text x="{x + slot * 0.35:.1f}" y="{y - 2:.1f}" font-size="8" text-anchor="middle">'
+            f'<text x="{centre:.1f}" y="{y - 2:.1f}" font-size="8" text-anchor="middle">'
             f"{escape(_number(bar.value))}</text>"
         )
-        parts.append(
-            f'<text x="{x + slot * 0.35:.1f}" y="{plot + 26}" font-size="7.5" text-anchor="middle">'
-            f"{escape(bar.label)}</text>"
-        )
+        for line_no, line in enumerate(lines[:label_lines]):
+            parts.append(
+                f'<text class="label" x="{centre:.1f}" y="{plot_bottom + 9 + line_no * (font + 1.5):.1f}" '
+                f'font-size="{font}" text-anchor="middle">{escape(line)}</text>'
+            )
+    parts.append(
+        f'<text class="axis-title" x="{left + (width - left) / 2:.1f}" y="{height - 3}" font-size="{font}" '
+        f'text-anchor="middle">{escape(x_label)}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _ticks(highest: float) -> list[float]:
+    """0 and round steps (1, 2 or 5 times a power of ten, whole numbers) up to at least ``highest``."""
+    if highest <= 0:
+        return [0, 1]
+    raw = highest / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = max(1, step)
+    count = math.ceil(highest / step)
+    return [i * step for i in range(count + 1)]
+
+
+def _wrap(label: str, per_line: int) -> list[str]:
+    """A label cut into lines of ``per_line`` characters; a last line that does not fit ends in …."""
+    lines = [label[i : i + per_line] for i in range(0, len(label), per_line)] or [""]
+    if len(lines) > 2:
+        lines = [lines[0], lines[1][:-1] + "…"]
+    return lines
 
 
 def _number(value: float) -> str:
@@ -165,11 +242,25 @@ def context(user: Any, area: Area, period: str | None) -> dict[str, Any]:
         "row": row,
         "key_figures": key_figures,
         "children": children,
-        "table_indicators": [catalogue.BY_KEY[k] for k in catalogue.TABLE_KEYS],
+        "table_indicators": [catalogue.BY_KEY[k] for k in REPORT_TABLE_KEYS],
         "line": line,
-        "trend_svg": bar_chart([Bar(m[2:], taken[m]) for m in months]),
-        "category_svg": bar_chart(categories, width=300, colour="#b05a2f"),
-        "risk_svg": bar_chart([b for b in risks if b.value][:8] or risks[:8], width=520, colour="#5a8f3a"),
+        "trend_svg": bar_chart(
+            [Bar(m[2:], taken[m]) for m in months], x_label=str(MONTH_AXIS), y_label=str(TAKEN_AXIS)
+        ),
+        "category_svg": bar_chart(
+            categories,
+            x_label=str(CATEGORY_AXIS),
+            y_label=str(HOUSEHOLDS_AXIS),
+            width=300,
+            colour="#b05a2f",
+        ),
+        "risk_svg": bar_chart(
+            [b for b in risks if b.value][:8] or risks[:8],
+            x_label=str(RISK_AXIS),
+            y_label=str(HOUSEHOLDS_AXIS),
+            width=520,
+            colour="#5a8f3a",
+        ),
         "overdue": list(overdue),
         "overdue_limit": OVERDUE_LIMIT,
         "printed_on": clock.today(),

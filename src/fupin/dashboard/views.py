@@ -112,8 +112,12 @@ def area(request: HttpRequest, code: str) -> HttpResponse:
         map_values=_map_values(ranked, indicator, line),
         child_noun=LEVEL_CHILD_NOUN.get(place.level, ""),
         crumbs=selectors.breadcrumbs(user, place),
-        # Boundaries exist for the areas below provinces and prefectures; the map hides itself on a 404.
-        has_map=place.level <= 2 and geo.data_dir() is not None,
+        # The areas below on a map where their boundaries exist (provinces and most prefectures);
+        # otherwise where the area itself lies (a county, township or village). The map hides itself
+        # on a 404.
+        has_map=geo.boundaries(place.code) is not None,
+        place_map=_place_map(place),
+        map_installed=geo.data_dir() is not None,
         charts=_charts(row, selectors.trend(place.code, build), categories, risks)
         if row.has_figures
         else None,
@@ -123,6 +127,22 @@ def area(request: HttpRequest, code: str) -> HttpResponse:
         report_months=_report_months(),
     )
     return render(request, "dashboard/area.html", context)
+
+
+def _place_map(place: Area) -> dict[str, str] | None:
+    """What the map of an area without boundaries below it shows: the names of the area it marks
+    (its county, or prefecture) and of the area whose map it is; None when there is no such map."""
+    if geo.boundaries(place.code) is not None:
+        return None
+    located = geo.place(place.code)
+    if located is None:
+        return None
+    names = dict(
+        Area.objects.filter(code__in=[located["current"], located["within"]]).values_list("code", "name")
+    )
+    features = {f["properties"]["code"]: f["properties"]["name"] for f in located["features"]}
+    current = names.get(located["current"]) or features.get(located["current"], "")
+    return {"current": current, "within": names.get(located["within"], "")}
 
 
 def _charts(
@@ -146,13 +166,23 @@ def _charts(
         )
         for i in range(BANDS)
     ]
+    # Month-end counts exist only for months with stored figures: with one or two of them the line
+    # is drawn as marked, labelled points (a lone point of a plain line is invisible) with a note.
+    known = [
+        month for month, value in zip(trend["months"], trend["monitored"], strict=True) if value is not None
+    ]
     return {
         "trend": {
             **trend,
+            "monitored_months": len(known),
+            "monitored_since": known[0] if known else "",
+            "sparse": len(known) < 3,
             "labels": {
                 "taken": _("Taken into monitoring"),
                 "eliminated": _("Risk eliminated"),
                 "monitored": _("Monitored at month end"),
+                "axis_month": _("Households in the month"),
+                "axis_end": _("Households at month end"),
             },
         },
         "categories": {"names": [name for name, _ in categories], "values": [v for _, v in categories]},
@@ -218,11 +248,15 @@ def _report_months() -> list[str]:
 
 @page
 def area_map(request: HttpRequest, code: str) -> HttpResponse:
-    """The boundaries of the areas directly below ``code`` (GeoJSON), for the map of the area page."""
+    """The boundaries of the areas directly below ``code`` (GeoJSON), for the map of the area page; for
+    an area without boundaries below it, the map of the level above with its own area marked
+    (``geo.place``)."""
     user = current_user(request)
     if code != "nation":
         selectors.area_for(user, code)
     shapes = geo.boundaries_json("" if code == "nation" else code)
+    if shapes is None and code != "nation":
+        shapes = geo.place_json(code)  # no boundaries below it: where the area itself lies
     if shapes is None:
         raise Http404
     response = HttpResponse(shapes, content_type="application/json")

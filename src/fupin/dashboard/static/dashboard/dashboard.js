@@ -29,13 +29,17 @@
     return value.toFixed(4);
   }
 
+  /* Bars; horizontal ones (every chart here) give each label its own line, so that labels never
+     overlap however narrow the screen: the grid makes room for the longest one (containLabel). */
   function bars(id, names, values, colour, horizontal) {
     var instance = chart(id);
     if (!instance) { return; }
-    var category = { type: "category", data: names, axisLabel: { interval: 0, fontSize: 11 } };
+    var category = { type: "category", data: names, axisLabel: { interval: 0, fontSize: 11, hideOverlap: false } };
     var number = { type: "value", minInterval: 1 };
     instance.setOption({
-      grid: { left: horizontal ? 150 : 40, right: 20, top: 20, bottom: horizontal ? 30 : 60 },
+      grid: horizontal
+        ? { left: 8, right: 36, top: 10, bottom: 24, containLabel: true }
+        : { left: 40, right: 20, top: 20, bottom: 60 },
       tooltip: { trigger: "axis" },
       xAxis: horizontal ? number : category,
       yAxis: horizontal ? Object.assign(category, { inverse: true }) : number,
@@ -50,21 +54,30 @@
     var trend = chart("chart-trend");
     if (trend) {
       trend.setOption({
-        grid: { left: 45, right: 45, top: 40, bottom: 40 },
+        grid: { left: 12, right: 12, top: 64, bottom: 8, containLabel: true },
         tooltip: { trigger: "axis" },
         legend: { top: 0 },
         xAxis: { type: "category", data: charts.trend.months },
-        yAxis: [{ type: "value", minInterval: 1 }, { type: "value", minInterval: 1 }],
+        yAxis: [
+          { type: "value", minInterval: 1, name: charts.trend.labels.axis_month, nameTextStyle: { align: "left" } },
+          { type: "value", minInterval: 1, name: charts.trend.labels.axis_end, nameTextStyle: { align: "right" } }
+        ],
         series: [
           { name: charts.trend.labels.taken, type: "bar", data: charts.trend.taken, itemStyle: { color: "#c0582b" } },
           { name: charts.trend.labels.eliminated, type: "bar", data: charts.trend.eliminated, itemStyle: { color: "#4f8a3a" } },
-          { name: charts.trend.labels.monitored, type: "line", yAxisIndex: 1, data: charts.trend.monitored, connectNulls: true, itemStyle: { color: "#2f6fb0" } }
+          {
+            name: charts.trend.labels.monitored, type: "line", yAxisIndex: 1, data: charts.trend.monitored,
+            connectNulls: true, itemStyle: { color: "#2f6fb0" },
+            // With few months known, every point is a large marker with its value: never a lone dot.
+            showSymbol: true, showAllSymbol: true, symbol: "circle", symbolSize: charts.trend.sparse ? 12 : 5,
+            label: { show: charts.trend.sparse, position: "top", fontWeight: "bold", color: "#2f6fb0" }
+          }
         ]
       });
     }
     bars("chart-categories", charts.categories.names, charts.categories.values, "#b05a2f", true);
     bars("chart-risks", charts.risks.names, charts.risks.values, "#5a8f3a", true);
-    bars("chart-income", charts.income.labels, charts.income.people, "#2f6fb0", false);
+    bars("chart-income", charts.income.labels, charts.income.people, "#2f6fb0", true);
   }
 
   function renderMap() {
@@ -76,6 +89,7 @@
       .then(function (shapes) {
         var key = "fupin-" + element.dataset.url;
         window.echarts.registerMap(key, shapes);
+        if (element.dataset.mode === "place") { renderPlace(key, shapes); return; }
         var names = {};
         values.values.forEach(function (item) { names[item.code] = item.name; });
         var numbers = values.values.map(function (item) { return item.value; }).filter(function (v) { return v !== null; });
@@ -103,6 +117,30 @@
         });
       })
       .catch(function () { element.hidden = true; });
+  }
+
+  /* Where an area without finer boundaries lies: the areas of the map one level up, in grey and
+     named, its own area (properties.current) in colour. Nothing is coloured by a figure here. */
+  function renderPlace(key, shapes) {
+    var names = {};
+    var current = shapes.current;
+    shapes.features.forEach(function (f) { names[f.properties.code] = f.properties.name; });
+    var instance = chart("chart-map");
+    instance.setOption({
+      tooltip: { trigger: "item", formatter: function (item) { return escapeHtml(names[item.name] || ""); } },
+      series: [{
+        type: "map", map: key, nameProperty: "code", roam: true, selectedMode: false,
+        itemStyle: { areaColor: "#eef1f5", borderColor: "#8a94a3" },
+        emphasis: { itemStyle: { areaColor: "#dde3ea" }, label: { show: true } },
+        label: { show: true, fontSize: 10, color: "#5f6b7a", formatter: function (item) { return names[item.name] || ""; } },
+        data: [{
+          name: current, value: 1,
+          itemStyle: { areaColor: "#b4282d", borderColor: "#8f1f23" },
+          label: { color: "#ffffff", fontWeight: "bold", fontSize: 12 },
+          emphasis: { itemStyle: { areaColor: "#8f1f23" } }
+        }]
+      }]
+    });
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", render); } else { render(); }
