@@ -47,13 +47,25 @@ USAGE = """usage: fupin COMMAND [options]
                                   recalculate the indicator tables of every area (dashboard, reports)
   report --area CODE [--month YYYY-MM] [-o FILE]
                                   the monthly report of an area as a PDF (Chinese)
+  backup FILE (--passphrase-stdin | --keys-to KEYFILE)
+                                  database, uploaded files, audit checkpoints and keys in one file
+  restore FILE (--passphrase-stdin | --keys KEYFILE) [--check]
+                                  a backup onto an empty installation; all or nothing
 
 Database: FUPIN_DATABASE_URL (default: SQLite file under ./var/).
 """
 
 
 # Commands that read no personal data, and may run whatever the keys (creating the tables, say).
-KEYLESS_COMMANDS = {"migrate", "makemigrations", "showmigrations", "compilemessages", "makemessages"}
+# ``restore`` brings its own keys, checks them against the backup's data and installs them.
+KEYLESS_COMMANDS = {
+    "migrate",
+    "makemigrations",
+    "showmigrations",
+    "compilemessages",
+    "makemessages",
+    "restore",
+}
 
 
 def _refuse_keys_that_do_not_fit() -> None:

@@ -20,10 +20,11 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 _KEYS = load_or_create_keys(VAR_DIR)
 SECRET_KEY = os.environ.get("FUPIN_SECRET_KEY") or _KEYS["secret_key"]
-# Fernet keys for personal data at rest; the first encrypts, all decrypt (key rotation).
-PII_ENCRYPTION_KEYS = [k for k in os.environ.get("FUPIN_PII_KEYS", "").split(",") if k.strip()] or [
-    _KEYS["pii_key"]
-]
+# Fernet keys for personal data at rest; the first encrypts, all decrypt (key rotation). A keys.json
+# written by `fupin restore` lists every key of the backup under "pii_keys".
+PII_ENCRYPTION_KEYS = [k for k in os.environ.get("FUPIN_PII_KEYS", "").split(",") if k.strip()] or list(
+    _KEYS.get("pii_keys") or [_KEYS["pii_key"]]
+)
 # Keyed hash for exact look-up of encrypted values (blind index). Changing it needs a re-index.
 PII_BLIND_INDEX_KEY = os.environ.get("FUPIN_BLIND_INDEX_KEY") or _KEYS["blind_index_key"]
 # HMAC key of the audit chain and its checkpoints (docs/decisions/0007); kept outside the database.
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "fupin.linkage",
     "fupin.indicators",
     "fupin.dashboard",
+    "fupin.backup",
 ]
 
 MIDDLEWARE = [

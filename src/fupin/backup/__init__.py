@@ -1,0 +1,1 @@
+"""Backup and restore of a whole installation: ``fupin backup FILE`` and ``fupin restore FILE``."""
