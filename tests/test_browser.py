@@ -756,6 +756,93 @@ def test_dashboard_drill_down_charts_and_map(server, browser):
     context.close()
 
 
+# The main pages of each role, besides "/" and the main menu's links: the dashboard down the hierarchy
+# from the user's own area, the exit assessment and a household (the first of the list).
+WALKS = {
+    USERNAME: ("通榆县", ["/dashboard/220822/", "/dashboard/220822100/", "/dashboard/220822/exit/"]),
+    VILLAGE_CADRE: ("向阳村", ["/dashboard/220822100201/", "/dashboard/220822100201/exit/"]),
+    "sun": ("吉林省", ["/dashboard/2208/", "/dashboard/220822/", "/dashboard/220822100201/"]),
+}
+# The elements sticking out to the right of the viewport, for the failure message.
+STICKING_OUT = """() => {
+  const width = document.documentElement.clientWidth;
+  return [...document.querySelectorAll("body *")]
+    .map(e => [e, e.getBoundingClientRect()])
+    .filter(([e, r]) => r.right > width + 1)
+    .slice(0, 5)
+    .map(([e, r]) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} ${Math.round(r.width)}px`);
+}"""
+# Pairs of chart texts (axis labels, legends, values) whose boxes overlap by more than a pixel.
+OVERLAPPING_TEXTS = """(selector) => {
+  const boxes = [...document.querySelectorAll(selector + " svg text")]
+    .filter(t => t.textContent.trim())
+    .map(t => [t.textContent, t.getBoundingClientRect()]);
+  const pairs = [];
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    const x = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const y = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (x > 1 && y > 1) { pairs.push(a + " / " + b); }
+  }));
+  return pairs;
+}"""
+
+
+def _figures_calculated(browser, base: str) -> None:
+    """The county officer recalculates the figures unless a test before did."""
+    from playwright.sync_api import expect
+
+    context, page = _desktop_page(browser)
+    _log_in(page, base, path="/dashboard/", heading="通榆县")
+    if not page.locator("#chart-trend").count():
+        page.get_by_role("button", name="立即重新计算").click()
+        expect(page.locator("#build-status")).to_contain_text("数据截至", timeout=60_000)
+    context.close()
+
+
+def test_no_page_scrolls_sideways_and_the_dashboard_is_readable(server, browser, tmp_path_factory):
+    """Every main page of a county officer, a village cadre and a province viewer fits a 1,440 px and a
+    390 px wide window without a sideways scroll; on the dashboard the charts' texts do not overlap,
+    the county's own place is on a map and a month-end line of one month is a marked point."""
+    from playwright.sync_api import expect
+
+    _figures_calculated(browser, server)
+    shots = tmp_path_factory.mktemp("sideways")
+    too_wide: list[str] = []
+    for username, (heading, walk) in WALKS.items():
+        for width in (1440, 390):
+            context, page = _new_page(browser, viewport={"width": width, "height": 900})
+            _log_in(page, server, username=username, path="/dashboard/", heading=heading)
+            page.goto(f"{server}/")
+            menu = page.locator(".mainnav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+            page.goto(f"{server}/households/")
+            links = page.locator("#results a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+            household = [link for link in links if re.fullmatch(r"/households/\d+/", link or "")][:1]
+            for path in dict.fromkeys(["/", *menu, *household, *walk]):
+                page.goto(f"{server}{path}")
+                page.wait_for_load_state("networkidle")
+                if page.locator("#chart-trend").count():
+                    expect(page.locator("#chart-income svg text").first).to_be_attached()
+                    for chart in ("#chart-trend", "#chart-categories", "#chart-risks", "#chart-income"):
+                        overlapping = page.evaluate(OVERLAPPING_TEXTS, chart)
+                        assert not overlapping, f"{username} {width}px {path} {chart}: {overlapping[:5]}"
+                name = f"{username}-{width}-{path.strip('/').replace('/', '_') or 'home'}.png"
+                page.screenshot(path=str(shots / name), full_page=True)
+                scroll, client = page.evaluate(
+                    "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+                )
+                if scroll > client or scroll > width:
+                    too_wide.append(f"{username} {width}px {path}: {scroll}px {page.evaluate(STICKING_OUT)}")
+            if username == USERNAME:
+                # The county's page: where 通榆县 lies, on a map of 白城市's counties, and the month-end
+                # line, known for one month, as a marked point with a note that says so.
+                page.goto(f"{server}/dashboard/220822/")
+                expect(page.locator("#place-map #chart-map svg path").first).to_be_visible(timeout=20_000)
+                expect(page.locator("#place-map")).to_contain_text("地图在白城市范围内标出通榆县")
+                expect(page.locator("#chart-trend").locator("xpath=..")).to_contain_text("折线只有一个点")
+            context.close()
+    assert not too_wide, "pages wider than the window:\n" + "\n".join(too_wide)
+
+
 def test_declaration_to_county_decision_by_four_users(server, server_files, browser):
     """One case from a household's self-declaration to the county's decision, each step by its own user:
     the household (no account, on a phone), the village cadre, the township officer, the county officer.

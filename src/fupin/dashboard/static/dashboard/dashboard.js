@@ -57,7 +57,8 @@
         grid: { left: 12, right: 12, top: 64, bottom: 8, containLabel: true },
         tooltip: { trigger: "axis" },
         legend: { top: 0 },
-        xAxis: { type: "category", data: charts.trend.months },
+        // The month labels keep clear of the value axes' "0" at both lower corners.
+        xAxis: { type: "category", data: charts.trend.months, axisLabel: { margin: 14 } },
         yAxis: [
           { type: "value", minInterval: 1, name: charts.trend.labels.axis_month, nameTextStyle: { align: "left" } },
           { type: "value", minInterval: 1, name: charts.trend.labels.axis_end, nameTextStyle: { align: "right" } }
