@@ -26,6 +26,7 @@ import shutil
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -315,7 +316,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as archive:
             manifest = json.loads(archive.read(MANIFEST))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError):
         raise BackupRefused(
             lazy_format(_("%(path)s is not a fupin backup, or it is damaged."), path=str(path))
         ) from None
@@ -362,6 +363,9 @@ def open_backup(
         if manifest.get("mac") != sealing.manifest_mac(keys, _manifest_payload(manifest)):
             raise BackupRefused(MANIFEST_CHANGED)
         _check_members(archive, manifest, say)
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        archive.close()
+        raise BackupRefused(DAMAGED) from None
     except BaseException:
         archive.close()
         raise
@@ -386,7 +390,7 @@ def _check_members(archive: zipfile.ZipFile, manifest: dict[str, Any], say: Say)
             with archive.open(member) as data:
                 while chunk := data.read(CHUNK):
                     digest.update(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # a zip CRC error is BadZipFile
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:  # CRC: BadZipFile
             problems.append(f"{member}: unreadable ({exc.__class__.__name__})")
             continue
         if digest.hexdigest() != sha256:

@@ -57,9 +57,9 @@ class Command(BaseCommand):
         except services.BackupRefused as exc:
             raise refused(exc, self.stderr) from None
         if options["check"]:
+            whole = bilingual(_("The backup is whole and the keys open it."))
             self.stdout.write(
-                f"{bilingual(_('The backup is whole and the keys open it.'))} "
-                f"({summary.tables} tables, {summary.rows:,} rows, {summary.files:,} files)"
+                f"{whole} ({summary.tables} tables, {summary.rows:,} rows, {summary.files:,} files)"
             )
             return
         self.stdout.write(
