@@ -1,7 +1,7 @@
 """The ``fupin`` operator command: a thin front on Django's management commands.
 
-``fupin migrate``, ``fupin serve``, ``fupin demo-data``, ``fupin users add|token|deactivate``, ``fupin areas import``,
-``fupin audit verify``; any other Django command works too (``fupin shell``).
+``fupin migrate``, ``fupin serve``, ``fupin demo-data``, ``fupin users add|token|deactivate``,
+``fupin areas import``, ``fupin audit verify``; any other Django command works too (``fupin shell``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from fupin.core.i18n import lazy_format, lazy_join
 
 
 class Role(models.TextChoices):
@@ -106,3 +109,40 @@ ROLES_THAT_CAPTURE = {Role.VILLAGE_CADRE, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFF
 
 def has_capability(role: str, capability: Capability) -> bool:
     return capability in ROLE_CAPABILITIES.get(role, frozenset())
+
+
+# What each capability lets one do, as the end of "Your role (…) may not …": refusals name the action
+# and the roles that take it, so a cadre knows whom to ask instead of reading "not allowed".
+CAPABILITY_ACTIONS: dict[Capability, Promise] = {
+    Capability.EDIT_RECORDS: _("register or correct households, members and incomes"),
+    Capability.REVEAL_PII: _("see full ID numbers and phone numbers"),
+    Capability.EXPORT: _("download lists"),
+    Capability.MANAGE_USERS: _("manage user accounts"),
+    Capability.MANAGE_AREAS: _("change the townships and villages"),
+    Capability.RUN_SCREENING: _("start a screening run"),
+    Capability.RAISE_CLUE: _("record risk clues or take up self-declarations"),
+    Capability.VILLAGE_STEPS: _("take the village steps of a case (visit, appraisal, notice)"),
+    Capability.TOWNSHIP_REVIEW: _("take the township review of a case"),
+    Capability.COUNTY_DECISION: _("take the county's decision on a case"),
+    Capability.FAST_TRACK: _("include a household first and complete the steps later"),
+    Capability.REFER_CASE: _("refer a household from a department"),
+    Capability.MANAGE_CATALOGUE: _("change the county's catalogue of assistance measures"),
+    Capability.MANAGE_HELPERS: _("manage helpers, twinning, helping units and quotas"),
+    Capability.RECORD_VISITS: _("record helpers' visits"),
+}
+
+
+def roles_with(capability: Capability) -> list[str]:
+    return [role for role in Role.values if has_capability(role, capability)]
+
+
+def refusal(role: str, capability: Capability) -> Promise:
+    """'Your role (township officer) may not start a screening run. Roles that may: …'."""
+    label = Role(role).label if role in Role.values else _("a user without a role")
+    holders = [Role(r).label for r in roles_with(capability)]
+    return lazy_format(
+        _("Your role (%(role)s) may not %(action)s. Roles that may: %(roles)s."),
+        role=label,
+        action=CAPABILITY_ACTIONS[capability],
+        roles=lazy_join(holders, _(", ")) if holders else _("nobody"),
+    )

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts import scope
-from fupin.accounts.roles import Capability
+from fupin.accounts.roles import Capability, refusal
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core.errors import Message, NotPermitted, ServiceError
@@ -240,7 +240,7 @@ def import_areas(
     """
     is_user = not isinstance(actor, str)
     if is_user and not (getattr(actor, "is_authenticated", False) and actor.can(Capability.MANAGE_AREAS)):
-        raise NotPermitted()
+        raise NotPermitted(refusal(getattr(actor, "role", ""), Capability.MANAGE_AREAS))
     rows = list(rows)
     problems: list[ImportProblem] = []
     header = rows[0] if rows else {}

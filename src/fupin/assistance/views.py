@@ -29,7 +29,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 from fupin.web import selectors as web_selectors
 from fupin.web.forms import apply_errors
-from fupin.web.pages import current_user, page
+from fupin.web.pages import current_user, forbidden, page, require
 
 # ---------------------------------------------------------------- the plan
 
@@ -101,7 +101,7 @@ def plan_summary(request: HttpRequest, pk: int) -> HttpResponse:
 def _editable(request: HttpRequest, household: Household) -> User:
     user = current_user(request)
     if not web_selectors.may_edit(user, household):
-        raise PermissionDenied(_("Your role does not allow this."))
+        raise forbidden(user, Capability.EDIT_RECORDS)
     return user
 
 
@@ -295,8 +295,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 def _managed_county(request: HttpRequest) -> tuple[User, Area]:
     user = current_user(request)
-    if not user.can(Capability.MANAGE_CATALOGUE):
-        raise PermissionDenied(_("Your role does not allow this."))
+    require(user, Capability.MANAGE_CATALOGUE)
     county, _counties = _chosen_county(request, user)
     if county is None:
         raise OutOfScope()

@@ -42,7 +42,7 @@ from fupin.registry.selectors import HouseholdFilters
 from fupin.web import exports
 from fupin.web import selectors as web_selectors
 from fupin.web.forms import apply_errors
-from fupin.web.pages import current_user, is_htmx, page
+from fupin.web.pages import current_user, forbidden, is_htmx, page
 
 PAGE_SIZE = 50
 
@@ -438,7 +438,7 @@ def _household_for(request: HttpRequest, pk: int, capability: Capability) -> Hou
     user = current_user(request)
     household = registry_selectors.get_household(user, pk)
     if not user.can(capability) or not scope.area_in_scope(user, household.village.path, "capture"):
-        raise PermissionDenied(_("Your role does not allow this."))
+        raise forbidden(user, capability)
     return household
 
 

@@ -11,7 +11,6 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -25,7 +24,7 @@ from fupin.accounts.roles import Capability
 from fupin.areas.models import Area
 from fupin.checks import catalogue, report, selectors, services
 from fupin.checks.catalogue import Check, CheckContext
-from fupin.web.pages import current_user, page
+from fupin.web.pages import current_user, page, require
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,8 +125,7 @@ def check_detail(request: HttpRequest, code: str) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     """An Excel file of the failures of every check, or of one (``?check=CODE``), over an area."""
     user = current_user(request)
-    if not user.can(Capability.EXPORT):
-        raise PermissionDenied(_("Your role does not allow this."))
+    require(user, Capability.EXPORT)
     area = _chosen_area(request, user, selectors.areas_to_check(user))
     if area is None:
         raise Http404

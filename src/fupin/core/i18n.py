@@ -26,20 +26,36 @@ def lazy_format(message: object, **params: object) -> Promise:
     return cast(Promise, _lazy_interpolate(message, params))  # the stubs type lazy() results as str
 
 
-def _join(separator: str, *messages: object) -> str:
-    return separator.join(str(m) for m in messages)
+def _join(separator: object, *messages: object) -> str:
+    return str(separator).join(str(m) for m in messages)
 
 
 _lazy_join = lazy(_join, str)
 
 
-def lazy_join(messages: Sequence[object], separator: str = " ") -> Promise:
+def lazy_join(messages: Sequence[object], separator: object = " ") -> Promise:
     """Several messages shown as one, each translated only when the whole is rendered."""
     return cast(Promise, _lazy_join(separator, *messages))
 
 
+def in_language(message: object, language: str) -> str:
+    """A lazy or plain message rendered in ``language`` (``zh-hans``, ``en``)."""
+    with translation.override(language):
+        return str(message)
+
+
+def stored_text(message: object) -> str:
+    """A message to be stored as data that people read later (a history entry's reason, a job's error):
+    in one language, the installation's (``LANGUAGE_CODE``, Chinese), never as '中文 / English'."""
+    from django.conf import settings
+
+    return in_language(message, settings.LANGUAGE_CODE)
+
+
 def bilingual(message: object) -> str:
-    """'中文 / English' for a lazy or plain message: operators and reviewers read either."""
+    """'中文 / English' for a lazy or plain message: operators and reviewers read either.
+
+    For the command line and downloaded templates only; never for stored data (see ``stored_text``)."""
     with translation.override("zh-hans"):
         chinese = str(message)
     with translation.override("en"):

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts import scope
-from fupin.accounts.roles import Capability
+from fupin.accounts.roles import Capability, refusal
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core.errors import Message, NotPermitted, ServiceError
@@ -948,7 +948,7 @@ def import_file(
     if kind not in SPECS:
         return _import_feed(actor, kind, data, name)
     if is_user and not (getattr(actor, "is_authenticated", False) and actor.can(Capability.EDIT_RECORDS)):
-        raise NotPermitted()
+        raise NotPermitted(refusal(getattr(actor, "role", ""), Capability.EDIT_RECORDS))
     started = time.perf_counter()
     try:
         rows = reader.open_rows(data, name)

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fupin.accounts.roles import Capability
+from fupin.accounts.roles import Capability, refusal
 from fupin.core.errors import NotPermitted
 from fupin.exchange import services, workbook
 from fupin.exchange.importer import import_kinds
@@ -54,7 +54,7 @@ def template(request: HttpRequest, kind: str) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not user.can(Capability.EDIT_RECORDS):
-        raise NotPermitted()
+        raise NotPermitted(refusal(user.role, Capability.EDIT_RECORDS))
     kind = request.POST.get("kind", "")
     upload = request.FILES.get("file")
     if kind not in import_kinds() or upload is None:

@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts import scope
-from fupin.accounts.roles import Capability
+from fupin.accounts.roles import Capability, refusal
 from fupin.areas.divisions import id_area_code_exists
 from fupin.areas.services import AreaImportFailed, ImportProblem, _cell_text, _read_csv, _read_xlsx
 from fupin.audit import services as audit
@@ -458,7 +458,7 @@ def import_feed(
     """
     is_user = not isinstance(actor, str)
     if is_user and not (getattr(actor, "is_authenticated", False) and actor.can(Capability.EDIT_RECORDS)):
-        raise NotPermitted()
+        raise NotPermitted(refusal(getattr(actor, "role", ""), Capability.EDIT_RECORDS))
     if isinstance(path_or_bytes, bytes):
         data = path_or_bytes
         file_name = filename or ""

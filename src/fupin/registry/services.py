@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts import scope
-from fupin.accounts.roles import Capability
+from fupin.accounts.roles import Capability, refusal
 from fupin.areas.divisions import id_area_code_exists
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
@@ -112,7 +112,7 @@ ID_PROBLEMS: dict[str, Message] = {
 
 def require_capability(actor: Any, capability: Capability) -> None:
     if not getattr(actor, "is_authenticated", False) or not actor.can(capability):
-        raise NotPermitted()
+        raise NotPermitted(refusal(getattr(actor, "role", ""), capability))
 
 
 def require_capture(actor: Any, area_path: str) -> None:
@@ -755,7 +755,7 @@ def reveal(*, actor: Any, instance: Household | Member, field: str) -> str:
         raise OutOfScope()
     token = {"id_number": getattr(instance, "id_number_enc", ""), "phone": instance.phone_enc}.get(field)
     if field not in ("id_number", "phone") or (field == "id_number" and not isinstance(instance, Member)):
-        raise NotPermitted()
+        raise NotPermitted(_("Only a member's ID number or a phone number can be shown in full."))
     if not token:
         return ""
     value = get_cipher().decrypt(token)

@@ -508,7 +508,7 @@ def save_helping_unit(
     """Add a village's helping unit, or correct one (``unit`` with ``expected_version``)."""
     _village_in_capture(actor, village)
     if unit is not None and unit.village_id != village.pk:
-        raise NotPermitted()
+        raise NotPermitted(_("This record belongs to another village."))
     errors: Errors = {}
     cleaned_name = _text(errors, "name", name, 100, _("Give the helping unit's name."))
     cleaned_notes = _text(errors, "notes", notes, 300)
@@ -581,7 +581,7 @@ def save_task_force_member(
     """
     _village_in_capture(actor, village)
     if member is not None and member.village_id != village.pk:
-        raise NotPermitted()
+        raise NotPermitted(_("This record belongs to another village."))
     errors: Errors = {}
     if role not in TaskForceRole.values:
         _add(errors, "role", _("Choose the member's role."))

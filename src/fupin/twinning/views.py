@@ -32,19 +32,15 @@ from fupin.twinning import export, forms, selectors, services
 from fupin.twinning.models import DEFAULT_RANK_LABELS
 from fupin.web import exports
 from fupin.web.forms import apply_errors
-from fupin.web.pages import current_user, page
+from fupin.web.pages import NO_CAPTURE_AREA, current_user, forbidden, page, require
 
 PAGE_SIZE = 50
-
-
-def _forbidden() -> PermissionDenied:
-    return PermissionDenied(_("Your role does not allow this."))
 
 
 def _require(user: User, capability: Capability, area_path: str) -> None:
     """The role takes this action and the record is in the user's capture area (else 403)."""
     if not user.can(capability) or not scope.area_in_scope(user, area_path, "capture"):
-        raise _forbidden()
+        raise forbidden(user, capability)
 
 
 def _may(user: User, capability: Capability, area_path: str) -> bool:
@@ -149,8 +145,9 @@ def helpers_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
 def helper_new(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     areas = _helper_areas(user)
-    if not user.can(Capability.MANAGE_HELPERS) or not areas:
-        raise _forbidden()
+    require(user, Capability.MANAGE_HELPERS)
+    if not areas:
+        raise PermissionDenied(str(NO_CAPTURE_AREA))
     ranks = selectors.ranks_for(areas[0].county_code)
     form = forms.HelperForm(request.POST or None, ranks=ranks, areas=areas)
     if request.method == "POST" and form.is_valid():
@@ -460,8 +457,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 @page
 def coverage_export(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    if not user.can(Capability.EXPORT):
-        raise _forbidden()
+    require(user, Capability.EXPORT)
     area = selectors.area_for(user, request.GET.get("area", "").strip())
     if area is None:
         raise Http404()
@@ -675,7 +671,7 @@ def county_settings(request: HttpRequest) -> HttpResponse:
     rules = selectors.rules_for(county.code)
     can_edit = _may(user, Capability.MANAGE_HELPERS, county.path)
     if request.method == "POST" and not can_edit:
-        raise _forbidden()
+        raise forbidden(user, Capability.MANAGE_HELPERS)
     form = forms.CountySettingsForm(
         request.POST if can_edit and request.method == "POST" else None, ranks=ranks, rules=rules
     )

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 from fupin.accounts.models import User
 from fupin.accounts.roles import Capability
 from fupin.web import services
+from fupin.web.pages import require
 
 T = TypeVar("T")
 
@@ -50,8 +50,7 @@ class Column(Generic[T]):
 
 def require_export(user: User) -> None:
     """403 for a role that may not export; call before reading anything."""
-    if not user.can(Capability.EXPORT):
-        raise PermissionDenied(_("Your role does not allow this."))
+    require(user, Capability.EXPORT)
 
 
 def defuse(text: str) -> str:

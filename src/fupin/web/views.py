@@ -35,7 +35,7 @@ from fupin.screening import selectors as screening_selectors
 from fupin.web import exports, forms, history
 from fupin.web import selectors as web_selectors
 from fupin.web import services as web_services
-from fupin.web.pages import current_user, is_htmx, page
+from fupin.web.pages import NO_CAPTURE_AREA, current_user, forbidden, is_htmx, page, require
 
 PAGE_SIZE = 50
 
@@ -230,7 +230,7 @@ def _case_section(user: User, household: Household) -> dict[str, Any]:
 def _editable_household(request: HttpRequest, pk: int) -> Household:
     household = registry_selectors.get_household(request.user, pk)
     if not web_selectors.may_edit(request.user, household):
-        raise PermissionDenied(_("Your role does not allow this."))
+        raise forbidden(request.user, Capability.EDIT_RECORDS)
     return household
 
 
@@ -296,8 +296,9 @@ def _form_page(request: HttpRequest, form: forms.FieldsetForm, **context: Any) -
 def household_create(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     villages = web_selectors.villages_in_scope(user, "capture")
-    if not user.can(Capability.EDIT_RECORDS) or not villages:
-        raise PermissionDenied(_("Your role does not allow this."))
+    require(user, Capability.EDIT_RECORDS)
+    if not villages:
+        raise PermissionDenied(str(NO_CAPTURE_AREA))
     form = forms.HouseholdForm(request.POST or None, villages=villages, creating=True)
     if request.method == "POST" and form.is_valid():
         try:
