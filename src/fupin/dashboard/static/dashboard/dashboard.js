@@ -61,7 +61,8 @@
         xAxis: { type: "category", data: charts.trend.months, axisLabel: { margin: 14 } },
         yAxis: [
           { type: "value", minInterval: 1, name: charts.trend.labels.axis_month, nameTextStyle: { align: "left" } },
-          { type: "value", minInterval: 1, name: charts.trend.labels.axis_end, nameTextStyle: { align: "right" } }
+          // Room above the highest point for its value, below the axis's name.
+          { type: "value", minInterval: 1, boundaryGap: [0, "25%"], name: charts.trend.labels.axis_end, nameTextStyle: { align: "right" } }
         ],
         series: [
           { name: charts.trend.labels.taken, type: "bar", data: charts.trend.taken, itemStyle: { color: "#c0582b" } },
