@@ -221,6 +221,7 @@ def _added_rule_text(condition: str, *, message: bool = True) -> str:
     # Insert the rule before the tests section so it belongs to `rules`.
     rule = (
         "  - id: added_rule\n"
+        "    title: {zh: 测试规则, en: test rule}\n"
         "    category: marginal\n"
         "    risk_types: [other]\n"
         "    severity: low\n"
@@ -261,6 +262,22 @@ def test_a_rule_without_a_message_or_with_an_unknown_placeholder_is_refused():
     text = _added_rule_text("risk_water").replace("{per_capita_income}", "{income_pc}")
     problems = _problems(text)
     assert {p.message for p in problems} == {"unknown name {income_pc} in the message"}
+
+
+def test_packs_rules_and_parameters_without_a_title_in_both_languages_are_refused():
+    """Pages show titles, never codes: a pack, a rule or a parameter without one does not load."""
+    untitled_rule = _added_rule_text("risk_water").replace("    title: {zh: 测试规则, en: test rule}\n", "")
+    assert [(p.place, p.message) for p in _problems(untitled_rule)] == [
+        ("rules[added_rule]", "'title' is missing: give it in zh and en")
+    ]
+    untitled_parameter = BASE.replace("    title: {zh: 监测范围, en: monitoring range}\n", "", 1)
+    assert [p.place for p in _problems(untitled_parameter)] == ["parameters[monitoring_range]"]
+    half_titled_pack = BASE.replace(
+        "  en: Dynamic monitoring to prevent return to poverty (national base rules)\n", ""
+    )
+    assert [(p.place, p.message) for p in _problems(half_titled_pack)] == [
+        ("pack", "'title' needs a zh and an en text")
+    ]
 
 
 def test_variables_are_checked_too():

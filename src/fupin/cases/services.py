@@ -45,7 +45,7 @@ from fupin.cases.models import (
 from fupin.cases.rules import ProcedureRules, rules_for
 from fupin.core import clock
 from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, Refused
-from fupin.core.i18n import bilingual, lazy_format, lazy_join
+from fupin.core.i18n import in_language, lazy_format, lazy_join, stored_text
 from fupin.domain import phone as phone_rules
 from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import MAX_RISK_TYPES, MonitoringCategory, RiskType
@@ -170,9 +170,9 @@ def _close_clue(case: Case) -> None:
 
 
 def _history_reason(message: Message, case: Case, **values: object) -> str:
-    """The reason written into the household's monitoring history: data read later by anyone, so in both
-    languages ("中文 / English")."""
-    return bilingual(lazy_format(message, case=case.pk, **values))[:200]
+    """The reason written into the household's monitoring history: data read later by anyone, so in the
+    installation's language, like everything people type."""
+    return stored_text(lazy_format(message, case=case.pk, **values))[:200]
 
 
 def _end_unconfirmed_inclusion(case: Case, actor: Any, on: dt.date, why: str) -> None:
@@ -292,6 +292,9 @@ def _clue_and_case(
                 "rule_id": channel,
                 "severity": "info",
                 "category": "",
+                # No rule: the channel it came through is its title, as a rule's title is for a run's clue.
+                "title_zh": in_language(Channel(channel).label, "zh-hans"),
+                "title_en": in_language(Channel(channel).label, "en"),
                 "zh": description,
                 "en": description,
                 "values": {},

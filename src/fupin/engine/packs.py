@@ -75,6 +75,7 @@ class Parameter:
     confidence: str
     values: tuple[ParameterValue, ...]
     line: int | None
+    title: dict[str, str] = field(default_factory=dict)  # a short name for pages, in zh and en
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class Rule:
     severity: str
     message: dict[str, str]
     line: int | None
-    title: dict[str, str] = field(default_factory=dict)  # a short name for pages and reports
+    title: dict[str, str] = field(default_factory=dict)  # a short name for pages and reports, zh and en
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,8 @@ def _parameter(reader: _Reader, name: str, data: dict[str, Any], *, overlay: boo
         confidence=confidence,
         values=tuple(values),
         line=line,
+        # Pages show the title, never the name: every parameter has one in both languages.
+        title=reader.languages(data, "title", place),
     )
 
 
@@ -338,7 +341,8 @@ def _rule(reader: _Reader, data: dict[str, Any], index: int) -> Rule | None:
         severity=reader.choice(data, "severity", place, SEVERITIES),
         message=reader.languages(data, "message", place),
         line=data.get(_LINE),
-        title=reader.languages(data, "title", place, required=False),
+        # Pages show the title, never the id: every rule has one in both languages.
+        title=reader.languages(data, "title", place),
     )
 
 
@@ -411,6 +415,7 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
     tests = [
         _test_case(reader, raw, i) for i, raw in enumerate(data.get("tests") or []) if isinstance(raw, dict)
     ]
+    title = reader.languages(data, "title", "pack")
     if reader.problems:
         raise PackError(reader.problems)
     assert start is not None
@@ -420,7 +425,7 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
         region=_region(data.get("region")),
         effective_from=start,
         effective_to=end,
-        title=reader.languages(data, "title", "pack", required=False),
+        title=title,
         parameters=parameters,
         variables=variables,
         rules=tuple(rules),
@@ -477,6 +482,7 @@ def merge(base: Pack, overlay: Pack) -> Pack:
                 confidence=old.confidence,
                 values=old.values + parameter.values,
                 line=old.line,
+                title=old.title,
             )
         elif not parameter.type:
             message = f"the pack it extends has no parameter {name}: give its type, description and source"

@@ -193,12 +193,16 @@ def rule_counts(checked: CheckedPack, evaluated: pa.Table) -> dict[str, int]:
 def explain(rule_message: Mapping[str, str], values: Mapping[str, object], language: str) -> str:
     """The rule's message in a language, with the values that made it fire."""
     template = rule_message.get(language) or rule_message.get("en", "")
-    return template.format_map({k: _format_value(v) for k, v in values.items()})
+    return template.format_map({k: _format_value(v, language) for k, v in values.items()})
 
 
-def _format_value(value: object) -> str:
+_YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
+
+
+def _format_value(value: object, language: str) -> str:
     if isinstance(value, bool):
-        return "是/yes" if value else "否/no"
+        yes, no = _YES_NO.get(language, _YES_NO["en"])
+        return yes if value else no
     if isinstance(value, float):
         return f"{value:,.2f}"
     return "—" if value is None else str(value)

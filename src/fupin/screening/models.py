@@ -16,12 +16,30 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class RunStage(models.TextChoices):
+    """What a run is doing now, as the progress label says it."""
+
+    QUEUED = "queued", _("waiting to start")
+    SNAPSHOT = "snapshot", _("reading the registry")
+    EVALUATE = "evaluate", _("applying the rules")
+    CLUES = "clues", _("writing the risk clues")
+    DONE = "done", _("done")
+
+
+class Engine(models.TextChoices):
+    """The engines a run can be computed on, by their product names (not translated)."""
+
+    DUCKDB = "duckdb", "DuckDB"
+    POSTGRES = "postgres", "PostgreSQL"
+    SPARK = "spark", "Spark"
+
+
 class ScreeningRun(models.Model):
     """One screening of an area with one policy pack: what was used and what came out."""
 
     policy_name = models.CharField(_("policy"), max_length=100)
     policy_version = models.CharField(_("policy version"), max_length=40)
-    engine = models.CharField(_("engine"), max_length=20)
+    engine = models.CharField(_("engine"), max_length=20, choices=Engine.choices)
     as_of = models.DateField(_("screening date"))
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
     started_by = models.ForeignKey(
@@ -33,8 +51,8 @@ class ScreeningRun(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
-    # What the run is doing now (snapshot, evaluate, clues, done) and how far it is, for the page.
-    stage = models.CharField(_("stage"), max_length=20, blank=True)
+    # What the run is doing now and how far it is, for the page.
+    stage = models.CharField(_("stage"), max_length=20, blank=True, choices=RunStage.choices)
     percent = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     households = models.PositiveIntegerField(_("households screened"), default=0)
     hits = models.PositiveIntegerField(_("rule hits"), default=0)

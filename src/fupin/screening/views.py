@@ -18,10 +18,10 @@ from fupin.accounts import scope
 from fupin.accounts.roles import Capability
 from fupin.areas.models import Area
 from fupin.core.errors import InvalidInput, NotPermitted
-from fupin.engine.packs import PackError
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.choices import MonitoringCategory, RiskType
-from fupin.screening import packs, selectors, services
+from fupin.screening import labels, packs, selectors, services
+from fupin.screening.explanations import reasons
 from fupin.screening.models import ClueStatus, RiskClue, RunStatus
 from fupin.web import exports
 from fupin.web import selectors as web_selectors
@@ -51,7 +51,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "runs": runs,
             "open_clues": clues.filter(status=ClueStatus.OPEN).count(),
             "areas": _startable_areas(user),
-            "policies": packs.available(),
+            "policies": labels.pack_choices(),
             "default_policy": packs.default_name(),
         },
     )
@@ -85,26 +85,16 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     figures = selectors.run_figures(user, run)
     counts = sorted(((rule, n) for rule, n in figures.counts.items()), key=lambda item: -item[1])
     top = max((n for _, n in counts), default=0) or 1
-    titles = _rule_titles(run.policy_name, request)
+    titles = labels.rule_titles(run.policy_name)
     context = {
         "run": run,
         "figures": figures,
         "running": run.status == RunStatus.RUNNING,
         "counts": [(rule, titles.get(rule, rule), n, round(100 * n / top)) for rule, n in counts],
-        "parameters": sorted(run.parameters.items()),
+        "parameters": labels.parameter_rows(run.policy_name, run.parameters),
     }
     template = "screening/_run_status.html" if is_htmx(request) else "screening/run.html"
     return render(request, template, context)
-
-
-def _rule_titles(policy: str, request: HttpRequest) -> dict[str, str]:
-    """Rule id → its title in the page's language (the id itself if the pack is gone since)."""
-    language = "zh" if (request.LANGUAGE_CODE or "").startswith("zh") else "en"
-    try:
-        checked = packs.checked(policy)
-    except (LookupError, PackError):
-        return {}
-    return {rule.id: rule.title.get(language, rule.id) for rule in checked.pack.rules}
 
 
 def _clue_filters(request: HttpRequest) -> selectors.ClueFilters:
@@ -136,11 +126,9 @@ def clue_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _why(clue: RiskClue, language: str) -> str:
-    """The clue's explanation as on the page, one line per rule hit, in the page's language."""
-    key = "en" if language == "en" else "zh"
-    colon = ": " if key == "en" else "："
-    return "\n".join(f"{item.get('title_' + key, '')}{colon}{item.get(key, '')}" for item in clue.explanation)
+def _why(clue: RiskClue) -> str:
+    """The clue's explanation as on the page, one line per reason, in the page's language."""
+    return "\n".join(reason.line for reason in reasons(clue.explanation))
 
 
 @page
@@ -154,7 +142,6 @@ def clue_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
     rows = found.select_related("household__village__parent").prefetch_related(
         web_selectors.heads_prefetch("household")
     )
-    language = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
     head = web_selectors.head_of
     columns: list[exports.Column[RiskClue]] = [
         exports.Column(_("Household number"), lambda c: c.household.number, 22),
@@ -168,7 +155,7 @@ def clue_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
         exports.Column(_("Suggested category"), lambda c: c.get_suggested_category_display(), 14),
         exports.Column(_("Risk types"), lambda c: "、".join(risk_labels(c.risk_types)), 24),
         exports.Column(_("Clue status"), lambda c: c.get_status_display(), 10),
-        exports.Column(_("Why"), lambda c: _why(c, language), 60),
+        exports.Column(_("Why"), _why, 60),
         exports.Column(_("Found"), lambda c: timezone.localtime(c.created_at).date(), 12),
     ]
     return exports.export_list(
@@ -198,23 +185,17 @@ def household_rules(request: HttpRequest, pk: int) -> HttpResponse:
     open_clue = (
         selectors.clues_for(current_user(request)).filter(household=household, status=ClueStatus.OPEN).first()
     )
-    language = "zh" if (request.LANGUAGE_CODE or "").startswith("zh") else "en"
     return render(
         request,
         "screening/_household_rules.html",
         {
             "household": household,
             "hits": [
-                {
-                    **hit,
-                    "text": hit[language],
-                    "title": hit[f"title_{language}"],
-                    "category_label": MonitoringCategory(hit["category"]).label,
-                }
-                for hit in hits
+                {**hit, "reason": reason, "category_label": MonitoringCategory(hit["category"]).label}
+                for hit, reason in zip(hits, reasons(hits), strict=True)
             ],
             "open_clue": open_clue,
-            "policy": packs.checked().pack.label,
+            "policy": labels.pack_title(packs.default_name(), packs.checked().pack.version),
             "no_hits_text": _("No rule of the policy is hit today."),
         },
     )

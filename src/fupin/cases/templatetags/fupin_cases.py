@@ -43,16 +43,3 @@ def unread_notifications(context: template.Context) -> int:
     if user is None or not user.is_authenticated:
         return 0
     return notify.unread_count(user)
-
-
-@register.filter
-def explanation_text(item: dict[str, Any], language: str) -> str:
-    """A clue's reason in the page's language (``zh`` or ``en``), the other one when it is missing."""
-    key, other = ("en", "zh") if (language or "").startswith("en") else ("zh", "en")
-    return str(item.get(key) or item.get(other) or "")
-
-
-@register.filter
-def explanation_title(item: dict[str, Any], language: str) -> str:
-    key, other = ("title_en", "title_zh") if (language or "").startswith("en") else ("title_zh", "title_en")
-    return str(item.get(key) or item.get(other) or "")
