@@ -275,36 +275,32 @@ LEADING_BODIES = ["县委", "县人民政府", "县人大常委会", "县政协"
 
 FINDINGS: dict[str, list[str]] = {
     "illness": [
-        "患病成员按时服药，家庭医生已随访；医疗费用已按政策报销 / The sick member takes the medicine; "
-        "the family doctor has called; medical costs were reimbursed",
-        "住院费用已一站式结算，自付部分较上次减少 / Hospital costs settled in one place; less to pay "
-        "out of pocket than last time",
+        "患病成员按时服药，家庭医生已随访；医疗费用已按政策报销",
+        "住院费用已一站式结算，自付部分较上次减少",
     ],
-    "accident": ["伤者恢复中，临时救助已发放 / The injured member is recovering; temporary assistance paid"],
-    "disability": ["残疾人两项补贴按月到账 / The disability allowances arrive every month"],
+    "accident": ["伤者恢复中，临时救助已发放"],
+    "disability": ["残疾人两项补贴按月到账"],
     "schooling": [
-        "孩子已返校就读，班主任每周反馈出勤 / The child is back at school; the teacher reports attendance",
-        "学生资助已申请，家庭教育支出压力减轻 / Student aid applied for; schooling costs weigh less",
+        "孩子已返校就读，班主任每周反馈出勤",
+        "学生资助已申请，家庭教育支出压力减轻",
     ],
-    "disaster": ["受灾农田已补种，农业保险理赔已到位 / Damaged fields replanted; crop insurance paid"],
-    "business_failure": ["养殖项目恢复，技术员上门指导 / The livestock project is recovering with advice"],
+    "disaster": ["受灾农田已补种，农业保险理赔已到位"],
+    "business_failure": ["养殖项目恢复，技术员上门指导"],
     "unstable_employment": [
-        "已推荐到县内企业务工，月收入约三千元 / Placed in a job in the county, about 3,000 yuan a month",
-        "参加了技能培训，正在联系外出务工 / Took a training course; looking for work away from home",
+        "已推荐到县内企业务工，月收入约三千元",
+        "参加了技能培训，正在联系外出务工",
     ],
-    "lack_of_labour": [
-        "公益性岗位按月发工资，低保按时到账 / The public-welfare post pays monthly; 低保 on time"
-    ],
-    "housing": ["危房改造已开工，年内可入住 / Work on the house has begun; ready to move in within the year"],
-    "water": ["净水设备已安装，水质检测合格 / Water purifier installed; the water passed the test"],
-    "": ["入户走访，了解家庭收支和帮扶措施落实情况 / Home visit: income, spending and the measures"],
+    "lack_of_labour": ["公益性岗位按月发工资，低保按时到账"],
+    "housing": ["危房改造已开工，年内可入住"],
+    "water": ["净水设备已安装，水质检测合格"],
+    "": ["入户走访，了解家庭收支和帮扶措施落实情况"],
 }
 FOLLOW_UPS = [
     "",
     "",
-    "下月再次走访，核实收入变化 / Visit again next month to check income",
-    "协调乡镇落实剩余措施 / Ask the township to carry out the remaining measures",
-    "帮助整理报销材料 / Help gather the papers for reimbursement",
+    "下月再次走访，核实收入变化",
+    "协调乡镇落实剩余措施",
+    "帮助整理报销材料",
 ]
 
 
@@ -747,7 +743,7 @@ def _twinning(
                     earlier,
                     _date_between(rng, dt.date(2016, 3, 1), dt.date(2018, 12, 31)),
                     min(since - dt.timedelta(days=1), dt.date(2021, 5, 31)),
-                    "脱贫攻坚期结束后调整帮扶单位 / changed after the poverty-alleviation years",
+                    "脱贫攻坚期结束后调整帮扶单位",
                 )
             )
         term_start = as_of - dt.timedelta(days=rng.randint(30, 660))

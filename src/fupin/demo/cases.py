@@ -46,7 +46,7 @@ def _walk(
             household=household,
             category="marginal",
             risk_types=["illness"],
-            description="走访发现户主患慢性病，医疗支出较大 / Head of household chronically ill",
+            description="走访发现户主患慢性病，医疗支出较大",
         )
     if stop_after == "open":
         return case
@@ -56,7 +56,7 @@ def _walk(
             actor=cadre,
             case=case,
             visited_on=day,
-            findings="入户核实：家庭人均纯收入低于监测范围，已签授权书 / Visited: income below the range",
+            findings="入户核实：家庭人均纯收入低于监测范围，已签授权书",
             proceed=True,
             authorization_signed=True,
             category="marginal",
@@ -75,7 +75,7 @@ def _walk(
         return case
     day += dt.timedelta(days=1)
     with clock.pretend_today(day):
-        services.township_review(actor=township, case=case.pk, approve=True, reason="材料齐全 / complete")
+        services.township_review(actor=township, case=case.pk, approve=True, reason="材料齐全")
     if stop_after == "township":
         return case
     day += dt.timedelta(days=1)
@@ -109,7 +109,7 @@ def replay(today: dt.date | None = None) -> DemoCases | None:
             actor=cadre,
             case=in_notice.pk,
             received_on=today - dt.timedelta(days=1),
-            summary="村民反映该户有子女在城里工作 / A villager says a son works in the city",
+            summary="村民反映该户有子女在城里工作",
         )
     _walk(cadre, township, county, households[4], today - dt.timedelta(days=6), "open")  # visit overdue
 
@@ -122,7 +122,7 @@ def replay(today: dt.date | None = None) -> DemoCases | None:
             category="health",
             risk_types=["illness"],
             started_on=today - dt.timedelta(days=9),
-            description="家庭医生签约，慢病卡 / family doctor and chronic-illness card",
+            description="家庭医生签约，慢病卡",
         )
 
     # A self-declaration from the village, confirmed, waiting to be matched to a household.
@@ -132,7 +132,7 @@ def replay(today: dt.date | None = None) -> DemoCases | None:
             name="王某某",
             phone="13900000001",
             difficulty="disaster",
-            description="暴雨冲毁部分房屋 / Heavy rain damaged part of the house",
+            description="暴雨冲毁部分房屋",
             client=services.client_fingerprint(f"demo-{timezone.now().timestamp()}"),
         )
     # Confirmed as if the person had typed the code sent to them (the demo cannot read its own text).

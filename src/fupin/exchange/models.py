@@ -42,3 +42,14 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name}"
+
+    @property
+    def kind_label(self) -> str:
+        """What the file held, by name (the kind's label, as on the upload form), not by its code."""
+        from fupin.exchange.specs import SPECS
+        from fupin.feeds.kinds import KINDS
+
+        if self.kind == "areas":
+            return str(_("Townships and villages"))
+        spec = SPECS.get(self.kind) or KINDS.get(self.kind)
+        return str(spec.label) if spec else self.kind

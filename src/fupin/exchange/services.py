@@ -15,7 +15,7 @@ from django.db import connections
 from django.utils import timezone, translation
 
 from fupin.core.errors import NotPermitted
-from fupin.core.i18n import bilingual
+from fupin.core.i18n import stored_text
 from fupin.exchange import workbook
 from fupin.exchange.importer import ImportFailed, Problem, import_file
 from fupin.exchange.models import ImportJob, JobStatus
@@ -138,7 +138,7 @@ def carry_out(job: ImportJob) -> ImportJob:
         save_report(job, exc.problems, exc.total, exc.notes)
         values = {"status": JobStatus.REJECTED, "problem_count": exc.total}
     except NotPermitted as exc:
-        values = {"status": JobStatus.FAILED, "error": bilingual(exc.message)}
+        values = {"status": JobStatus.FAILED, "error": stored_text(exc.message)}
     except Exception as exc:
         logger.exception("import %s failed", job.pk)
         values = {"status": JobStatus.FAILED, "error": type(exc).__name__}
