@@ -281,7 +281,7 @@ def test_an_import_rebuilds_the_figures(county, settings, django_capture_on_comm
     from fupin.exchange.importer import import_file
 
     settings.INDICATORS_AUTO_REBUILD = True
-    csv = "户编号,村代码,户类型,户状态\nN0001,220822100201,一般农户,正常\n"
+    csv = "户编号,村代码,户类型,户状态\n2208221002019001,220822100201,一般农户,正常\n"
     with django_capture_on_commit_callbacks(execute=True):
         import_file("cli", "households", csv.encode(), "h.csv")
     build = selectors.current_build()

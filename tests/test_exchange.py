@@ -28,8 +28,8 @@ YEAR = dt.date.today().year - 1
 
 HOUSEHOLDS_CSV = (
     "户编号,村代码,村民小组,联系电话,户类型,户状态,耕地面积,饮水安全\n"
-    "H001,220822100201,一组,13812345678,脱贫户,已脱贫,3.5,是\n"
-    "H002,220822100201,二组,,一般农户,Normal,0,否\n"
+    "2208221002010001,220822100201,一组,13812345678,脱贫户,已脱贫,3.5,是\n"
+    "2208221002010002,220822100201,二组,,一般农户,Normal,0,否\n"
 )
 
 
@@ -59,9 +59,9 @@ HEAD2 = valid_id(birth=dt.date(1965, 1, 2), sequence=13)
 def _members() -> str:
     return members_csv(
         [
-            ("H001", "张三", HEAD1, "户主", "普通劳动力"),
-            ("H001", "李四", WIFE1, "配偶", "弱劳动力"),
-            ("H002", "王五", HEAD2, "户主", "无劳动力"),
+            ("2208221002010001", "张三", HEAD1, "户主", "普通劳动力"),
+            ("2208221002010001", "李四", WIFE1, "配偶", "弱劳动力"),
+            ("2208221002010002", "王五", HEAD2, "户主", "无劳动力"),
         ]
     )
 
@@ -83,7 +83,7 @@ def loaded(place):
 
 
 def test_households_members_incomes_import_and_encrypt(loaded):
-    h1 = Household.objects.get(number="H001")
+    h1 = Household.objects.get(number="2208221002010001")
     assert h1.household_type == "lifted_out" and h1.status == "lifted" and h1.village.code == "220822100201"
     assert str(h1.cultivated_land_mu) == "3.50" and h1.water_safe is True
     assert h1.phone_masked == "138****5678" and "13812345678" not in h1.phone_enc
@@ -95,7 +95,10 @@ def test_households_members_incomes_import_and_encrypt(loaded):
     assert head.id_number_bidx == get_cipher().blind_index("id", HEAD1)
     assert Member.objects.get(name="李四").labour_capacity == "weak"
     result = import_file(
-        "cli", "incomes", f"户编号,年度,工资性收入,转移性收入\nH001,{YEAR},12000,800.5\n".encode(), "i.csv"
+        "cli",
+        "incomes",
+        f"户编号,年度,工资性收入,转移性收入\n2208221002010001,{YEAR},12000,800.5\n".encode(),
+        "i.csv",
     )
     assert result.created == 1
     income = IncomeRecord.objects.get()
@@ -117,11 +120,12 @@ def test_reimporting_the_same_files_changes_nothing(loaded):
 
 def test_an_update_changes_only_what_differs(loaded):
     changed = HOUSEHOLDS_CSV.replace(
-        "H002,220822100201,二组,,一般农户,Normal", "H002,220822100201,三组,,脱贫户,已脱贫"
+        "2208221002010002,220822100201,二组,,一般农户,Normal",
+        "2208221002010002,220822100201,三组,,脱贫户,已脱贫",
     )
     result = import_file("cli", "households", changed.encode(), "h.csv")
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
-    h2 = Household.objects.get(number="H002")
+    h2 = Household.objects.get(number="2208221002010002")
     assert h2.group_name == "三组" and h2.household_type == "lifted_out" and h2.version == 2
     assert HouseholdTypeHistory.objects.filter(household=h2).count() == 2
 
@@ -129,8 +133,10 @@ def test_an_update_changes_only_what_differs(loaded):
 def test_a_failed_import_leaves_the_database_exactly_as_before(loaded):
     before = state()
     # 6000 good rows (more than one batch is written) and one bad row at the end
-    lines = ["户编号,村代码,户类型,户状态"] + [f"N{i:05d},220822100201,一般农户,正常" for i in range(6000)]
-    lines.append("N99999,220822100201,一般农户,不存在的状态")
+    lines = ["户编号,村代码,户类型,户状态"] + [
+        f"220822100201{i + 100:05d},220822100201,一般农户,正常" for i in range(6000)
+    ]
+    lines.append("22082210020199999,220822100201,一般农户,不存在的状态")
     with pytest.raises(ImportFailed) as failed:
         import_file("cli", "households", "\n".join(lines).encode(), "big.csv")
     assert [(p.row, p.column) for p in failed.value.problems] == [(6002, "户状态")]
@@ -148,16 +154,16 @@ def test_problems_are_reported_with_row_column_and_masked_value(loaded):
     bad = members_csv(
         [
             (
-                "H001",
+                "2208221002010001",
                 "赵六",
                 HEAD1[:-1] + ("0" if HEAD1[-1] != "0" else "1"),
                 "子",
                 "普通劳动力",
             ),  # check digit
-            ("H001", "钱七", "2.20822E+17", "子", "普通劳动力"),  # Excel's number
+            ("2208221002010001", "钱七", "2.20822E+17", "子", "普通劳动力"),  # Excel's number
             ("H404", "孙八", valid_id(sequence=21), "子", "普通劳动力"),  # no such household
-            ("H002", "周九", valid_id(sequence=23), "户主", "普通劳动力"),  # a second head
-            ("H002", "吴十", HEAD1, "子", "普通劳动力"),  # registered in H001
+            ("2208221002010002", "周九", valid_id(sequence=23), "户主", "普通劳动力"),  # a second head
+            ("2208221002010002", "吴十", HEAD1, "子", "普通劳动力"),  # registered in 2208221002010001
         ]
     )
     with pytest.raises(ImportFailed) as failed:
@@ -172,11 +178,14 @@ def test_problems_are_reported_with_row_column_and_masked_value(loaded):
     }
     assert "last digits are lost" in bilingual(problems[(3, "身份证号")].message)
     assert problems[(2, "身份证号")].value.startswith("2208") and "*" in problems[(2, "身份证号")].value
-    assert "H001" in str(problems[(6, "身份证号")].message)
+    assert "2208221002010001" in str(problems[(6, "身份证号")].message)
 
 
 def test_error_workbook_marks_every_bad_cell_and_lists_them(loaded):
-    bad = "户编号,村代码,户类型,户状态\nH003,220822100201,外星户,正常\nH004,999999999999,一般农户,正常\n"
+    bad = (
+        "户编号,村代码,户类型,户状态\n2208221002010003,220822100201,外星户,正常\n"
+        "H004,999999999999,一般农户,正常\n"
+    )
     with pytest.raises(ImportFailed) as failed:
         import_file("cli", "households", bad.encode(), "bad.csv")
     book = load_workbook(io.BytesIO(workbook.error_workbook(bad.encode(), "bad.csv", failed.value.problems)))
@@ -189,14 +198,17 @@ def test_error_workbook_marks_every_bad_cell_and_lists_them(loaded):
 
 
 def test_scope_rows_outside_the_users_villages_are_errors(place, village_cadre):
-    text = "户编号,村代码,户类型,户状态\nS1,220822100201,一般农户,正常\nS2,220822100202,一般农户,正常\n"
+    text = (
+        "户编号,村代码,户类型,户状态\n2208221002010011,220822100201,一般农户,正常\n"
+        "2208221002020012,220822100202,一般农户,正常\n"
+    )
     before = state()
     with pytest.raises(ImportFailed) as failed:
         import_file(village_cadre, "households", text.encode(), "s.csv")
     assert [(p.row, p.column) for p in failed.value.problems] == [(3, "村代码")]
     assert state() == before
-    import_file(village_cadre, "households", text.split("S2")[0].encode(), "s.csv")
-    assert Household.objects.filter(number="S1").exists()
+    import_file(village_cadre, "households", text.split("2208221002020012")[0].encode(), "s.csv")
+    assert Household.objects.filter(number="2208221002010011").exists()
 
 
 def test_template_has_both_header_rows_and_drop_downs(db):
@@ -222,7 +234,7 @@ def test_template_filled_in_imports(place, tmp_path):
     book = load_workbook(io.BytesIO(workbook.template("households")))
     data = book["data"]
     values = {
-        "household_number": "T1",
+        "household_number": "2208221002010021",
         "village_code": "220822100201",
         "household_type": "脱贫户",
         "status": "已脱贫",
@@ -234,7 +246,7 @@ def test_template_filled_in_imports(place, tmp_path):
     out = io.BytesIO()
     book.save(out)
     result = import_file("cli", "households", out.getvalue(), "t.xlsx")
-    assert result.created == 1 and Household.objects.get(number="T1").status == "lifted"
+    assert result.created == 1 and Household.objects.get(number="2208221002010021").status == "lifted"
 
 
 def test_every_kind_has_a_template(db, tmp_path):
@@ -284,7 +296,7 @@ def test_upload_page_runs_an_import_and_offers_the_error_workbook(
     job = ImportJob.objects.get()
     assert response.status_code == 302 and job.status == "finished" and job.created == 2
     assert "2" in client.get(reverse("exchange:job", args=[job.pk])).content.decode()
-    outside = io.BytesIO(HOUSEHOLDS_CSV.replace("220822100201", "220822100202").replace("H00", "X").encode())
+    outside = io.BytesIO(HOUSEHOLDS_CSV.replace("220822100201", "220822100202").encode())
     outside.name = "o.csv"
     client.post(reverse("exchange:start"), {"kind": "households", "file": outside})
     job = ImportJob.objects.latest("pk")
@@ -315,9 +327,11 @@ def sample_households(place):
 
 def test_gbk_csv_with_a_title_row_and_full_width_digits(sample_households):
     assert sample_households.created == 3
-    h1 = Household.objects.get(number="H001")  # written Ｈ００１ in full width
+    h1 = Household.objects.get(
+        number="2208221002010001"
+    )  # written ２２０８２２１００２０１０００１ in full width
     assert h1.phone_masked == "138****5678" and str(h1.cultivated_land_mu) == "3.50"
-    assert Household.objects.get(number="H003").phone_masked.startswith("0436")
+    assert Household.objects.get(number="2208221002020003").phone_masked.startswith("0436")
 
 
 def test_xlsx_with_a_title_row_and_formatted_blank_rows_is_the_same_file(sample_households):
@@ -392,8 +406,8 @@ def _offset_members_xlsx() -> bytes:
     sheet["C1"] = "成员名单"
     rows = [
         ["户编号", "姓名", "身份证号", "与户主关系", "劳动技能", "出生日期", "务工月数"],
-        ["H001", "张三", HEAD1, "户主", "普通劳动力", dt.datetime(1970, 3, 5), 13],
-        ["H001", "李四", WIFE1, "外星人", "弱劳动力", None, 0],
+        ["2208221002010001", "张三", HEAD1, "户主", "普通劳动力", dt.datetime(1970, 3, 5), 13],
+        ["2208221002010001", "李四", WIFE1, "外星人", "弱劳动力", None, 0],
     ]
     for r, row in enumerate(rows, start=3):
         for c, value in enumerate(row, start=3):
@@ -425,7 +439,7 @@ def test_xlsx_problems_keep_their_row_and_column_when_the_data_does_not_start_at
     assert found == {(5, "与户主关系", 5), (4, "务工月数", 8)}
     book = load_workbook(io.BytesIO(workbook.error_workbook(data, "m.xlsx", failed.value.problems)))
     assert book["data"]["F5"].comment is not None and book["data"]["I4"].comment is not None
-    assert book["data"]["A5"].value is None and book["data"]["C5"].value == "H001"
+    assert book["data"]["A5"].value is None and book["data"]["C5"].value == "2208221002010001"
 
 
 def test_an_error_cell_is_reported_with_its_value(sample_households):
@@ -434,7 +448,9 @@ def test_an_error_cell_is_reported_with_its_value(sample_households):
     book = Workbook()
     sheet = book.active
     sheet.append(["户编号", "姓名", "身份证号", "与户主关系", "劳动技能"])
-    sheet.append(["H001", "张三", HEAD1, "#N/A", "普通劳动力"])  # a failed look-up, as Excel keeps it
+    sheet.append(
+        ["2208221002010001", "张三", HEAD1, "#N/A", "普通劳动力"]
+    )  # a failed look-up, as Excel keeps it
     out = io.BytesIO()
     book.save(out)
     with pytest.raises(ImportFailed) as failed:
@@ -478,7 +494,9 @@ def _chinese(message) -> str:
 def test_a_misspelt_column_is_reported_first_with_a_suggestion_and_nothing_changes(loaded):
     before = state()
     # 工资收人 (人 for 入): the wage figures would be dropped without a word; row 3's year is bad too.
-    text = f"户编号,年度,工资收人,转移性收入\nH001,{YEAR},12000,800\nH002,1999,9000,0\n"
+    text = (
+        f"户编号,年度,工资收人,转移性收入\n2208221002010001,{YEAR},12000,800\n2208221002010002,1999,9000,0\n"
+    )
     with pytest.raises(ImportFailed) as failed:
         import_file("cli", "incomes", text.encode(), "i.csv")
     problems = failed.value.problems
@@ -490,7 +508,7 @@ def test_a_misspelt_column_is_reported_first_with_a_suggestion_and_nothing_chang
 
 def test_a_misspelt_required_column_is_missing_and_not_recognised(loaded):
     before = state()
-    text = "户编号,姓名,身份证号吗,与户主关系,劳动技能\nH001,赵六,x,子,普通劳动力\n"
+    text = "户编号,姓名,身份证号吗,与户主关系,劳动技能\n2208221002010001,赵六,x,子,普通劳动力\n"
     with pytest.raises(ImportFailed) as failed:
         import_file("cli", "members", text.encode(), "m.csv")
     messages = [(p.row, p.column, _english(p.message)) for p in failed.value.problems]
@@ -538,7 +556,7 @@ def test_every_kind_reports_a_missing_required_column_before_reading_rows(place,
 
 
 def test_an_unknown_column_unlike_any_field_is_ignored_and_noted(loaded, tmp_path):
-    text = f"序号,户编号,年度,工资性收入,备注\n1,H001,{YEAR},12000,核实过\n"
+    text = f"序号,户编号,年度,工资性收入,备注\n1,2208221002010001,{YEAR},12000,核实过\n"
     result = import_file("cli", "incomes", text.encode(), "i.csv")
     assert result.created == 1 and IncomeRecord.objects.get().wage == 12000
     assert [(n.row, n.column) for n in result.notes] == [(1, "序号"), (1, "备注")]
@@ -552,7 +570,7 @@ def test_an_unknown_column_unlike_any_field_is_ignored_and_noted(loaded, tmp_pat
 
 def test_a_field_given_twice_is_a_problem(loaded):
     before = state()
-    text = f"户编号,年度,工资性收入,工资收入\nH001,{YEAR},12000,13000\n"
+    text = f"户编号,年度,工资性收入,工资收入\n2208221002010001,{YEAR},12000,13000\n"
     with pytest.raises(ImportFailed) as failed:
         import_file("cli", "incomes", text.encode(), "i.csv")
     [problem] = failed.value.problems
@@ -599,7 +617,7 @@ def test_the_result_page_shows_the_first_problems_and_links_the_workbook(
     assert "“备注”列无法识别，未导入。" in page
     assert Household.objects.count() == 0
 
-    upload = io.BytesIO(f"户编号,年度,工资收人\nH001,{YEAR},100\n".encode())
+    upload = io.BytesIO(f"户编号,年度,工资收人\n2208221002010001,{YEAR},100\n".encode())
     upload.name = "i.csv"
     client.cookies["django_language"] = "en"
     client.post(reverse("exchange:start"), {"kind": "incomes", "file": upload})
@@ -624,3 +642,19 @@ def test_the_page_notes_ignored_columns_of_an_import_that_succeeded(
     page = client.get(reverse("exchange:job", args=[job.pk])).content.decode()
     assert job.status == "finished" and job.created == 2
     assert "Columns not imported" in page and "The column “备注” is not recognised and was ignored." in page
+
+
+def test_an_imported_household_number_belongs_to_its_village(place):
+    """A new household's number is its village's code and a sequence, as on the form and in the API."""
+    text = (
+        "户编号,村代码,户类型,户状态\n"
+        "2208221002020001,220822100201,一般农户,正常\n"  # the code of another village
+        "H001,220822100201,一般农户,正常\n"  # no village code at all
+        "2208221002010001,220822100201,一般农户,正常\n"
+    )
+    before = state()
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", "households", text.encode(), "n.csv")
+    assert [(p.row, p.column) for p in failed.value.problems] == [(2, "户编号"), (3, "户编号")]
+    assert "220822100201" in str(failed.value.problems[0].message)
+    assert state() == before

@@ -52,7 +52,7 @@ from fupin.exchange.specs import SPECS, Col, Spec
 from fupin.pii.crypto import EncryptionPool, get_cipher
 from fupin.registry.choices import Relation
 from fupin.registry.models import Household, HouseholdTypeHistory, IncomeRecord, Member
-from fupin.registry.services import ID_PROBLEMS
+from fupin.registry.services import ID_PROBLEMS, household_number_problem
 
 BATCH_SIZE = 5000
 PARALLEL_ROWS = 50_000  # past this many rows, encryption goes to worker processes
@@ -412,6 +412,9 @@ class _Households(_Import):
                     ),
                     key,
                 )
+                continue
+            if old is None and (wrong := household_number_problem(key, values["village"])):
+                self.problem(number, "household_number", wrong, key)
                 continue
             if values.get("relocation_mode") and not values.get("is_relocated", old and old["is_relocated"]):
                 self.problem(

@@ -44,9 +44,19 @@ def households_source(path: Path) -> None:
     ws.append(["通榆县开通镇农户信息表（2024年）"])
     ws.merge_cells("A1:F1")
     ws.append(["户编号", "村代码", "村民小组", "联系电话", "户类型", "户状态", "耕地面积", None, None])
-    ws.append(["Ｈ００１", "220822100201", "一组", "１３８１２３４５６７８", "脱贫户", "已脱贫", "３.５"])
-    ws.append(["H002", "220822100201", "二组", None, "一般农户", "正常", 0])
-    ws.append(["H003", "220822100202", "三组", "0436-1234567", "脱贫户", "已脱贫", 2])
+    ws.append(
+        [
+            "２２０８２２１００２０１０００１",
+            "220822100201",
+            "一组",
+            "１３８１２３４５６７８",
+            "脱贫户",
+            "已脱贫",
+            "３.５",
+        ]
+    )
+    ws.append(["2208221002010002", "220822100201", "二组", None, "一般农户", "正常", 0])
+    ws.append(["2208221002020003", "220822100202", "三组", "0436-1234567", "脱贫户", "已脱贫", 2])
     for row in range(6, 12):  # blank rows Excel keeps because they were formatted once
         ws.cell(row=row, column=1).fill = PatternFill("solid", fgColor="FFFF00")
     for row in ws.iter_rows(min_row=2):
@@ -70,12 +80,12 @@ def members_source(path: Path, *, as_numbers: bool = False) -> None:
     ws.merge_cells("F2:F3")
     ws.merge_cells("G2:G3")
     rows = [
-        ("H001", "张三", person["zhang"], "男", "户主", "普通劳动力", dt.date(1970, 3, 5)),
-        ("H001", "李四", person["li"], "女", "配偶", "弱劳动力", "1972年4月6日"),
-        ("H002", "王五", person["wang"], "男", "户主", "无劳动力", "19650102"),
-        ("H001", "张小", person["zhao"], "女", "子女", "无劳动力", "2010/9/1"),
+        ("2208221002010001", "张三", person["zhang"], "男", "户主", "普通劳动力", dt.date(1970, 3, 5)),
+        ("2208221002010001", "李四", person["li"], "女", "配偶", "弱劳动力", "1972年4月6日"),
+        ("2208221002010002", "王五", person["wang"], "男", "户主", "无劳动力", "19650102"),
+        ("2208221002010001", "张小", person["zhao"], "女", "子女", "无劳动力", "2010/9/1"),
         (
-            "H002",
+            "2208221002010002",
             "钱七",
             person["qian"].translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}),
             "男",
