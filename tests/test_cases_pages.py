@@ -524,3 +524,17 @@ def test_a_waiting_step_notification_is_settled_once_anyone_takes_the_step(
     stale = Notification.objects.filter(case=case, kind="step_waiting", read_at__isnull=True)
     assert all(n.params["step"] == case.state for n in stale)
     assert not stale.filter(recipient=second_cadre).exists()
+
+
+def test_the_fast_track_form_proposes_the_cases_category(client, people, household_factory):
+    """先纳后补 starts from the category the case proposes, not always 'sudden difficulty'."""
+    from fupin.cases.forms import FastTrackForm
+
+    case = raise_clue(people, household_factory())  # proposes "marginal" (edge of poverty)
+    assert case.proposed_category == "marginal"
+    assert FastTrackForm(case=case, action="fast_track")["category"].value() == "marginal"
+    as_user(client, people["township"])
+    page = text(client.get(reverse("cases:case", args=[case.pk])))
+    form = page[page.index('action="' + reverse("cases:act", args=[case.pk, "fast_track"])) :]
+    chosen = re.search(r'<option value="(\w+)"[^>]*selected', form[: form.index("</form>")])
+    assert chosen and chosen.group(1) == "marginal"

@@ -99,10 +99,8 @@ ALLOWED = {
 
 # Shown on one page only, for a reason given with each.
 PAGE_ALLOWED: dict[str, set[str]] = {
-    # dashboard: see issue 12 item 7 (the dashboard is being changed elsewhere). Alkire-Foster and
-    # Watts are the names of the measures; the exit page names its policy parameter by its code.
+    # Alkire-Foster and Watts are the names of the poverty measures, as the literature writes them.
     "dashboard:area": {"Alkire-Foster", "Watts"},
-    "dashboard:exit": {"exit_incidence_threshold"},
 }
 
 

@@ -162,6 +162,11 @@ def test_an_officer_starts_a_run_from_the_page_and_reads_the_clues(client, at_ri
     assert response.status_code == 302 and response["Location"] == reverse("screening:run", args=[run.pk])
     page = client.get(response["Location"]).content.decode()
     assert "New risk clues" in page and "marginal_lack_of_labour" in page and "example value" in page
+    run.refresh_from_db()
+    assert f"Screening finished at {timezone.localtime(run.finished_at):%Y-%m-%d %H:%M} " in page, (
+        "the page never says the run is done"
+    )
+    assert f"New risk clues: {run.new_clues}." in page and run.new_clues == 2
     clues = client.get(reverse("screening:clues")).content.decode()
     assert at_risk[0].number in clues and at_risk[1].number in clues and at_risk[2].number not in clues
     only_labour = client.get(reverse("screening:clues"), {"risk_type": "lack_of_labour"}).content.decode()

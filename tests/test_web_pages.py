@@ -833,3 +833,11 @@ print(json.dumps({
     assert seen["session_secure"] and seen["csrf_cookie_secure"]
     assert seen["hsts"].startswith("max-age=31536000")
     assert seen["hsts_without_tls"] == ""  # a plain request through no proxy is not told to pin HTTPS
+
+
+def test_every_page_has_an_icon(client, county_officer):
+    client.force_login(county_officer)
+    for url in (reverse("web:home"), "/declare/"):  # the cadres' pages and the residents' declaration
+        assert 'rel="icon"' in client.get(url).content.decode(), url
+    icon = client.get("/favicon.ico", follow=True)
+    assert icon.status_code == 200 and b"<svg" in b"".join(icon.streaming_content)

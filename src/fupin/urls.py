@@ -1,6 +1,15 @@
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the icon."""
+    return HttpResponseRedirect(static("fupin/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("fupin.api.urls")),
     path("screening/", include("fupin.screening.urls")),

@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from fupin.accounts import scope
 from fupin.accounts.models import User
 from fupin.accounts.roles import Capability
+from fupin.accounts.roles import refusal as role_refusal
 from fupin.api.auth import actor
 from fupin.api.pagination import BoundedLimitOffsetPagination
 from fupin.api.schemas import MessageOut, ValidationErrorOut
@@ -271,7 +271,7 @@ def _step(request: HttpRequest, case_id: int, capability: Capability) -> tuple[U
     user = actor(request)
     case = selectors.get_case(user, case_id)
     if not user.can(capability):
-        raise NotPermitted(_("Your role does not take this step."))
+        raise NotPermitted(role_refusal(user.role, capability))
     return user, case
 
 
@@ -396,7 +396,7 @@ def fast_track(request: HttpRequest, case_id: int, payload: FastTrackIn) -> Case
 def post_notice(request: HttpRequest, payload: NoticeIn) -> Status[VillageNotice]:
     user = actor(request)
     if not user.can(Capability.VILLAGE_STEPS):
-        raise NotPermitted(_("Your role does not take this step."))
+        raise NotPermitted(role_refusal(user.role, Capability.VILLAGE_STEPS))
     notice = services.post_notice(
         actor=user, case_ids=payload.case_ids, posted_on=payload.posted_on, days=payload.days
     )
@@ -414,7 +414,7 @@ def settle_objection(request: HttpRequest, objection_id: int, payload: Settlemen
     if not scope.scoped(Objection.objects.all(), user).filter(pk=objection_id).exists():
         raise OutOfScope()
     if not user.can(Capability.VILLAGE_STEPS):
-        raise NotPermitted(_("Your role does not take this step."))
+        raise NotPermitted(role_refusal(user.role, Capability.VILLAGE_STEPS))
     return services.settle_objection(
         actor=user, objection_id=objection_id, upheld=payload.upheld, resolution=payload.resolution
     )

@@ -332,7 +332,10 @@ class FastTrackForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("category", MonitoringCategory.SUDDEN_DIFFICULTY)
+        # The category the case proposes (a visit or screening found it); sudden difficulty when none.
+        self.initial.setdefault(
+            "category", self.case.proposed_category or MonitoringCategory.SUDDEN_DIFFICULTY
+        )
         self.initial.setdefault("risk_types", self.case.proposed_risk_list)
 
     def arguments(self) -> dict[str, Any]:

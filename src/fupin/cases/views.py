@@ -316,7 +316,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if form_class is None:
         raise Http404()
     if not user.can(workflow.ACTIONS[action].capability) or not _may_act(user, case):
-        raise PermissionDenied(_("Your role does not take this step here."))
+        raise forbidden(user, workflow.ACTIONS[action].capability)
     form = form_class(request.POST, request.FILES, case=case, action=action)
     if form.is_valid():
         try:

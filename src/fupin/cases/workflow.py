@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts.roles import Capability
+from fupin.accounts.roles import refusal as role_refusal
 from fupin.cases.models import Case, CaseKind, State
 from fupin.core.errors import Message
 from fupin.core.i18n import lazy_format
@@ -98,7 +99,7 @@ def refusal(user: Any, case: Case, action_name: str) -> Message | None:
     if case.kind not in action.kinds:
         return _("This step does not belong to this procedure.")
     if not getattr(user, "is_authenticated", False) or not user.can(action.capability):
-        return _("Your role does not take this step.")
+        return role_refusal(getattr(user, "role", ""), action.capability)
     if case.state not in action.from_states:
         return lazy_format(
             _("The case is at the step “%(step)s”; this action is not possible now."),

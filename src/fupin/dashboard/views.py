@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +26,7 @@ from fupin.indicators import selectors as builds
 from fupin.indicators import services as rebuilding
 from fupin.indicators.models import Build, BuildState
 from fupin.web import exports
-from fupin.web.pages import current_user, is_htmx, page
+from fupin.web.pages import current_user, is_htmx, page, require
 
 LEVEL_CHILD_NOUN = {
     1: gettext_lazy("prefectures"),
@@ -450,8 +449,7 @@ def monthly_report(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def rebuild(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    if not user.can(Capability.RUN_SCREENING):
-        raise PermissionDenied(_("Your role does not allow this."))
+    require(user, Capability.RUN_SCREENING)
     if rebuilding.rebuild_running():
         messages.info(request, _("The figures are already being recalculated."))
     else:
