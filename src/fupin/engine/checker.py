@@ -10,7 +10,7 @@ refused before anything runs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
@@ -229,6 +229,8 @@ class CheckedPack:
     variable_kinds: dict[str, str]
     trees: dict[str, exp.Expr]  # "variables.NAME.value|where|expr", "rules.ID"
     order: tuple[str, ...]  # expression variables in dependency order
+    # Benefit programmes' expressions: "PROGRAMME.conditions.ID", "PROGRAMME.amount", "PROGRAMME.caps.KIND"
+    programme_trees: dict[str, exp.Expr] = field(default_factory=dict)
 
 
 def _aggregate_kind(variable: Variable, value_kind: str | None) -> str:
@@ -342,6 +344,10 @@ def check_pack(pack: Pack) -> CheckedPack:
                         rule.line,
                         f"unknown name {{{placeholder}}} in the message",
                     )
+    from fupin.engine.programmes import check_programmes
+
+    programme_problems, programme_trees = check_programmes(pack)
+    problems.extend(programme_problems)
     if not pack.rules:
         fail("rules", None, "a pack needs at least one rule")
     for test in pack.tests:
@@ -350,7 +356,7 @@ def check_pack(pack: Pack) -> CheckedPack:
                 fail(f"tests[{test.name}]", test.line, f"no rule {rule_id!r} in this pack")
     if problems:
         raise PackError(problems)
-    return CheckedPack(pack, variable_kinds, trees, tuple(order))
+    return CheckedPack(pack, variable_kinds, trees, tuple(order), programme_trees)
 
 
 def message_names(pack: Pack) -> set[str]:

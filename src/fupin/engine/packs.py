@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from fupin.engine.programmes import Programme
 
 CATEGORIES = ("unstable_lifted", "marginal", "sudden_difficulty")
 RISK_TYPES = (
@@ -30,6 +33,8 @@ RISK_TYPES = (
 )
 SEVERITIES = ("high", "medium", "low")
 PARAMETER_TYPES = ("number", "integer", "boolean")
+# A benefit programme's own parameters may also be dates (e.g. "hired since 2020-01-01").
+PROGRAMME_PARAMETER_TYPES = (*PARAMETER_TYPES, "date")
 AGGREGATES = ("count", "sum", "max", "min", "any")
 CONFIDENCES = ("firm", "local", "uncertain", "example")
 NATION = ""  # region code of a value that holds everywhere
@@ -60,7 +65,7 @@ class ParameterValue:
     region: str  # "" nation, 2-digit province, 4-digit prefecture, 6-digit county
     effective_from: dt.date
     effective_to: dt.date | None
-    value: float | int | bool
+    value: float | int | bool  # a date parameter's value is its proleptic ordinal (date.toordinal)
     example: bool
     line: int | None
 
@@ -132,6 +137,7 @@ class Pack:
     file: str
     extends: str | None = None
     lines: dict[str, int] = field(default_factory=dict, compare=False)
+    programmes: tuple[Programme, ...] = ()  # benefit programmes (fupin.engine.programmes)
 
     @property
     def label(self) -> str:
@@ -216,13 +222,21 @@ def _region(value: object) -> str:
     return "" if text in ("", "0", "000000", "nation") else text
 
 
-def _parameter(reader: _Reader, name: str, data: dict[str, Any], *, overlay: bool = False) -> Parameter:
+def _parameter(
+    reader: _Reader,
+    name: str,
+    data: dict[str, Any],
+    *,
+    overlay: bool = False,
+    types: tuple[str, ...] = PARAMETER_TYPES,
+    place: str | None = None,
+) -> Parameter:
     """A parameter; in a pack that ``extends`` another, a parameter may give only more ``values``."""
     if overlay and "type" not in data:
         return _overlay_parameter(reader, name, data)
-    place = f"parameters[{name}]"
+    place = place or f"parameters[{name}]"
     line = data.get(_LINE)
-    kind = reader.choice(data, "type", place, PARAMETER_TYPES)
+    kind = reader.choice(data, "type", place, types)
     values: list[ParameterValue] = []
     raw_values = data.get("values")
     if not isinstance(raw_values, list) or not raw_values:
@@ -247,6 +261,8 @@ def _parameter(reader: _Reader, name: str, data: dict[str, Any], *, overlay: boo
             value = raw
         elif kind == "number" and isinstance(raw, int | float) and not isinstance(raw, bool):
             value = float(raw)
+        elif kind == "date" and isinstance(raw, dt.date):
+            value = raw.toordinal()
         else:
             reader.problem(item_place, item.get(_LINE), f"'value' must be a {kind or 'value'}, not {raw!r}")
             continue
@@ -416,6 +432,9 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
         _test_case(reader, raw, i) for i, raw in enumerate(data.get("tests") or []) if isinstance(raw, dict)
     ]
     title = reader.languages(data, "title", "pack")
+    from fupin.engine.programmes import parse_programmes
+
+    programmes = parse_programmes(reader, data.get("programmes"))
     if reader.problems:
         raise PackError(reader.problems)
     assert start is not None
@@ -432,6 +451,7 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
         tests=tuple(tests),
         file=file,
         extends=data.get("extends"),
+        programmes=programmes,
     )
 
 
@@ -493,6 +513,8 @@ def merge(base: Pack, overlay: Pack) -> Pack:
         raise PackError(problems)
     rules = {rule.id: rule for rule in base.rules}
     rules.update({rule.id: rule for rule in overlay.rules})
+    programmes = {programme.id: programme for programme in base.programmes}
+    programmes.update({programme.id: programme for programme in overlay.programmes})
     return Pack(
         name=overlay.name,
         version=overlay.version,
@@ -506,6 +528,7 @@ def merge(base: Pack, overlay: Pack) -> Pack:
         tests=overlay.tests,
         file=overlay.file,
         extends=overlay.extends,
+        programmes=tuple(programmes.values()),
     )
 
 
