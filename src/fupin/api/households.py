@@ -18,6 +18,7 @@ from fupin.api.schemas import (
     TypeStatusChange,
     ValidationErrorOut,
 )
+from fupin.core.errors import InvalidInput
 from fupin.registry import choices, selectors, services
 from fupin.registry.models import Household
 
@@ -27,7 +28,13 @@ WRITE_ERRORS: dict[int, Any] = {403: MessageOut, 404: MessageOut, 409: MessageOu
 
 
 class HouseholdQuery(Schema):
-    q: str = Field("", description="household number, member name, or a full ID number (exact match)")
+    q: str = Field(
+        "",
+        description=(
+            "part of a household number or member name, a county, township or village name, a full ID "
+            "number (exact match), or its last 4 or 6 characters (audited; fewer than 4 digits are refused)"
+        ),
+    )
     area_code: str = Field("", description="code of a province, prefecture, county, township or village")
     household_type: str = Field("", json_schema_extra={"enum": ["", *choices.HouseholdType.values]})
     status: str = Field("", json_schema_extra={"enum": ["", *choices.HouseholdStatus.values]})
@@ -40,8 +47,11 @@ class HouseholdQuery(Schema):
 @paginate(BoundedLimitOffsetPagination, max_limit=500)
 def list_households(request: HttpRequest, filters: Query[HouseholdQuery]) -> Any:
     """Households in the token user's view scope, by household number; ``count`` is the total found."""
-    return selectors.search_households(
-        actor(request),
+    if selectors.parse_query(filters.q).too_short:
+        raise InvalidInput({"q": [selectors.TOO_FEW_ID_DIGITS]})
+    user = actor(request)
+    found = selectors.search_households(
+        user,
         selectors.HouseholdFilters(
             query=filters.q,
             area_code=filters.area_code.strip(),
@@ -52,6 +62,10 @@ def list_households(request: HttpRequest, filters: Query[HouseholdQuery]) -> Any
             monitored_only=filters.monitored_only,
         ),
     )
+    services.record_household_search(
+        actor=user, query=filters.q, found=found.count(), channel="api", area_code=filters.area_code.strip()
+    )
+    return found
 
 
 @router.get("/households/{int:household_id}", response={200: HouseholdOut, 404: MessageOut})

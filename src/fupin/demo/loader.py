@@ -315,6 +315,7 @@ def _write_households(
                     id_number_enc=cipher.encrypt(m.id_number),
                     id_number_bidx=cipher.blind_index("id", m.id_number),
                     id_number_masked=idnumber.mask(m.id_number),
+                    **cipher.id_tail_indexes(m.id_number),
                     sex=m.sex,
                     ethnicity=m.ethnicity,
                     birth_date=m.birth_date,

@@ -651,6 +651,7 @@ class _Members(_Import):
             if same is None:
                 row = {"household_id": household_id, "id_number_bidx": bidx, **fields}
                 row["id_number_masked"] = idnumber.mask(values["id_number"])
+                row.update(self.cipher.id_tail_indexes(values["id_number"]))
                 plain_ids.append(values["id_number"])
                 if phone_value:
                     create_phones.append((row, phone_value))

@@ -26,6 +26,9 @@ from typing import Any
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+# How many trailing characters of an ID number a suffix search may give (``id_tail_indexes``).
+ID_TAIL_LENGTHS = (4, 6)
+
 
 class PiiCipher:
     def __init__(self, encryption_keys: list[str], blind_index_key: str) -> None:
@@ -34,6 +37,7 @@ class PiiCipher:
         self._fernet = MultiFernet([Fernet(k.encode()) for k in encryption_keys])
         self._keys = (list(encryption_keys), blind_index_key)
         self._index_key = blind_index_key.encode()
+        self._tail_indexers = {n: self.blind_indexer(f"id-tail{n}") for n in ID_TAIL_LENGTHS}
         first = base64.urlsafe_b64decode(encryption_keys[0].encode())
         self._signing_key, self._encryption_key = first[:16], first[16:]
 
@@ -47,6 +51,17 @@ class PiiCipher:
         """Deterministic keyed hash; ``kind`` separates ID numbers from phones."""
         message = f"{kind}:{normalized_value}".encode()
         return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()[:40]
+
+    def id_tail_indexes(self, number: str) -> dict[str, str]:
+        """The blind indexes of an ID number's last 4 and last 6 characters, by ``Member`` field.
+
+        A suffix search ("the last digits of the ID number") becomes an indexed exact match, and the
+        database holds a keyed hash of each suffix, never the suffix itself."""
+        return dict(self.id_tail_index(number[-n:]) for n in ID_TAIL_LENGTHS)
+
+    def id_tail_index(self, tail: str) -> tuple[str, str]:
+        """The ``Member`` field and blind index of an ID number's end (4 or 6 characters)."""
+        return f"id_tail{len(tail)}_bidx", self._tail_indexers[len(tail)](tail)
 
     def blind_indexer(self, kind: str) -> Callable[[str], str]:
         """``blind_index`` for one kind, for bulk work: the keyed state is computed once."""

@@ -151,6 +151,9 @@ class Member(models.Model):
     id_number_enc = models.TextField(blank=True)
     id_number_bidx = models.CharField(max_length=40, blank=True, db_index=True)
     id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True)
+    # Blind indexes of the last 4 and 6 characters, for searching by the end of a number.
+    id_tail4_bidx = models.CharField(max_length=40, blank=True, db_index=True)
+    id_tail6_bidx = models.CharField(max_length=40, blank=True, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     ethnicity = models.CharField(
         _("ethnicity"), max_length=20, choices=Ethnicity.choices, default=Ethnicity.HAN

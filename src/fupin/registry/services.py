@@ -37,6 +37,7 @@ from fupin.registry.models import (
     Member,
     MonitoringHistory,
 )
+from fupin.registry.selectors import parse_query
 
 # Fields a household edit may change. Type, status and monitoring have their own dated services.
 HOUSEHOLD_EDITABLE = [
@@ -230,6 +231,7 @@ def set_phone(instance: Any, raw: str, errors: dict[str, list[Message]]) -> None
 def _set_id_number(member: Member, raw: str, errors: dict[str, list[Message]]) -> None:
     if not raw.strip():
         member.id_number_enc, member.id_number_bidx, member.id_number_masked = "", "", ""
+        member.id_tail4_bidx = member.id_tail6_bidx = ""
         return
     try:
         info = idnumber.parse(raw, area_exists=id_area_code_exists)
@@ -255,6 +257,8 @@ def _set_id_number(member: Member, raw: str, errors: dict[str, list[Message]]) -
         return
     member.id_number_enc = cipher.encrypt(info.number)
     member.id_number_masked = idnumber.mask(info.number)
+    for field, digest in cipher.id_tail_indexes(info.number).items():
+        setattr(member, field, digest)
 
 
 def _snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
@@ -537,6 +541,8 @@ def add_member(
             "id_number_enc",
             "id_number_bidx",
             "id_number_masked",
+            "id_tail4_bidx",
+            "id_tail6_bidx",
             "phone_enc",
             "phone_bidx",
             "phone_masked",
@@ -605,6 +611,8 @@ def update_member(
             "id_number_enc",
             "id_number_bidx",
             "id_number_masked",
+            "id_tail4_bidx",
+            "id_tail6_bidx",
             "phone_enc",
             "phone_bidx",
             "phone_masked",
@@ -617,6 +625,8 @@ def update_member(
         id_number_enc=draft.id_number_enc,
         id_number_bidx=draft.id_number_bidx,
         id_number_masked=draft.id_number_masked,
+        id_tail4_bidx=draft.id_tail4_bidx,
+        id_tail6_bidx=draft.id_tail6_bidx,
         phone_enc=draft.phone_enc,
         phone_bidx=draft.phone_bidx,
         phone_masked=draft.phone_masked,
@@ -742,6 +752,31 @@ def save_income(
             changes=changes,
         )
     return IncomeRecord.objects.get(pk=draft.pk)
+
+
+# ---------------------------------------------------------------- searching by identifiers
+
+
+def record_household_search(*, actor: Any, query: str, found: int, channel: str, area_code: str = "") -> None:
+    """Audit a household search by the end of an ID number (``selectors.parse_query``); other
+    searches are not recorded. The entry keeps how many characters were given and how many
+    households were found, never the characters: four digits and a village identify a person."""
+    parsed = parse_query(query)
+    if not parsed.sensitive:
+        return
+    audit.record(
+        actor=actor,
+        action="search",
+        object_type="household",
+        area_code=area_code[:12],
+        summary=f"household search by the last {len(parsed.id_tail)} characters of an ID number",
+        changes={
+            "by": "id_number_tail",
+            "characters": len(parsed.id_tail),
+            "found": found,
+            "channel": channel,
+        },
+    )
 
 
 # ---------------------------------------------------------------- revealing identifiers

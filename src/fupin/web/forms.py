@@ -137,7 +137,10 @@ class HouseholdFilterForm(forms.Form):
         required=False,
         max_length=60,
         widget=forms.TextInput(
-            attrs={"placeholder": _("Name, household number or 18-digit ID number"), "type": "search"}
+            attrs={
+                "placeholder": _("Name, household number, village, or ID number (all 18 or the last 4 or 6)"),
+                "type": "search",
+            }
         ),
     )
     area = forms.ChoiceField(label=_("Area"), required=False)

@@ -77,12 +77,19 @@ def head_of(household: Household) -> Member | None:
 
 
 def household_rows(user: Any, filters: selectors.HouseholdFilters) -> QuerySet[Household]:
-    """The household search with what a list row shows: village, township and the current head."""
-    return (
+    """The household search with what a list row shows: village, township and the current head;
+    after a search by the end of an ID number, also the members it matched (``id_matches``), whose
+    numbers the row shows masked."""
+    rows = (
         selectors.search_households(user, filters)
         .select_related("village__parent")
         .prefetch_related(heads_prefetch())
     )
+    query = selectors.parse_query(filters.query)
+    if query.id_tail:
+        matched = Member.objects.filter(selectors.id_tail_condition(query.id_tail)).order_by("id")
+        rows = rows.prefetch_related(Prefetch("members", queryset=matched, to_attr="id_matches"))
+    return rows
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 from fupin.accounts.roles import Capability
 from fupin.audit import services as audit
-from fupin.registry.selectors import HouseholdFilters
+from fupin.registry.selectors import HouseholdFilters, parse_query
 from fupin.registry.services import require_capability
 
 
@@ -34,9 +34,11 @@ def record_list_export(
 
 
 def household_filters_for_audit(filters: HouseholdFilters) -> dict[str, Any]:
-    """The household search text may be a name or an ID number, so only whether one was used is kept."""
+    """The household search text may be a name or an ID number, so only whether one was used is kept
+    (and whether it was the end of an ID number)."""
     return {
         "text_search": bool(filters.query.strip()),
+        "id_tail_search": parse_query(filters.query).sensitive,
         "area_code": filters.area_code,
         "household_type": filters.household_type,
         "status": filters.status,

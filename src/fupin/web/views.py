@@ -25,7 +25,9 @@ from fupin.accounts import scope
 from fupin.accounts.models import User
 from fupin.accounts.roles import Capability
 from fupin.accounts.services import AccountLocked, BadCredentials, login_attempt
+from fupin.cases import notify
 from fupin.cases import selectors as case_selectors
+from fupin.core import clock
 from fupin.core.errors import InvalidInput, StaleEdit
 from fupin.registry import selectors as registry_selectors
 from fupin.registry import services as registry
@@ -104,8 +106,33 @@ def home(request: HttpRequest) -> HttpResponse:
             "categories": categories,
             "areas": web_selectors.granted_areas(user),
             "open_clues": screening_selectors.open_clue_count(user) if has_scope else 0,
+            "search_form": forms.HouseholdFilterForm(areas=[]),
+            **_worklist(user),
         },
     )
+
+
+HOME_TASKS = 8
+HOME_NOTIFICATIONS = 5
+
+
+def _worklist(user: User) -> dict[str, Any]:
+    """The landing page's part of the cases app's worklist: the first tasks waiting for the user
+    (``cases.selectors.my_tasks``), new self-declarations and the latest notifications."""
+    today = clock.today()
+    tasks = case_selectors.my_tasks(user)
+    return {
+        "takes_steps": any(user.can(capability) for capability in case_selectors.STEPS_OF),
+        "task_count": tasks.count(),
+        "task_rows": [
+            {"case": case, "overdue": case_selectors.is_overdue(case, today)} for case in tasks[:HOME_TASKS]
+        ],
+        "declaration_count": case_selectors.new_declarations(user).count(),
+        "notifications": [
+            (notification, notify.text_of(notification))
+            for notification in case_selectors.notifications_for(user, limit=HOME_NOTIFICATIONS)
+        ],
+    }
 
 
 # ---------------------------------------------------------------- household list and export
@@ -115,6 +142,26 @@ def _filter_form(request: HttpRequest) -> forms.HouseholdFilterForm:
     return forms.HouseholdFilterForm(request.GET, areas=web_selectors.filter_areas(request.user))
 
 
+def search_notes(user: User, filters: registry_selectors.HouseholdFilters) -> dict[str, Any]:
+    """What the results say about the search text: a refusal of too few ID digits, a hint for digits
+    no ID search takes, and the areas in scope whose name the text names (offered as a filter)."""
+    query = registry_selectors.parse_query(filters.query)
+    refusal = hint = ""
+    if query.too_short:
+        refusal = str(registry_selectors.TOO_FEW_ID_DIGITS)
+    elif query.text and not (query.id_number or query.id_tail) and query.text.isdigit():
+        hint = _(
+            "These digits were looked for in household numbers. An ID number is found by its last "
+            "4 or 6 characters or by all 18."
+        )
+    return {
+        "search_refusal": refusal,
+        "search_hint": hint,
+        "id_search": query.sensitive,
+        "matching_areas": [] if filters.area_code else registry_selectors.areas_named(user, query.text),
+    }
+
+
 @page
 def household_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
@@ -122,7 +169,11 @@ def household_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     paginator = Paginator(web_selectors.household_rows(user, filters), PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
+    registry.record_household_search(
+        actor=user, query=filters.query, found=paginator.count, channel="web", area_code=filters.area_code
+    )
     context = {
+        **search_notes(user, filters),
         "form": form,
         "page_obj": page_obj,
         "filtered": any(
@@ -166,6 +217,9 @@ def household_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase
     exports.require_export(user)
     filters = _filter_form(request).filters()
     rows = web_selectors.household_rows(user, filters)
+    registry.record_household_search(
+        actor=user, query=filters.query, found=rows.count(), channel="export", area_code=filters.area_code
+    )
     return exports.export_list(
         user,
         fmt,
