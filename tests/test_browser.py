@@ -24,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.test_chinese_pages import ALLOWED, identifiers
+
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -763,6 +765,8 @@ WALKS = {
     VILLAGE_CADRE: ("向阳村", ["/dashboard/220822100201/", "/dashboard/220822100201/exit/"]),
     "sun": ("吉林省", ["/dashboard/2208/", "/dashboard/220822/", "/dashboard/220822100201/"]),
 }
+# The login names of the walk appear in the top bar; the poverty measures go by their authors' names.
+PAGE_WORDS = {*WALKS, "Alkire-Foster", "Watts"}
 # The elements sticking out to the right of the viewport, for the failure message.
 STICKING_OUT = """() => {
   const width = document.documentElement.clientWidth;
@@ -808,6 +812,7 @@ def test_no_page_scrolls_sideways_and_the_dashboard_is_readable(server, browser,
     _figures_calculated(browser, server)
     shots = tmp_path_factory.mktemp("sideways")
     too_wide: list[str] = []
+    english: list[str] = []
     for username, (heading, walk) in WALKS.items():
         for width in (1440, 390):
             context, page = _new_page(browser, viewport={"width": width, "height": 900})
@@ -825,6 +830,12 @@ def test_no_page_scrolls_sideways_and_the_dashboard_is_readable(server, browser,
                     for chart in ("#chart-trend", "#chart-categories", "#chart-risks", "#chart-income"):
                         overlapping = page.evaluate(OVERLAPPING_TEXTS, chart)
                         assert not overlapping, f"{username} {width}px {path} {chart}: {overlapping[:5]}"
+                if width == 1440:  # what the browser renders, charts included, has no English or codes
+                    lines = [line.strip() for line in page.inner_text("body").splitlines() if line.strip()]
+                    english.extend(
+                        f"{username} {path}: {token!r} in {line!r}"
+                        for token, line in identifiers(lines, ALLOWED | PAGE_WORDS)
+                    )
                 name = f"{username}-{width}-{path.strip('/').replace('/', '_') or 'home'}.png"
                 page.screenshot(path=str(shots / name), full_page=True)
                 scroll, client = page.evaluate(
@@ -841,6 +852,7 @@ def test_no_page_scrolls_sideways_and_the_dashboard_is_readable(server, browser,
                 expect(page.locator("#chart-trend").locator("xpath=..")).to_contain_text("折线只有一个点")
             context.close()
     assert not too_wide, "pages wider than the window:\n" + "\n".join(too_wide)
+    assert not english, "English or codes on Chinese pages:\n" + "\n".join(english[:40])
 
 
 def test_declaration_to_county_decision_by_four_users(server, server_files, browser):
