@@ -841,3 +841,18 @@ def test_every_page_has_an_icon(client, county_officer):
         assert 'rel="icon"' in client.get(url).content.decode(), url
     icon = client.get("/favicon.ico", follow=True)
     assert icon.status_code == 200 and b"<svg" in b"".join(icon.streaming_content)
+
+
+def test_a_mistyped_id_number_is_reported_with_every_other_problem(officer_client, household_factory):
+    """Issue 12: a 17-digit ID number showed only once the other fields were fixed."""
+    household = household_factory()
+    before = Member.objects.count()
+    response = officer_client.post(
+        reverse("web:member_add", args=[household.pk]),
+        {"name": "", "relation": "child", "sex": "F", "id_number": "22082219800517012", "labour_capacity": ""},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "An ID number has 18 characters." in page
+    assert page.count('class="field has-error') >= 3, "the ID number waited for the other fields"  # name, labour, ID
+    assert Member.objects.count() == before

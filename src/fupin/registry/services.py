@@ -228,6 +228,22 @@ def set_phone(instance: Any, raw: str, errors: dict[str, list[Message]]) -> None
     instance.phone_masked = phone.mask(number)
 
 
+def id_number_problem(raw: str) -> Message | None:
+    """What is wrong with the ID number on its own (length, digits, county, date, check character).
+
+    Forms call it with their other field checks, so a mistyped ID number is reported together with
+    every other problem rather than only once the rest is fixed; the service checks it again, with
+    the recorded sex and birth date and the duplicates.
+    """
+    if not raw.strip():
+        return None
+    try:
+        idnumber.parse(raw, area_exists=id_area_code_exists)
+    except idnumber.IdNumberError as exc:
+        return ID_PROBLEMS[exc.code]
+    return None
+
+
 def _set_id_number(member: Member, raw: str, errors: dict[str, list[Message]]) -> None:
     if not raw.strip():
         member.id_number_enc, member.id_number_bidx, member.id_number_masked = "", "", ""

@@ -25,7 +25,7 @@ from fupin.registry.choices import (
 )
 from fupin.registry.models import Household, IncomeRecord, Member
 from fupin.registry.selectors import HouseholdFilters
-from fupin.registry.services import HOUSEHOLD_EDITABLE, INCOME_EDITABLE, MEMBER_EDITABLE
+from fupin.registry.services import HOUSEHOLD_EDITABLE, INCOME_EDITABLE, MEMBER_EDITABLE, id_number_problem
 
 MONITORED_ANY = "any"
 
@@ -352,6 +352,12 @@ class MemberForm(FieldsetForm):
                 label=_("Remove the saved phone number"), required=False
             )
             self.fields["version"] = _version_field()
+
+    def clean_id_number(self) -> str:
+        typed: str = self.cleaned_data.get("id_number", "")
+        if problem := id_number_problem(typed):
+            raise forms.ValidationError(problem)
+        return typed
 
     def _typed(self, name: str) -> str | None:
         typed = self.cleaned_data.get(name, "")
