@@ -140,13 +140,14 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from fupin.api import cases, households, incomes, members, screening
+    from fupin.api import cases, feeds, households, incomes, members, screening
 
     api.add_router("", households.router)
     api.add_router("", members.router)
     api.add_router("", incomes.router)
     api.add_router("", screening.router)
     api.add_router("", cases.router)
+    api.add_router("", feeds.router)
 
 
 _register_routers()
