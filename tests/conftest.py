@@ -40,6 +40,12 @@ def _indicators_rebuild_when_asked(settings):
     settings.INDICATORS_IN_BACKGROUND = False
 
 
+@pytest.fixture(autouse=True)
+def _texts_sent_at_once(settings):
+    """Text messages reach the outbox before the action that sends them returns (no worker in tests)."""
+    settings.SMS_IN_BACKGROUND = False
+
+
 @dataclass
 class Place:
     county: Any

@@ -21,7 +21,10 @@ ALIASES = {
 USAGE = """usage: fupin COMMAND [options]
 
   migrate                         create or upgrade the database
-  serve [--port N] [--host H]     run the web server (default http://127.0.0.1:8000)
+  serve [--port N] [--host H] [--no-worker]
+                                  run the web server (default http://127.0.0.1:8000) and a worker
+  worker                          carry out the background jobs (screening runs, imports, rebuilds,
+                                  text messages); jobs a stopped worker left are tried again
   demo-data [--county CODE] [--households N] [--seed S]
                                   load a generated demo county (default 通榆县 220822)
   users add USERNAME --role ROLE --area CODE [--area CODE …] [--password-stdin]
@@ -91,6 +94,9 @@ def main(argv: list[str] | None = None) -> None:
 
     compile_catalogs()
     args[0] = ALIASES.get(args[0], args[0])
+    if args[0] not in ("serve", "worker"):
+        # A command carries its jobs out itself and waits for them (fupin.jobs); the server queues them.
+        os.environ.setdefault("FUPIN_JOBS_RUN_NOW", "1")
     if args[0] not in KEYLESS_COMMANDS:
         _refuse_keys_that_do_not_fit()
     from django.core.management import execute_from_command_line

@@ -44,7 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "fupin.core",
+    "fupin.jobs",
     "fupin.areas",
     "fupin.accounts",
     "fupin.audit",
@@ -171,7 +174,14 @@ TWINNING_PHOTO_MAX_BYTES = int(os.environ.get("FUPIN_PHOTO_MAX_BYTES", str(5 * 1
 TWINNING_PHOTOS_PER_VISIT = 6
 # Worklists mark a household whose last visit is older than this many days [local practice].
 TWINNING_VISIT_DUE_DAYS = int(os.environ.get("FUPIN_VISIT_DUE_DAYS", "30"))
+# Background jobs (fupin.jobs): rows in the application database, carried out by `fupin worker` (which
+# `fupin serve` starts beside itself). FUPIN_JOBS_RUN_NOW=1 carries every job out at once in the caller
+# instead (the fupin commands do, so they wait; so do tests). docs/decisions/0009.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+JOBS_RUN_NOW = os.environ.get("FUPIN_JOBS_RUN_NOW", "0") == "1"
+# Screening runs and imports started from a page go to the worker; 0: carried out in the request.
 SCREENING_IN_BACKGROUND = os.environ.get("FUPIN_SCREENING_IN_BACKGROUND", "1") == "1"
+SMS_IN_BACKGROUND = os.environ.get("FUPIN_SMS_IN_BACKGROUND", "1") == "1"  # text messages: by the worker
 # Indicator tables (fupin.indicators): rebuilt after imports and screening runs, in a thread of the web
 # process; a province turns the automatic rebuild off and runs `fupin indicators rebuild` on a schedule.
 INDICATORS_AUTO_REBUILD = os.environ.get("FUPIN_INDICATORS_AUTO_REBUILD", "1") == "1"

@@ -86,7 +86,7 @@ def _send(users: Iterable[User], kind: str, params: dict[str, Any], **links: Any
         text = str(lazy_format(MESSAGES[kind], **_display(params)))
     for user in users:
         if user.phone_enc:
-            sms.send(cipher.decrypt(user.phone_enc), text)
+            sms.queue(cipher.decrypt(user.phone_enc), text)
 
 
 def _display(params: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +150,7 @@ def decided(case: Case, outcome: str) -> None:
                     **_display(params),
                 )
             )
-        sms.send(get_cipher().decrypt(household.phone_enc), text)
+        sms.queue(get_cipher().decrypt(household.phone_enc), text)
 
 
 def unread_count(user: User) -> int:

@@ -438,7 +438,7 @@ def declare(
         code_hash=_hash(f"code:{code}"),
         client_hash=client,
     )
-    sms.send(
+    sms.queue(
         number, str(lazy_format(_("Your confirmation code is %(code)s (valid for 30 minutes)."), code=code))
     )
     return declaration

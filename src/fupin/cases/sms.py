@@ -56,6 +56,19 @@ def _gateway(path: str) -> SmsGateway:
     return gateway
 
 
+def queue(phone: str, text: str) -> None:
+    """Send one message from the worker (fupin.jobs), or now when ``SMS_IN_BACKGROUND`` is off.
+
+    The number and the text (a confirmation code, say) wait in the queue table encrypted; queued inside
+    a transaction, the message goes only if it commits.
+    """
+    from fupin.jobs import services as jobs
+    from fupin.pii.crypto import get_cipher
+
+    cipher = get_cipher()
+    jobs.enqueue("sms", phone=cipher.encrypt(phone), text=cipher.encrypt(text))
+
+
 def send(phone: str, text: str) -> bool:
     """Send one message; a failing gateway is logged (without the number) and reported as False."""
     try:

@@ -25,6 +25,7 @@ from fupin.dashboard.catalogue import INDICATORS, TABLE_KEYS
 from fupin.indicators import selectors as builds
 from fupin.indicators import services as rebuilding
 from fupin.indicators.models import Build, BuildState
+from fupin.jobs import services as jobs
 from fupin.web import exports
 from fupin.web.pages import current_user, is_htmx, page, require
 
@@ -462,5 +463,12 @@ def rebuild(request: HttpRequest) -> HttpResponse:
 @page
 def build_status(request: HttpRequest) -> HttpResponse:
     """The progress of the newest build (polled by the page while one runs)."""
-    context = {"latest": builds.latest_build(), "build": builds.current_build(), "polled": is_htmx(request)}
+    latest = builds.latest_build()
+    stopped = latest is not None and jobs.stopped(latest.error)
+    context = {
+        "latest": latest,
+        "build": builds.current_build(),
+        "polled": is_htmx(request),
+        "stopped": stopped,
+    }
     return render(request, "dashboard/_build_status.html", context)

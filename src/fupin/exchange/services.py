@@ -1,17 +1,16 @@
-"""Imports from the upload page: stored encrypted, carried out in a thread, followed by a polling page."""
+"""Imports from the upload page: stored encrypted, carried out by the worker, followed by a polling page."""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import transaction
 from django.utils import timezone, translation
 
 from fupin.core.errors import NotPermitted
@@ -19,6 +18,7 @@ from fupin.core.i18n import stored_text
 from fupin.exchange import workbook
 from fupin.exchange.importer import ImportFailed, Problem, import_file
 from fupin.exchange.models import ImportJob, JobStatus
+from fupin.jobs import services as jobs
 from fupin.pii.crypto import get_cipher
 
 logger = logging.getLogger(__name__)
@@ -109,9 +109,10 @@ def error_workbook_bytes(job: ImportJob) -> bytes | None:
 
 
 def carry_out(job: ImportJob) -> ImportJob:
+    """Import the job's file. The rows and the job's "imported" commit together, and the uploaded file
+    is removed only after, so a worker stopped at any point leaves the job to be tried again whole."""
     path = upload_path(job)
     data = get_cipher().decrypt_bytes(path.read_bytes())
-    path.unlink(missing_ok=True)
     last = {"percent": -1}
 
     def progress(done: int, total: int) -> None:
@@ -122,16 +123,20 @@ def carry_out(job: ImportJob) -> ImportJob:
 
     values: dict[str, Any]
     try:
-        result = import_file(job.user, job.kind, data, job.file_name, progress=progress)
-        values = {
-            "status": JobStatus.FINISHED,
-            "rows": result.rows,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "seconds": result.seconds,
-        }
-        save_report(job, [], 0, result.notes)
+        with transaction.atomic():
+            result = import_file(job.user, job.kind, data, job.file_name, progress=progress)
+            save_report(job, [], 0, result.notes)
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.FINISHED,
+                rows=result.rows,
+                created=result.created,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                seconds=result.seconds,
+                percent=100,
+                finished_at=timezone.now(),
+            )
+        values = {}
     except ImportFailed as exc:
         book = workbook.error_workbook(data, job.file_name, exc.problems, exc.total)
         errors_path(job).write_bytes(get_cipher().encrypt_bytes(book))
@@ -142,23 +147,13 @@ def carry_out(job: ImportJob) -> ImportJob:
     except Exception as exc:
         logger.exception("import %s failed", job.pk)
         values = {"status": JobStatus.FAILED, "error": type(exc).__name__}
-    ImportJob.objects.filter(pk=job.pk).update(percent=100, finished_at=timezone.now(), **values)
+    if values:
+        ImportJob.objects.filter(pk=job.pk).update(percent=100, finished_at=timezone.now(), **values)
+    path.unlink(missing_ok=True)
     job.refresh_from_db()
     return job
 
 
-def run_in_background(job: ImportJob) -> threading.Thread | None:
-    """In a thread of the web process, like a screening run (synchronously when that is switched off)."""
-    if not settings.SCREENING_IN_BACKGROUND:
-        carry_out(job)
-        return None
-
-    def work() -> None:
-        try:
-            carry_out(job)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work, name=f"import-{job.pk}", daemon=True)
-    thread.start()
-    return thread
+def run_in_background(job: ImportJob) -> str | None:
+    """Hand the import to the worker (fupin.jobs), like a screening run (at once when that is off)."""
+    return jobs.enqueue("import", job_id=job.pk)

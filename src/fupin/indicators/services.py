@@ -1,8 +1,8 @@
 """Rebuilding the indicator tables: snapshot, compute, write aside, swap in.
 
-A rebuild runs after an import or a screening run (in a thread of the web process, like screening),
-from ``fupin indicators rebuild`` and from the dashboard's button. Requests that arrive while one is
-running set a flag, and one more rebuild follows, so the figures catch up without piling up threads.
+A rebuild runs after an import or a screening run (as a job of ``fupin worker``, like screening; at once
+in a command), from ``fupin indicators rebuild`` and from the dashboard's button. Requests that arrive
+while one waits in the queue add nothing, so the figures catch up without piling up rebuilds.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ import datetime as dt
 import json
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fupin.core import clock
@@ -26,16 +25,13 @@ from fupin.engine import indicators as ind
 from fupin.engine.backends import Backend
 from fupin.indicators import snapshot
 from fupin.indicators.models import AreaFigures, Build, BuildState
+from fupin.jobs import services as jobs
 
 logger = logging.getLogger(__name__)
 
 KEEP_MONTHS = 36
 WRITE_BATCH = 5000
 ProgressStep = Callable[[str, int], None]
-
-_lock = threading.Lock()
-_running = False
-_again = False
 
 
 def parent_code(code: str, level: int) -> str:
@@ -214,48 +210,32 @@ def drop_superseded() -> int:
     return dropped
 
 
-def request_rebuild(trigger: str, build: Build | None = None) -> threading.Thread | None:
-    """Rebuild in the background (or at once when ``INDICATORS_IN_BACKGROUND`` is off).
+def request_rebuild(trigger: str, build: Build | None = None) -> Build | None:
+    """Queue a rebuild for the worker (or rebuild at once when ``INDICATORS_IN_BACKGROUND`` is off).
 
-    One rebuild at a time per process: a request that arrives while one runs is remembered, and one more
-    rebuild follows, which reads everything that changed meanwhile.
+    Requests that arrive while a rebuild waits in the queue add nothing: the queued one reads everything
+    that changed meanwhile. One that arrives while a rebuild runs queues one more.
     """
-    global _running, _again
-    if not settings.INDICATORS_IN_BACKGROUND:
+    if not jobs.in_background("indicators"):
         try:
-            rebuild(trigger=trigger, build=build)
+            return rebuild(trigger=trigger, build=build)
         except Exception:  # noqa: BLE001 - the change that asked for it is done; the failed build says why
             logger.exception("indicator rebuild failed")
         return None
-    with _lock:
-        if _running:
-            _again = True
-            if build is not None:  # the page's build will not run: the one that follows covers it
-                Build.objects.filter(pk=build.pk).delete()
-            return None
-        _running = True
-
-    def work() -> None:
-        global _running, _again
-        first = build
-        try:
-            while True:
-                try:
-                    rebuild(trigger=trigger, build=first)
-                except Exception:  # noqa: BLE001 - recorded on the build for the page
-                    logger.exception("indicator rebuild failed")
-                first = None
-                with _lock:
-                    if not _again:
-                        _running = False
-                        return
-                    _again = False
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work, name="indicator-rebuild", daemon=True)
-    thread.start()
-    return thread
+    waiting = Build.objects.filter(state=BuildState.BUILDING, stage="queued")
+    if build is not None:
+        waiting = waiting.exclude(pk=build.pk)
+    queued = waiting.first()
+    if queued is not None:
+        if build is not None:  # the page's build will not run: the queued one covers it
+            build.delete()
+        return queued
+    if build is None:
+        today = clock.today()
+        build = Build.objects.create(period=str(ind.Period.of(today)), as_of=today, trigger=trigger)
+    Build.objects.filter(pk=build.pk).update(stage="queued", percent=0)
+    jobs.enqueue("indicators", build_id=build.pk, trigger=trigger)
+    return build
 
 
 STALE_AFTER = dt.timedelta(hours=2)
@@ -274,5 +254,4 @@ def start_from_page(trigger: str = "page") -> Build:
     build = Build.objects.create(
         period=str(ind.Period.of(clock.today())), as_of=clock.today(), trigger=trigger
     )
-    request_rebuild(trigger, build)
-    return build
+    return request_rebuild(trigger, build) or build

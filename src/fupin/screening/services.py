@@ -6,14 +6,13 @@ import datetime as dt
 import importlib.util
 import logging
 import shutil
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +26,7 @@ from fupin.core.signals import announce
 from fupin.engine.backends import ENGINES
 from fupin.engine.backends import backend as make_backend
 from fupin.engine.screening import explain, screen, suggestion
+from fupin.jobs import services as jobs
 from fupin.screening import packs
 from fupin.screening.models import ClueStatus, RiskClue, RunStatus, ScreeningRun
 from fupin.screening.signals import clues_created
@@ -121,28 +121,12 @@ def run_screening(
     return carry_out(run, policy=policy, progress=progress)
 
 
-def run_in_background(run: ScreeningRun, *, policy: str | None = None) -> threading.Thread | None:
-    """Carry a started run out in a thread of the web process; the page follows ``stage``/``percent``.
+def run_in_background(run: ScreeningRun, *, policy: str | None = None) -> str | None:
+    """Hand a started run to the worker (fupin.jobs); the page follows ``stage``/``percent``.
 
-    A county's run takes seconds, so the embedded default needs no task queue; a province runs
-    ``fupin screen`` from its scheduler instead (see docs/decisions/0003-screening-engine.md).
+    With ``SCREENING_IN_BACKGROUND`` off (or in a command) it is carried out now, and None returned.
     """
-
-    if not settings.SCREENING_IN_BACKGROUND:
-        carry_out(run, policy=policy)
-        return None
-
-    def work() -> None:
-        try:
-            carry_out(run, policy=policy)
-        except Exception:  # noqa: BLE001 - recorded on the run for the page; nothing else to do here
-            logger.exception("screening run %s failed", run.pk)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work, name=f"screening-{run.pk}", daemon=True)
-    thread.start()
-    return thread
+    return jobs.enqueue("screening", run_id=run.pk, policy=policy)
 
 
 _STAGES = {"snapshot": 10, "evaluate": 40, "clues": 80, "done": 100}

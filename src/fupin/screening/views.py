@@ -18,6 +18,7 @@ from fupin.accounts import scope
 from fupin.accounts.roles import Capability
 from fupin.areas.models import Area
 from fupin.core.errors import InvalidInput, NotPermitted
+from fupin.jobs import services as jobs
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.choices import MonitoringCategory, RiskType
 from fupin.screening import labels, packs, selectors, services
@@ -90,6 +91,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "figures": figures,
         "running": run.status == RunStatus.RUNNING,
+        "stopped": jobs.stopped(run.error),
         "counts": [(rule, titles.get(rule, rule), n, round(100 * n / top)) for rule, n in counts],
         "parameters": labels.parameter_rows(run.policy_name, run.parameters),
     }
