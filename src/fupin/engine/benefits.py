@@ -162,6 +162,7 @@ def parameter_segments(checked: CheckedPack, counties: Sequence[str]) -> pa.Tabl
         "in_force": [],
         "missing": [],
         "budget_key": [],
+        "budget_id": [],
     }
     programmes = checked.pack.programmes
     extra = {
@@ -171,6 +172,7 @@ def parameter_segments(checked: CheckedPack, counties: Sequence[str]) -> pa.Tabl
     }
     for column in extra:
         rows[column] = []
+    budget_ids: dict[str, int] = {}
     for i, programme in enumerate(programmes):
         starts = {programme.effective_from}
         if programme.effective_to:
@@ -209,6 +211,7 @@ def parameter_segments(checked: CheckedPack, counties: Sequence[str]) -> pa.Tabl
                     v = value_in_force(programme.parameters[budget], county, start)
                     key = f"{programme.id}|{v.region or 'nation'}|{v.effective_from.isoformat()}"
                 rows["budget_key"].append(key)
+                rows["budget_id"].append(None if key is None else budget_ids.setdefault(key, len(budget_ids)))
                 for column, (owner, name, _kind) in extra.items():
                     rows[column].append(values.get(name) if owner == i else None)
     types = {
@@ -219,6 +222,7 @@ def parameter_segments(checked: CheckedPack, counties: Sequence[str]) -> pa.Tabl
         "in_force": pa.bool_(),
         "missing": pa.string(),
         "budget_key": pa.string(),
+        "budget_id": pa.int64(),
         **{column: _ARROW[kind] for column, (_i, _n, kind) in extra.items()},
     }
     return pa.table({name: pa.array(values, types[name]) for name, values in rows.items()})
@@ -265,26 +269,19 @@ def _fen(yuan: str) -> str:
     return f"CAST(FLOOR(CAST({yuan} AS DOUBLE) * {FEN} + {_EPSILON}) AS BIGINT)"
 
 
-def _by_programme(cases: list[tuple[str, str]], null_type: str) -> str:
+def _by_programme(cases: list[tuple[str, str]], null_type: str, column: str = "programme") -> str:
     if not cases:
         return f"CAST(NULL AS {null_type})"
     whens = " ".join(f"WHEN {_string(p)} THEN {sql}" for p, sql in cases)
-    return f"CASE programme {whens} END"
-
-
-def _order() -> str:
-    return "ORDER BY applied_on, application_id"
-
-
-def _running(value: str, partition: str) -> str:
-    """The sum of ``value`` over the rows of the partition before this one (in date, id order)."""
-    return (
-        f"(CAST(SUM({value}) OVER (PARTITION BY {partition} {_order()} "
-        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) - {value})"
-    )
+    return f"CASE {column} {whens} END"
 
 
 def compile_programmes(checked: CheckedPack) -> BenefitQuery:
+    """The pack's programmes as one query over ``applications``, ``history`` and ``params``.
+
+    The wide part (the parameter join, refusal texts, amounts and limits, one CASE per programme) is
+    computed once; the caps run on a narrow table of integers ordered by one sequence number
+    (``seq``: date, then id), because each window sorts every column it carries."""
     programmes = checked.pack.programmes
     ids = ", ".join(_string(p.id) for p in programmes) or _string("")
     param_columns = [
@@ -297,8 +294,11 @@ def compile_programmes(checked: CheckedPack) -> BenefitQuery:
     refusals = []
     amounts: list[tuple[str, str]] = []
     limits: dict[str, list[tuple[str, str]]] = {kind: [] for kind in CAP_KINDS}
+    group_names = sorted({p.once_per_person for p in programmes if p.once_per_person})
     groups: list[tuple[str, str]] = []
+    indexes: list[tuple[str, str]] = []
     for i, programme in enumerate(programmes):
+        indexes.append((programme.id, str(i)))
         checks = [f"WHEN {column} IS NULL THEN 'missing_id|{column}'" for column in programme.needs()]
         for condition in programme.conditions:
             when = _expression(checked, i, programme, f"conditions.{condition.id}")
@@ -311,18 +311,16 @@ def compile_programmes(checked: CheckedPack) -> BenefitQuery:
             )
         for kind in programme.caps:
             text = _expression(checked, i, programme, f"caps.{kind}")
-            limit = (
-                f"CAST(FLOOR(CAST({text} AS DOUBLE) + {_EPSILON}) AS BIGINT)"
-                if kind == "max_months"
-                else _fen(text)
-            )
+            if kind == "max_months":
+                limit = f"CAST(FLOOR(CAST({text} AS DOUBLE) + {_EPSILON}) AS BIGINT)"
+            else:
+                limit = _fen(text)
             limits[kind].append((programme.id, f"GREATEST({limit}, 0)"))
         if programme.once_per_person:
-            groups.append((programme.id, _string(programme.once_per_person)))
-    once_group = _by_programme(groups, "VARCHAR")
-    history_group = once_group  # the same CASE over the history's programme column
+            groups.append((programme.id, str(group_names.index(programme.once_per_person))))
+    once_group = _by_programme(groups, "BIGINT")
+    programme_index = f"COALESCE({_by_programme(indexes, 'BIGINT')}, -1)"
 
-    identity = "application_id, programme, applied_on, county_code, person_id, entity_id, period"
     limit_columns = ", ".join(f"{_by_programme(limits[k], 'BIGINT')} AS lim_{k}" for k in CAP_KINDS)
     segment_join = (
         "p.programme = {t}.programme AND p.county_code = {t}.county_code "
@@ -338,168 +336,223 @@ def compile_programmes(checked: CheckedPack) -> BenefitQuery:
     ctes = [
         (
             "j",
-            f"SELECT a.*, p.in_force AS _in_force, p.missing AS _missing, p.budget_key AS budget_key"
+            "SELECT a.*, p.in_force AS _in_force, p.missing AS _missing, p.budget_id AS budget_id"
             f"{joined_params} FROM applications a LEFT JOIN params p ON {segment_join.format(t='a')}",
         ),
         (
             "e",
-            f"SELECT {identity}, budget_key, {refusal} AS refusal0, "
-            f"{_by_programme(amounts, 'BIGINT')} AS base0, {limit_columns}, "
-            f"{once_group} AS once_group FROM j",
+            "SELECT application_id, programme, applied_on, county_code, person_id, entity_id, period, "
+            f"budget_id, {refusal} AS refusal0, {_by_programme(amounts, 'BIGINT')} AS base0, "
+            f"{limit_columns}, {once_group} AS once_group, {programme_index} AS pi FROM j",
+        ),
+        # --- the narrow table the caps run on
+        (
+            "n",
+            "SELECT application_id, ROW_NUMBER() OVER (ORDER BY applied_on, application_id) AS seq, pi, "
+            "person_id, entity_id, period, budget_id, once_group, refusal0 IS NULL AS ok0, base0, "
+            + ", ".join(f"lim_{k}" for k in CAP_KINDS)
+            + " FROM e",
+        ),
+        # --- the history: programme index, once-only group and budget of each earlier decision
+        (
+            "hx",
+            f"SELECT COALESCE({_by_programme(indexes, 'BIGINT', 'h.programme')}, -1) AS pi, "
+            f"{_by_programme(groups, 'BIGINT', 'h.programme')} AS once_group, h.person_id, h.entity_id, "
+            "h.period, h.application_id, h.amount, h.counted_amount, h.counted, h.month_counted, "
+            f"p.budget_id FROM history h LEFT JOIN params p ON {segment_join.format(t='h')}",
         ),
         # --- once per person: the first eligible application of the person in the group, or history's
         (
             "ho",
-            "SELECT once_group, person_id, MIN(application_id) AS by_id FROM "
-            f"(SELECT {history_group} AS once_group, person_id, application_id FROM history WHERE counted) t "
-            "WHERE once_group IS NOT NULL GROUP BY once_group, person_id",
+            "SELECT once_group, person_id, MIN(application_id) AS by_id FROM hx "
+            "WHERE counted AND once_group IS NOT NULL GROUP BY once_group, person_id",
         ),
-        (
-            "o1",
-            "SELECT e.*, CASE WHEN once_group IS NOT NULL AND refusal0 IS NULL THEN "
-            "FIRST_VALUE(application_id) "
-            f"OVER (PARTITION BY once_group, person_id, refusal0 IS NULL {_order()}) END AS first_id FROM e",
-        ),
-        (
-            "o",
-            "SELECT o1.*, CASE WHEN o1.refusal0 IS NOT NULL THEN o1.refusal0 "
-            "WHEN o1.once_group IS NOT NULL AND ho.by_id IS NOT NULL THEN 'once_per_person|' "
-            "WHEN o1.once_group IS NOT NULL AND o1.first_id <> o1.application_id THEN 'once_per_person|' "
-            "END AS refusal, "
-            "CASE WHEN o1.once_group IS NOT NULL AND o1.refusal0 IS NULL "
-            "THEN COALESCE(ho.by_id, o1.first_id) END "
-            "AS holder FROM o1 LEFT JOIN ho ON ho.once_group = o1.once_group AND ho.person_id = o1.person_id",
-        ),
-        # --- base amount and the per-application cap
-        (
-            "s1",
-            "SELECT o.*, refusal IS NULL AS eligible, "
-            "CASE WHEN refusal IS NULL THEN COALESCE(base0, 0) ELSE 0 END AS a0, "
-            "CASE WHEN refusal IS NOT NULL THEN 0 WHEN lim_per_application IS NULL THEN COALESCE(base0, 0) "
-            "ELSE LEAST(COALESCE(base0, 0), lim_per_application) END AS a1 FROM o",
-        ),
-        # --- at most N distinct months per person: months numbered in order of their first claim
-        ("hm", "SELECT DISTINCT programme, person_id, period FROM history WHERE month_counted"),
-        ("hmc", "SELECT programme, person_id, COUNT(*) AS n FROM hm GROUP BY programme, person_id"),
-        (
-            "m1",
-            "SELECT s1.*, hm.period IS NOT NULL AS in_hist, COALESCE(hmc.n, 0) AS hist_months, "
-            "CASE WHEN lim_max_months IS NOT NULL AND a1 > 0 THEN ROW_NUMBER() OVER (PARTITION BY "
-            "s1.programme, s1.person_id, s1.period, lim_max_months IS NOT NULL AND a1 > 0 "
-            f"{_order()}) END AS rn "
-            "FROM s1 LEFT JOIN hm ON hm.programme = s1.programme AND hm.person_id = s1.person_id "
-            "AND hm.period = s1.period LEFT JOIN hmc ON hmc.programme = s1.programme "
-            "AND hmc.person_id = s1.person_id",
-        ),
-        (
-            "m2",
-            "SELECT m1.*, hist_months + CAST(SUM(CASE WHEN rn = 1 AND NOT in_hist THEN 1 ELSE 0 END) OVER "
-            f"(PARTITION BY programme, person_id, rn IS NOT NULL {_order()} ROWS BETWEEN UNBOUNDED PRECEDING "
-            "AND CURRENT ROW) AS BIGINT) AS idx FROM m1",
-        ),
-        (
-            "m3",
-            "SELECT m2.*, MAX(CASE WHEN rn = 1 THEN idx END) OVER "
-            "(PARTITION BY programme, person_id, period, rn IS NOT NULL) AS month_idx FROM m2",
-        ),
-        (
-            "s2",
-            "SELECT m3.*, rn IS NOT NULL AND (in_hist OR month_idx <= lim_max_months) AS month_counted, "
-            "CASE WHEN rn IS NULL OR in_hist THEN NULL ELSE LEAST(month_idx - 1, lim_max_months) END "
-            "AS used_max_months, "
-            "CASE WHEN rn IS NULL OR in_hist OR month_idx <= lim_max_months THEN a1 ELSE 0 END AS a2 FROM m3",
-        ),
+        # --- months already counted in the history
+        ("hm", "SELECT DISTINCT pi, person_id, period FROM hx WHERE month_counted"),
+        ("hmc", "SELECT pi, person_id, COUNT(*) AS n FROM hm GROUP BY pi, person_id"),
     ]
-    # --- running caps: per month, per person, per entity, then the budget
-    stages = [
-        ("per_month", "programme, person_id, period", "counted_amount", "a2", "a3"),
-        ("per_person", "programme, person_id", "counted_amount", "a3", "a4"),
-        ("per_entity", "programme, entity_id", "counted_amount", "a4", "a5"),
-    ]
-    previous = "s2"
-    for kind, keys, history_amount, before, after in stages:
-        columns = [k.strip() for k in keys.split(",")]
-        ctes.append(
-            (
-                f"h_{kind}",
-                f"SELECT {keys}, CAST(SUM({history_amount}) AS BIGINT) AS total FROM history GROUP BY {keys}",
-            )
-        )
-        on = " AND ".join(f"h.{c} = x.{c}" for c in columns)
-        used = f"COALESCE(h.total, 0) + {_running('x.' + before, ', '.join('x.' + c for c in columns))}"
-        ctes.append(
-            (
-                f"c_{kind}",
-                f"SELECT x.*, CASE WHEN lim_{kind} IS NULL THEN NULL ELSE LEAST({used}, lim_{kind}) END "
-                f"AS used_{kind} "
-                f"FROM {previous} x LEFT JOIN h_{kind} h ON {on}",
-            )
-        )
-        ctes.append(
-            (
-                f"s_{kind}",
-                f"SELECT c_{kind}.*, CASE WHEN lim_{kind} IS NULL THEN {before} "
-                f"ELSE GREATEST(0, LEAST({before}, lim_{kind} - used_{kind})) END AS {after} FROM c_{kind}",
-            )
-        )
-        previous = f"s_{kind}"
-    ctes.append(
-        (
-            "h_budget",
-            "SELECT p.budget_key, CAST(SUM(h.amount) AS BIGINT) AS total FROM history h "
-            f"JOIN params p ON {segment_join.format(t='h')} WHERE p.budget_key IS NOT NULL "
-            "GROUP BY p.budget_key",
-        )
-    )
-    used = f"COALESCE(h.total, 0) + {_running('x.a5', 'x.budget_key')}"
-    ctes.append(
-        (
-            "c_budget",
-            f"SELECT x.*, CASE WHEN lim_budget IS NULL THEN NULL ELSE LEAST({used}, lim_budget) END "
-            "AS used_budget "
-            f"FROM {previous} x LEFT JOIN h_budget h ON h.budget_key = x.budget_key",
-        )
-    )
-    ctes.append(
-        (
-            "s_budget",
-            "SELECT c_budget.*, CASE WHEN lim_budget IS NULL THEN a5 "
-            "ELSE GREATEST(0, LEAST(a5, lim_budget - used_budget)) END AS a6 FROM c_budget",
-        )
-    )
-    befores = {
-        "per_application": ("a0", "a1"),
-        "max_months": ("a1", "a2"),
-        "per_month": ("a2", "a3"),
-        "per_person": ("a3", "a4"),
-        "per_entity": ("a4", "a5"),
-        "budget": ("a5", "a6"),
+    # ---------------- the caps, on a narrow chain: each stage carries only what the later ones need
+    used_kinds = [k for k in CAP_KINDS if limits[k]]
+    keys_of = {
+        "once": ("person_id",),
+        "max_months": ("pi", "person_id", "period"),
+        "per_month": ("pi", "person_id", "period"),
+        "per_person": ("pi", "person_id"),
+        "per_entity": ("pi", "entity_id"),
+        "budget": ("budget_id",),
     }
+    steps = (["once"] if groups else []) + used_kinds
+    outputs_so_far: list[str] = []
+
+    def carry(after: str) -> str:
+        """The columns a stage passes on: the output columns so far, the current amount (``a``) and
+        the keys and limits of the steps after ``after``."""
+        later = steps[steps.index(after) + 1 :] if after in steps else steps
+        keep = ["application_id", "seq", *outputs_so_far]
+        for step in later:
+            keep += [k for k in keys_of[step] if k not in keep]
+            if step != "once":
+                keep.append(f"lim_{step}")
+        return ", ".join(dict.fromkeys(keep))
+
+    previous = "n"
+    if groups:
+        ctes.append(
+            (
+                "o1",
+                "SELECT n.*, CASE WHEN once_group IS NOT NULL AND ok0 THEN FIRST_VALUE(application_id) "
+                "OVER (PARTITION BY once_group, person_id, ok0 ORDER BY seq) END AS first_id FROM n",
+            )
+        )
+        ctes.append(
+            (
+                "o",
+                "SELECT o1.*, COALESCE(o1.once_group IS NOT NULL AND o1.ok0 AND (ho.by_id IS NOT NULL "
+                "OR o1.first_id <> o1.application_id), FALSE) AS once_refused, "
+                "CASE WHEN o1.once_group IS NOT NULL AND o1.ok0 THEN COALESCE(ho.by_id, o1.first_id) END "
+                "AS holder FROM o1 LEFT JOIN ho ON ho.once_group = o1.once_group "
+                "AND ho.person_id = o1.person_id",
+            )
+        )
+        previous = "o"
+        once_columns = "once_refused, holder"
+    else:
+        once_columns = "FALSE AS once_refused, CAST(NULL AS BIGINT) AS holder"
+    outputs_so_far += ["once_refused", "holder", "eligible", "base"]
+    ctes.append(
+        (
+            "s0",
+            f"SELECT {carry('once').replace('once_refused, holder, eligible, base', once_columns)}, "
+            "ok0 AND NOT once_refused AS eligible, "
+            "CASE WHEN ok0 AND NOT once_refused THEN COALESCE(base0, 0) ELSE 0 END AS base, "
+            "CASE WHEN ok0 AND NOT once_refused THEN COALESCE(base0, 0) ELSE 0 END AS a "
+            f"FROM {previous}",
+        )
+    )
+    previous = "s0"
+    for kind in used_kinds:
+        before = [c.strip() for c in carry(kind).split(",")]
+        outputs_so_far.append(f"cut_{kind}")
+        if kind == "per_application":
+            cut = "a - LEAST(a, lim_per_application) AS cut_per_application"
+            ctes.append(
+                (
+                    "s_per_application",
+                    f"SELECT {carry(kind).replace('cut_per_application', cut)}, "
+                    f"LEAST(a, lim_per_application) AS a FROM {previous}",
+                )
+            )
+        elif kind == "max_months":
+            ctes += [
+                (
+                    "m1",
+                    "SELECT s.*, hm.period IS NOT NULL AS in_hist, COALESCE(hmc.n, 0) AS hist_months, "
+                    "CASE WHEN lim_max_months IS NOT NULL AND a > 0 THEN ROW_NUMBER() OVER (PARTITION BY "
+                    "s.pi, s.person_id, s.period, lim_max_months IS NOT NULL AND a > 0 ORDER BY seq) END "
+                    "AS rn "
+                    f"FROM {previous} s LEFT JOIN hm ON hm.pi = s.pi AND hm.person_id = s.person_id "
+                    "AND hm.period = s.period LEFT JOIN hmc ON hmc.pi = s.pi AND hmc.person_id = s.person_id",
+                ),
+                (
+                    "m2",
+                    "SELECT m1.*, hist_months + CAST(SUM(CASE WHEN rn = 1 AND NOT in_hist THEN 1 ELSE 0 END) "
+                    "OVER (PARTITION BY pi, person_id, rn IS NOT NULL ORDER BY seq ROWS BETWEEN UNBOUNDED "
+                    "PRECEDING AND CURRENT ROW) AS BIGINT) AS idx FROM m1",
+                ),
+                (
+                    "m3",
+                    "SELECT m2.*, MAX(CASE WHEN rn = 1 THEN idx END) OVER "
+                    "(PARTITION BY pi, person_id, period, rn IS NOT NULL) AS month_idx FROM m2",
+                ),
+            ]
+            allowed = "(rn IS NULL OR in_hist OR month_idx <= lim_max_months)"
+            outputs_so_far += ["month_counted", "used_max_months"]
+            columns = carry(kind).replace(
+                "cut_max_months, month_counted, used_max_months",
+                f"CASE WHEN {allowed} THEN 0 ELSE a END AS cut_max_months, "
+                "rn IS NOT NULL AND (in_hist OR month_idx <= lim_max_months) AS month_counted, "
+                "CASE WHEN rn IS NULL OR in_hist THEN NULL ELSE LEAST(month_idx - 1, lim_max_months) END "
+                "AS used_max_months",
+            )
+            ctes.append(
+                ("s_max_months", f"SELECT {columns}, CASE WHEN {allowed} THEN a ELSE 0 END AS a FROM m3")
+            )
+        else:
+            keys = keys_of[kind]
+            key_list = ", ".join(keys)
+            history_amount = "amount" if kind == "budget" else "counted_amount"
+            ctes.append(
+                (
+                    f"h_{kind}",
+                    f"SELECT {key_list}, CAST(SUM({history_amount}) AS BIGINT) AS total FROM hx "
+                    f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in keys)} GROUP BY {key_list}",
+                )
+            )
+            on = " AND ".join(f"h.{k} = x.{k}" for k in keys)
+            running = (
+                f"CAST(SUM(x.a) OVER (PARTITION BY {', '.join('x.' + k for k in keys)} ORDER BY x.seq "
+                "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) - x.a"
+            )
+            ctes.append(
+                (
+                    f"c_{kind}",
+                    f"SELECT x.*, CASE WHEN x.lim_{kind} IS NULL THEN NULL "
+                    f"ELSE COALESCE(h.total, 0) + {running} END AS raw FROM {previous} x "
+                    f"LEFT JOIN h_{kind} h ON {on}",
+                )
+            )
+            if kind == "budget":
+                outputs_so_far.append("counted_amount")
+            outputs_so_far.append(f"used_{kind}")
+            new = f"CASE WHEN lim_{kind} IS NULL THEN a ELSE GREATEST(0, LEAST(a, lim_{kind} - raw)) END"
+            columns = (
+                carry(kind)
+                .replace(f"cut_{kind}", f"a - {new} AS cut_{kind}")
+                .replace(f"used_{kind}", f"LEAST(raw, lim_{kind}) AS used_{kind}")
+            )
+            if kind == "budget":
+                columns = columns.replace("counted_amount", "a AS counted_amount")
+            ctes.append((f"s_{kind}", f"SELECT {columns}, {new} AS a FROM c_{kind}"))
+        previous = f"s_{kind}"
+        del before
+    produced = set(outputs_so_far)
+    refusal_code = "CASE WHEN s.once_refused THEN 'once_per_person|' ELSE e.refusal0 END"
     outputs = [
-        "application_id",
-        "programme",
-        "applied_on",
-        "county_code",
-        "person_id",
-        "entity_id",
-        "period",
-        "eligible",
-        "CASE WHEN refusal IS NULL THEN NULL ELSE SPLIT_PART(refusal, '|', 1) END AS refusal",
-        "CASE WHEN refusal IS NULL THEN NULL ELSE NULLIF(SPLIT_PART(refusal, '|', 2), '') END "
+        "e.application_id",
+        "e.programme",
+        "e.applied_on",
+        "e.county_code",
+        "e.person_id",
+        "e.entity_id",
+        "e.period",
+        "s.eligible",
+        f"CASE WHEN s.eligible THEN NULL ELSE SPLIT_PART({refusal_code}, '|', 1) END AS refusal",
+        f"CASE WHEN s.eligible THEN NULL ELSE NULLIF(SPLIT_PART({refusal_code}, '|', 2), '') END "
         "AS refusal_detail",
-        "holder",
-        "once_group IS NOT NULL AND eligible AS counted",
-        "a0 AS base",
+        "s.holder",
+        "s.holder IS NOT NULL AND s.eligible AS counted",
+        "s.base",
     ]
     for kind in CAP_KINDS:
-        before, after = befores[kind]
-        outputs.append(f"lim_{kind} AS limit_{kind}")
-        if kind in CUMULATIVE:
-            outputs.append(f"used_{kind}")
-        outputs.append(f"CASE WHEN lim_{kind} IS NULL THEN NULL ELSE {before} - {after} END AS cut_{kind}")
-    outputs += ["COALESCE(month_counted, FALSE) AS month_counted", "a5 AS counted_amount", "a6 AS amount"]
+        outputs.append(f"e.lim_{kind} AS limit_{kind}")
+        for column in ([f"used_{kind}"] if kind in CUMULATIVE else []) + [f"cut_{kind}"]:
+            if column in produced:
+                # NULL where the programme has no such cap
+                outputs.append(f"CASE WHEN e.lim_{kind} IS NULL THEN NULL ELSE s.{column} END AS {column}")
+            else:
+                outputs.append(f"CAST(NULL AS BIGINT) AS {column}")
+    outputs.append(
+        "COALESCE(s.month_counted, FALSE) AS month_counted"
+        if "month_counted" in produced
+        else "FALSE AS month_counted"
+    )
+    outputs.append("s.counted_amount" if "counted_amount" in produced else "s.a AS counted_amount")
+    outputs.append("s.a AS amount")
     with_clause = ",\n".join(f"{name} AS ({sql})" for name, sql in ctes)
-    sql = f"WITH {with_clause}\nSELECT {', '.join(outputs)} FROM s_budget ORDER BY application_id"
+    sql = (
+        f"WITH {with_clause}\nSELECT {', '.join(outputs)} FROM e JOIN {previous} s "
+        "ON s.application_id = e.application_id ORDER BY e.application_id"
+    )
     return BenefitQuery(sql)
 
 
