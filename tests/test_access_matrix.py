@@ -736,6 +736,58 @@ API_MATRIX: dict[tuple[str, str], ApiEntry] = {
         None,
     ),
 }
+API_MATRIX.update(
+    {
+        ("GET", "/indicators/builds"): (lambda r: {}, lambda r: None, None),
+        ("GET", "/indicators/{area_code}"): (
+            lambda r: {"area_code": _figures_of(r)},
+            lambda r: None,
+            None,
+        ),
+        ("GET", "/checks/{area_code}"): (
+            lambda r: {"area_code": r.household.village.code},
+            lambda r: None,
+            None,
+        ),
+        ("GET", "/checks/{area_code}/{check_code}"): (
+            lambda r: {"area_code": r.household.village.code, "check_code": "no_medical_insurance"},
+            lambda r: None,
+            None,
+        ),
+        ("GET", "/households/{household_id}/plan"): (
+            lambda r: {"household_id": _household_with_measure(r)},
+            lambda r: None,
+            None,
+        ),
+        ("GET", "/helpers"): (lambda r: {}, lambda r: None, None),
+        ("GET", "/households/{household_id}/twinning"): (
+            lambda r: {"household_id": r.household.pk if _twinning_of(r) else 0},
+            lambda r: None,
+            None,
+        ),
+    }
+)
+
+
+def _figures_of(target: Records) -> str:
+    """The target's village, with figures in the current indicator build."""
+    from fupin.indicators.models import AreaFigures, Build
+
+    build = Build.objects.filter(state="current").first() or Build.objects.create(
+        period=TODAY[:7], as_of=dt.date.today(), state="current"
+    )
+    code = target.household.village.code
+    AreaFigures.objects.get_or_create(
+        build=build, code=code, defaults={"level": 5, "parent": code[:9], "values": {"households": 1}}
+    )
+    return code
+
+
+def _household_with_measure(target: Records) -> int:
+    _measure_of(target)
+    return target.household.pk
+
+
 # What a route answers for the record outside when it is not "not found" (404).
 API_OUTSIDE: dict[tuple[str, str], set[int]] = {("POST", "/feeds/{kind}"): {403, 422}}
 
@@ -782,6 +834,24 @@ def test_api_serves_what_is_inside_and_nothing_outside(client, make_user, record
     for query in outside.secrets:
         found = _call(client, token, "GET", f"/households?q={query}", None).json()
         assert found["count"] == 0 and found["items"] == [], query
+
+    from fupin.twinning.models import Helper
+
+    helpers = _call(client, token, "GET", "/helpers", None).json()
+    outside_helpers = set(
+        Helper.objects.filter(area=outside.household.village).values_list("name", flat=True)
+    )
+    assert outside_helpers and not outside_helpers & {h["name"] for h in helpers["items"]}
+    from fupin.registry.models import Member
+
+    Member.objects.filter(pk__in=[inside.member.pk, outside.member.pk]).update(basic_medical_insurance=False)
+    county = _call(client, token, "GET", f"/checks/{place.county.code}/no_medical_insurance", None)
+    assert county.status_code == 404  # the county is not the user's area
+    failures = _call(
+        client, token, "GET", f"/checks/{inside.household.village.code}/no_medical_insurance", None
+    )
+    assert [f["household_number"] for f in failures.json()["items"]] == [inside.household.number]
+    assert _call(client, token, "GET", f"/indicators/{place.county.code}", None).status_code == 404
 
     created = _call(
         client,

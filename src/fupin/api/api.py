@@ -140,7 +140,18 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from fupin.api import cases, feeds, households, incomes, members, screening
+    from fupin.api import (
+        assistance,
+        cases,
+        checks,
+        feeds,
+        households,
+        incomes,
+        indicators,
+        members,
+        screening,
+        twinning,
+    )
 
     api.add_router("", households.router)
     api.add_router("", members.router)
@@ -148,6 +159,10 @@ def _register_routers() -> None:
     api.add_router("", screening.router)
     api.add_router("", cases.router)
     api.add_router("", feeds.router)
+    api.add_router("", indicators.router)
+    api.add_router("", checks.router)
+    api.add_router("", assistance.router)
+    api.add_router("", twinning.router)
 
 
 _register_routers()

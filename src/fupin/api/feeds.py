@@ -10,8 +10,6 @@ A batch is readable by its importer and by users whose area holds at least one o
 records; records are listed only inside the user's view scope, with masked ID numbers and no names.
 """
 
-from __future__ import annotations
-
 import csv
 import datetime as dt
 import io
