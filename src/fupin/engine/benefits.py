@@ -375,6 +375,7 @@ def compile_programmes(checked: CheckedPack) -> BenefitQuery:
     used_kinds = [k for k in CAP_KINDS if limits[k]]
     keys_of = {
         "once": ("person_id",),
+        "per_application": (),
         "max_months": ("pi", "person_id", "period"),
         "per_month": ("pi", "person_id", "period"),
         "per_person": ("pi", "person_id"),

@@ -56,8 +56,15 @@ class Command(BaseCommand):
         if options["action"] == "check":
             self.stdout.write(
                 f"通过 / OK: {pack.label}: {len(pack.parameters)} parameters, "
-                f"{len(pack.variables)} variables, {len(pack.rules)} rules, {len(pack.tests)} test cases"
+                f"{len(pack.variables)} variables, {len(pack.rules)} rules, {len(pack.tests)} test cases, "
+                f"{len(pack.programmes)} benefit programmes"
             )
+            for programme in pack.programmes:
+                caps = ", ".join(programme.caps) or "—"
+                self.stdout.write(
+                    f"  {programme.id} ({programme.title['zh']} / {programme.title['en']}): "
+                    f"{len(programme.conditions)} conditions, caps: {caps}"
+                )
             examples = [n for n, p in pack.parameters.items() if any(v.example for v in p.values)]
             if examples:
                 self.stdout.write(f"示例值 / Example values still in use: {', '.join(examples)}")
