@@ -409,12 +409,16 @@ HOUSEHOLD = "220822100201001"  # 张三, 向阳村, phone 13812345678
 MASKED_PHONE = "138****5678"
 
 
-def _texts_to(outbox: Path, masked: str, skip: int = 0) -> list[str]:
-    """The texts of the messages in the outbox to ``masked`` (after the first ``skip`` lines)."""
-    if not outbox.exists():
-        return []
-    lines = outbox.read_text(encoding="utf-8").splitlines()[skip:]
-    return [message["text"] for message in map(json.loads, lines) if message["to"] == masked]
+def _texts_to(outbox: Path, masked: str, skip: int = 0, wait: float = 10) -> list[str]:
+    """The texts of the messages in the outbox to ``masked`` (after the first ``skip`` lines), once there
+    is one: the server's worker sends them from the job queue, a moment after the page has answered."""
+    deadline = time.monotonic() + wait
+    while True:
+        lines = outbox.read_text(encoding="utf-8").splitlines()[skip:] if outbox.exists() else []
+        texts = [message["text"] for message in map(json.loads, lines) if message["to"] == masked]
+        if texts or time.monotonic() > deadline:
+            return texts
+        time.sleep(0.2)
 
 
 def _outbox_lines(outbox: Path) -> int:
