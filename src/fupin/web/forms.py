@@ -356,7 +356,7 @@ class MemberForm(FieldsetForm):
     def clean_id_number(self) -> str:
         typed: str = self.cleaned_data.get("id_number", "")
         if problem := id_number_problem(typed):
-            raise forms.ValidationError(problem)
+            raise forms.ValidationError(str(problem))
         return typed
 
     def _typed(self, name: str) -> str | None:
