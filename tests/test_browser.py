@@ -385,7 +385,9 @@ def test_screening_from_the_page_finds_the_household_at_risk(server, page):
     expect(page.get_by_role("heading", name="筛查批次 · 通榆县")).to_be_visible()
     clues_stat = page.locator(".stat.warn", has_text="新增风险线索")
     expect(clues_stat.locator(".num")).to_have_text("1", timeout=60_000)  # polled until the run is done
-    expect(page.locator("body")).to_contain_text("unstable_illness")
+    expect(page.locator("body")).to_contain_text(
+        "脱贫户因病风险"
+    )  # the rule by its title; its code is only a tooltip
     expect(page.locator("body")).to_contain_text("示例值")  # the example range is flagged as such
     page.screenshot(path=str(SCREENSHOTS / "fupin_screening_run_zh.png"), full_page=True)
 
