@@ -849,10 +849,12 @@ def test_a_mistyped_id_number_is_reported_with_every_other_problem(officer_clien
     before = Member.objects.count()
     response = officer_client.post(
         reverse("web:member_add", args=[household.pk]),
-        {"name": "", "relation": "child", "sex": "F", "id_number": "22082219800517012", "labour_capacity": ""},
+        {"name": "", "relation": "child", "sex": "F", "id_number": "22082219800517012"},
     )
     assert response.status_code == 200
     page = response.content.decode()
     assert "An ID number has 18 characters." in page
-    assert page.count('class="field has-error') >= 3, "the ID number waited for the other fields"  # name, labour, ID
+    assert page.count('class="field has-error') >= 3, (
+        "the ID number waited for the other fields"
+    )  # name, labour, ID
     assert Member.objects.count() == before
