@@ -25,6 +25,11 @@ import pytest
 
 PASSPHRASE = "correct horse battery staple"
 CONFIGURED = os.environ.get("FUPIN_DATABASE_URL", "")
+# One xdist worker runs the whole module: its installations are module-scoped (built once), and on
+# PostgreSQL two workers would otherwise create and drop the same databases under each other.
+pytestmark = pytest.mark.xdist_group("backup")
+# The worker's name in the database names too, so parallel runs of the suite never share them.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 ON_POSTGRES = CONFIGURED.startswith(("postgres://", "postgresql://"))
 
 # Run inside an installation (``fupin shell -c``): what a restore must reproduce, as JSON on stdout.
@@ -147,7 +152,7 @@ def installations(tmp_path_factory) -> Iterator:
         var_dir = tmp_path_factory.mktemp(f"bk-{label}")
         if not ON_POSTGRES:
             return Installation(var_dir)
-        name = f"{base}_bk_{label}"
+        name = f"{base}_bk_{WORKER}_{label}"
         _admin(f'DROP DATABASE IF EXISTS "{name}"')
         _admin(f'CREATE DATABASE "{name}"')
         created.append(name)
