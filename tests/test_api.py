@@ -570,3 +570,18 @@ def test_negative_areas_are_422_through_the_api_and_change_nothing(api_as, house
     assert ("body", "housing_area") in fields and ("body", "cultivated_land_mu") in fields
     household.refresh_from_db()
     assert household.version == 1 and household.housing_area != Decimal("-5")
+
+
+def test_a_nul_character_is_refused_with_a_message_not_a_server_error(api_as, county_officer, place, client):
+    """PostgreSQL cannot store NUL in text: found by the fuzzer as a 500 on /helpers?q=…\\x00…"""
+    api = api_as(county_officer)
+    listed = api.get("/households", q="张\x00三")
+    assert listed.status_code == 422
+    assert listed.json()["detail"][0]["loc"] == ["query", "q"]
+    before = Household.objects.count()
+    created = api.post("/households", _new_household_body(place, address="新村\u0000一号"))
+    assert created.status_code == 422 and created.json()["detail"][0]["loc"] == ["body"]
+    assert Household.objects.count() == before
+    client.force_login(county_officer)
+    page = client.get("/households/", {"q": "\x00"}, headers={"Accept-Language": "zh-hans"})
+    assert page.status_code == 400 and "空字符" in page.content.decode()

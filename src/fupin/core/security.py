@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -43,3 +44,37 @@ class SecurityHeadersMiddleware:
         if not request.path.startswith(settings.STATIC_URL):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+# A NUL character is never part of a name, a number or a note, and PostgreSQL refuses it in text
+# (a server error deep inside a query); forms refuse it field by field, and this refuses it for
+# everything else: query strings of pages and the API, and JSON bodies.
+NUL_REFUSED = _("The request contains a NUL character (\\0), which no field may hold. Nothing was changed.")
+
+
+def _nul_in_request(request: HttpRequest) -> str | None:
+    """The query parameter (or "body") holding a NUL character, or None."""
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return name.replace("\x00", "")
+    if request.content_type == "application/json" and (
+        b"\x00" in request.body or b"\\u0000" in request.body.lower()
+    ):
+        return "body"
+    return None
+
+
+class NullCharacterMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = _nul_in_request(request)
+        if where is None:
+            return self.get_response(request)
+        message = str(NUL_REFUSED)
+        if request.path.startswith("/api/"):
+            location = ["body"] if where == "body" else ["query", where]
+            detail = [{"loc": location, "msg": message, "type": "null_character"}]
+            return JsonResponse({"detail": detail}, status=422)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
