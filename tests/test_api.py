@@ -580,7 +580,7 @@ def test_a_nul_character_is_refused_with_a_message_not_a_server_error(api_as, co
     assert listed.json()["detail"][0]["loc"] == ["query", "q"]
     before = Household.objects.count()
     created = api.post("/households", _new_household_body(place, address="新村\u0000一号"))
-    assert created.status_code == 422 and created.json()["detail"][0]["loc"] == ["body"]
+    assert created.status_code == 422 and created.json()["detail"][0]["loc"] == ["body", "address"]
     assert Household.objects.count() == before
     client.force_login(county_officer)
     page = client.get("/households/", {"q": "\x00"}, headers={"Accept-Language": "zh-hans"})

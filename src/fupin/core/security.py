@@ -12,6 +12,7 @@ HSTS and ``Secure`` cookies come from Django's own settings, turned on by ``FUPI
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
@@ -52,15 +53,38 @@ class SecurityHeadersMiddleware:
 NUL_REFUSED = _("The request contains a NUL character (\\0), which no field may hold. Nothing was changed.")
 
 
-def _nul_in_request(request: HttpRequest) -> str | None:
-    """The query parameter (or "body") holding a NUL character, or None."""
+def _nul_path(value: object, path: list[str | int]) -> list[str | int] | None:
+    """Where in a parsed JSON value a string (or a key) holds a NUL character."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                return path
+            found = _nul_path(item, [*path, key])
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, [*path, index])
+            if found is not None:
+                return found
+    return None
+
+
+def _nul_in_request(request: HttpRequest) -> list[str | int] | None:
+    """Where the request holds a NUL character (["query", name] or ["body", ...path]), or None."""
     for name, values in request.GET.lists():
         if "\x00" in name or any("\x00" in value for value in values):
-            return name.replace("\x00", "")
+            return ["query", name.replace("\x00", "")]
     if request.content_type == "application/json" and (
         b"\x00" in request.body or b"\\u0000" in request.body.lower()
     ):
-        return "body"
+        try:
+            parsed = json.loads(request.body)
+        except ValueError:
+            return ["body"]
+        return ["body", *(_nul_path(parsed, []) or [])]
     return None
 
 
@@ -74,7 +98,6 @@ class NullCharacterMiddleware:
             return self.get_response(request)
         message = str(NUL_REFUSED)
         if request.path.startswith("/api/"):
-            location = ["body"] if where == "body" else ["query", where]
-            detail = [{"loc": location, "msg": message, "type": "null_character"}]
+            detail = [{"loc": where, "msg": message, "type": "null_character"}]
             return JsonResponse({"detail": detail}, status=422)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
