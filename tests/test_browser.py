@@ -20,10 +20,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.scratch_postgres import ScratchPostgres
 from tests.test_chinese_pages import ALLOWED, identifiers
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -131,29 +131,6 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-class _Postgres:
-    """A throw-away database on the server FUPIN_DATABASE_URL points to."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.name = f"fupin_browser_{os.getpid()}"
-        self.admin_url = urlunsplit(parts._replace(path="/postgres"))
-        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-
-    def _execute(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as connection:
-            connection.execute(sql)
-
-    def create(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}"')
-        self._execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 def _run(env: dict[str, str], args: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600, **kwargs)
     assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
@@ -193,7 +170,11 @@ def server(tmp_path_factory):
         PYTHONUNBUFFERED="1",
     )
     given = os.environ.get("FUPIN_DATABASE_URL", "")
-    postgres = _Postgres(given) if given.startswith(("postgres://", "postgresql://")) else None
+    postgres = (
+        ScratchPostgres(given, "fupin_browser")
+        if given.startswith(("postgres://", "postgresql://"))
+        else None
+    )
     if postgres is not None:
         postgres.create()
         env["FUPIN_DATABASE_URL"] = postgres.url

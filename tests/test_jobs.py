@@ -15,11 +15,12 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+
+from tests.scratch_postgres import ScratchPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.xdist_group("jobs-worker")
@@ -78,29 +79,6 @@ print(json.dumps({
 """
 
 
-class _Postgres:
-    """A throw-away database on the server FUPIN_DATABASE_URL points to."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.name = f"fupin_hjobs_{os.getpid()}"
-        self.admin_url = urlunsplit(parts._replace(path="/postgres"))
-        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-
-    def _execute(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as connection:
-            connection.execute(sql)
-
-    def create(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}"')
-        self._execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 def _run(env: dict[str, str], args: list[str]) -> str:
     result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
@@ -130,7 +108,9 @@ def test_a_worker_killed_halfway_leaves_the_run_to_the_next_worker_whole(tmp_pat
         PYTHONUNBUFFERED="1",
     )
     given = os.environ.get("FUPIN_DATABASE_URL", "")
-    postgres = _Postgres(given) if given.startswith(("postgres://", "postgresql://")) else None
+    postgres = (
+        ScratchPostgres(given, "fupin_hjobs") if given.startswith(("postgres://", "postgresql://")) else None
+    )
     if postgres is not None:
         postgres.create()
         env["FUPIN_DATABASE_URL"] = postgres.url
