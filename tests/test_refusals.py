@@ -26,8 +26,9 @@ def test_every_refusal_names_the_role_the_action_and_who_may(role):
             continue
         with translation.override("zh-hans"):
             text = str(refusal(role, capability))
-        assert str(Role(role).label) in text and "您的角色" in text, text
-        holders = [str(Role(r).label) for r in Role.values if capability in ROLE_CAPABILITIES[r]]
+            label = str(Role(role).label)
+            holders = [str(Role(r).label) for r in Role.values if capability in ROLE_CAPABILITIES[r]]
+        assert label in text and "您的角色" in text, text
         assert all(holder in text for holder in holders), (capability, text)
         with translation.override("en"):
             assert str(refusal(role, capability)) != GENERIC
