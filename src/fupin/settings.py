@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "fupin.indicators",
     "fupin.dashboard",
     "fupin.backup",
+    "fupin.entities",
+    "fupin.benefits",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("declare/", include("fupin.cases.public_urls")),
     path("assistance/", include("fupin.assistance.urls")),
     path("twinning/", include("fupin.twinning.urls")),
+    path("benefits/", include("fupin.benefits.urls")),
     path("checks/", include("fupin.checks.urls")),
     path("linkage/", include("fupin.linkage.urls")),
     path("exchange/", include("fupin.exchange.urls")),

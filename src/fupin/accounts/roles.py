@@ -18,6 +18,8 @@ class Role(models.TextChoices):
     COUNTY_ADMIN = "county_admin", _("County administrator")
     DEPARTMENT_USER = "department_user", _("Department user")
     PROVINCE_VIEWER = "province_viewer", _("Province viewer")
+    # Approves or returns benefit applications and runs their payments; cannot enter or edit records.
+    BENEFIT_REVIEWER = "benefit_reviewer", _("Benefit reviewer")
 
 
 class Capability(StrEnum):
@@ -39,6 +41,11 @@ class Capability(StrEnum):
     # members and the county's quotas, in capture scope; visits are recorded by every cadre who visits.
     MANAGE_HELPERS = "manage_helpers"
     RECORD_VISITS = "record_visits"
+    # Benefits and payments (fupin.benefits, fupin.payments): one person enters, another approves.
+    OPEN_PROGRAMMES = "open_programmes"  # open a policy pack's programme for the county's year
+    ENTER_APPLICATIONS = "enter_applications"
+    APPROVE_APPLICATIONS = "approve_applications"  # approve, return or refuse; never one's own entry
+    MANAGE_PAYMENTS = "manage_payments"  # envelopes, batches, bank files and return files
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -63,6 +70,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.TOWNSHIP_REVIEW,
             Capability.FAST_TRACK,
             Capability.RECORD_VISITS,
+            Capability.ENTER_APPLICATIONS,
         }
     ),
     Role.COUNTY_OFFICER: frozenset(
@@ -77,6 +85,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.REFER_CASE,
             Capability.MANAGE_HELPERS,
             Capability.RECORD_VISITS,
+            Capability.ENTER_APPLICATIONS,
         }
     ),
     Role.COUNTY_ADMIN: frozenset(
@@ -94,6 +103,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.REFER_CASE,
             Capability.MANAGE_HELPERS,
             Capability.RECORD_VISITS,
+            Capability.OPEN_PROGRAMMES,
+            Capability.ENTER_APPLICATIONS,
+            Capability.APPROVE_APPLICATIONS,
+            Capability.MANAGE_PAYMENTS,
         }
     ),
     # Departments send data, read the registry to match it and refer households; they never see full
@@ -101,10 +114,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.DEPARTMENT_USER: frozenset({Capability.REFER_CASE}),
     # Province staff watch figures and lists; personal data stays masked.
     Role.PROVINCE_VIEWER: frozenset({Capability.EXPORT}),
+    # The county's finance or employment bureau staff who check and pay what clerks entered.
+    Role.BENEFIT_REVIEWER: frozenset(
+        {Capability.EXPORT, Capability.APPROVE_APPLICATIONS, Capability.MANAGE_PAYMENTS}
+    ),
 }
 
 # Roles whose capture scope is the same as their view scope by default when created from the CLI.
-ROLES_THAT_CAPTURE = {Role.VILLAGE_CADRE, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, Role.COUNTY_ADMIN}
+# A benefit reviewer's approvals and payments are writes in their county, so they capture too (their role
+# lets them edit no record).
+ROLES_THAT_CAPTURE = {
+    Role.VILLAGE_CADRE,
+    Role.TOWNSHIP_OFFICER,
+    Role.COUNTY_OFFICER,
+    Role.COUNTY_ADMIN,
+    Role.BENEFIT_REVIEWER,
+}
 
 
 def has_capability(role: str, capability: Capability) -> bool:
@@ -129,6 +154,10 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.MANAGE_CATALOGUE: _("change the county's catalogue of assistance measures"),
     Capability.MANAGE_HELPERS: _("manage helpers, twinning, helping units and quotas"),
     Capability.RECORD_VISITS: _("record helpers' visits"),
+    Capability.OPEN_PROGRAMMES: _("open a benefit programme for the county"),
+    Capability.ENTER_APPLICATIONS: _("enter benefit applications"),
+    Capability.APPROVE_APPLICATIONS: _("approve, return or refuse benefit applications"),
+    Capability.MANAGE_PAYMENTS: _("prepare payments and load the bank's return files"),
 }
 
 

@@ -34,7 +34,7 @@ from fupin.registry import services as registry
 from fupin.registry.choices import MonitoringCategory
 from fupin.registry.models import Household
 from fupin.screening import selectors as screening_selectors
-from fupin.web import exports, forms, history
+from fupin.web import exports, forms, history, panels
 from fupin.web import selectors as web_selectors
 from fupin.web import services as web_services
 from fupin.web.pages import NO_CAPTURE_AREA, current_user, forbidden, is_htmx, page, require
@@ -257,6 +257,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history.history_items(detail.changes, subjects),
             "can_edit": web_selectors.may_edit(user, detail.household),
             "can_reveal": user.can(Capability.REVEAL_PII),
+            "panels": panels.household_panels(user, detail.household),
         },
     )
 
