@@ -161,7 +161,7 @@ def test_nobody_approves_their_own_entry_and_a_batch_says_why_each_was_left(
     result = services.approve(actor=admin, application_ids=[by_clerk.pk, by_admin.pk, refused.pk])
     assert [a.pk for a in result.approved] == [by_clerk.pk]
     assert set(result.skipped) == {by_admin.pk, refused.pk}
-    assert "another person" in str(result.skipped[by_admin.pk])
+    assert "其他人" in str(result.skipped[by_admin.pk])
     assert Application.objects.get(pk=by_admin.pk).status == ApplicationStatus.ENTERED
 
     with pytest.raises(NotPermitted):

@@ -45,7 +45,7 @@ class ApplicationForm(forms.Form):
         )
         if programme_info.needs_person(programme):
             label = _("Worker's ID number") if programme.applicant == "enterprise" else _("ID number")
-            self.fields["id_number"] = forms.CharField(label=fact_label, max_length=30)
+            self.fields["id_number"] = forms.CharField(label=label, max_length=30)
         if programme_info.needs_entity(programme):
             self.fields["credit_code"] = forms.CharField(label=_("Unified social credit code"), max_length=30)
             self.fields["entity_name"] = forms.CharField(
