@@ -347,7 +347,9 @@ def flushable_audit(transactional_db):
         cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="row locks are what this test is about: it runs in the PostgreSQL pass")
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="row locks are what this test is about: it runs in the PostgreSQL pass"
+)
 def test_two_approvers_at_the_same_moment_never_exceed_a_cap_or_approve_twice(
     audit_triggers_back, flushable_audit, county_officer, make_user, opening, worker
 ):
@@ -374,3 +376,27 @@ def test_two_approvers_at_the_same_moment_never_exceed_a_cap_or_approve_twice(
     approved = Application.objects.filter(status=ApplicationStatus.APPROVED)
     assert approved.count() == len({a.pk for r in results.values() for a in r.approved}) == 34
     assert sum(a.amount_fen for a in approved) == 5_000_000
+
+
+def test_a_paid_benefit_is_a_done_measure_of_the_household_plan_and_a_reversal_stops_it(
+    county_officer, reviewer, opening, worker
+):
+    from fupin.assistance.models import Measure, MeasureStatus
+
+    transport = opening("transport_subsidy")
+    application = enter(
+        county_officer,
+        transport,
+        id_number=worker(),
+        facts={"inter_provincial": True, "contract_months": 12, "fare": 800},
+    )
+    services.approve(actor=reviewer, application_ids=[application.pk])
+    services.record_payment(application_id=application.pk, paid_fen=80_000, paid_on=ON)
+    measure = Measure.objects.get(household=application.household)
+    assert (measure.category, measure.status, measure.amount) == ("employment", MeasureStatus.DONE, 800)
+    assert "跨省务工交通补助" in measure.description
+    services.record_payment(application_id=application.pk, paid_fen=80_000, paid_on=ON)
+    assert Measure.objects.filter(household=application.household).count() == 1  # a second confirmation
+    services.record_payment(application_id=application.pk, paid_fen=0, paid_on=None)
+    assert Measure.objects.get(pk=measure.pk).status == MeasureStatus.STOPPED
+    assert Application.objects.get(pk=application.pk).paid_fen == 0

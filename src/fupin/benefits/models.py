@@ -122,6 +122,10 @@ class Application(models.Model):
     # Set by the payments app when the bank confirms the payment (and cleared by a reversal).
     paid_fen = models.BigIntegerField(default=0)
     paid_on = models.DateField(null=True, blank=True)
+    # The measure a paid benefit of a person or household counts as in the household's assistance plan.
+    plan_measure = models.OneToOneField(
+        "assistance.Measure", null=True, blank=True, on_delete=models.SET_NULL, related_name="benefit"
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

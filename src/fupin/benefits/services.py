@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from fupin.accounts import scope
 from fupin.accounts.roles import Capability
 from fupin.areas.models import Area, AreaLevel
+from fupin.assistance.models import Measure, MeasureCategory, MeasureStatus
 from fupin.audit import services as audit
 from fupin.benefits import programmes as programme_info
 from fupin.benefits.models import (
@@ -753,10 +754,46 @@ def refuse_application(*, actor: Any, application: Application, reason: str) -> 
 
 
 def record_payment(*, application_id: int, paid_fen: int, paid_on: dt.date | None) -> None:
-    """Called by the payments app when the bank confirms (or, with 0 and None, reverses) a payment."""
-    Application.objects.filter(pk=application_id, status=ApplicationStatus.APPROVED).update(
-        paid_fen=paid_fen, paid_on=paid_on
+    """Called by the payments app when the bank confirms (or, with 0 and None, reverses) a payment.
+
+    A benefit paid to a person or a household appears in the household's assistance plan as a done
+    measure of the programme's kind; a reversal stops that measure with the reason.
+    """
+    application = (
+        Application.objects.select_related("opening__county", "household__village", "plan_measure")
+        .filter(pk=application_id, status=ApplicationStatus.APPROVED)
+        .first()
     )
+    if application is None:
+        return
+    Application.objects.filter(pk=application.pk).update(paid_fen=paid_fen, paid_on=paid_on)
+    checked = programme_info.checked(application.opening.pack)
+    programme = programme_info.programme(checked, application.programme)
+    if programme is None or application.household is None or programme.applicant in ("entity", "enterprise"):
+        return
+    measure = application.plan_measure
+    if paid_fen and paid_on is not None:
+        values = {
+            "category": programme.measure or MeasureCategory.SOCIAL,
+            "description": f"{programme_info.title(programme)}（{application.opening.year}）"[:300],
+            "responsible": application.opening.county.name[:100],
+            "amount": Decimal(paid_fen) / 100,
+            "status": MeasureStatus.DONE,
+            "started_on": paid_on,
+            "ended_on": paid_on,
+            "stop_reason": "",
+        }
+        if measure is None:
+            measure = Measure.objects.create(household=application.household, **values)
+            Application.objects.filter(pk=application.pk).update(plan_measure=measure)
+        else:
+            Measure.objects.filter(pk=measure.pk).update(**values, version=F("version") + 1)
+    elif measure is not None:
+        Measure.objects.filter(pk=measure.pk).update(
+            status=MeasureStatus.STOPPED,
+            stop_reason="补贴发放已冲正 (payment reversed)",
+            version=F("version") + 1,
+        )
 
 
 # ---------------------------------------------------------------- bank accounts

@@ -93,7 +93,21 @@ _KEYS = {
     "once_per_person",
     "parameters",
     "facts",
+    "measure",
 }
+# The assistance measure a paid benefit appears as in the household's plan (fupin.assistance's categories).
+MEASURES = (
+    "industry",
+    "employment",
+    "public_welfare_post",
+    "microcredit",
+    "health",
+    "education",
+    "housing",
+    "comprehensive_security",
+    "social",
+    "living_conditions",
+)
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -123,6 +137,7 @@ class Programme:
     once_per_person: str | None
     parameters: dict[str, Parameter]
     facts: dict[str, str] = field(default_factory=dict)  # declared extra columns: name → kind
+    measure: str | None = None  # the plan measure a paid benefit counts as (MEASURES)
     description: dict[str, str] = field(default_factory=dict)
     line: int | None = None
 
@@ -290,6 +305,11 @@ def _programme(reader: _Reader, data: object, index: int) -> Programme | None:
         else:
             facts[name] = str(kind)
 
+    measure = data.get("measure")
+    if measure is not None and measure not in MEASURES:
+        reader.problem(f"{place}.measure", line, f"a measure is one of {', '.join(MEASURES)}")
+        measure = None
+
     applicant = reader.choice(data, "applicant", place, APPLICANTS)
     return Programme(
         id=programme_id,
@@ -305,6 +325,7 @@ def _programme(reader: _Reader, data: object, index: int) -> Programme | None:
         once_per_person=once,
         parameters=parameters,
         facts=facts,
+        measure=measure,
         line=line,
     )
 
