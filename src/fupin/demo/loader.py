@@ -53,6 +53,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str]] = [
     ("demo-admin", Role.COUNTY_ADMIN, "county", "演示县级管理员"),
     ("demo-department", Role.DEPARTMENT_USER, "county", "演示行业部门用户"),
     ("demo-province", Role.PROVINCE_VIEWER, "province", "演示省级查看用户"),
+    ("demo-reviewer", Role.BENEFIT_REVIEWER, "county", "演示补贴审核人员"),
 ]
 
 BATCH_SIZE = 1000

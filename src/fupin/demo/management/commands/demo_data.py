@@ -86,6 +86,7 @@ class Command(BaseCommand):
         )
         self._first_screening(code)
         self._demo_cases()
+        self._demo_benefits(options["seed"])
         self._print_logins(summary.logins)
 
     def _figures_if_missing(self) -> None:
@@ -116,6 +117,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"演示案件 / Demo cases in {staged.village_name}: {staged.cases} cases at different steps, "
                 "1 self-declaration."
+            )
+
+    def _demo_benefits(self, seed: int) -> None:
+        """Two benefit programmes with applications entered, approved and waiting."""
+        from fupin.demo import benefits
+
+        staged = benefits.stage(seed)
+        if staged is not None:
+            self.stdout.write(
+                f"演示补贴 / Demo benefits: {staged.openings} programmes, "
+                f"{staged.applications} applications, {staged.approved} approved."
             )
 
     def _print_logins(self, logins: list[loader.DemoLogin]) -> None:

@@ -1,0 +1,28 @@
+"""The demo county's benefits: what a new user finds on the benefits pages after `make demo`."""
+
+from __future__ import annotations
+
+from django.db.models import Sum
+
+from fupin.benefits.models import Application, ApplicationStatus, Opening
+
+
+def test_the_demo_has_approved_benefits_a_waiting_batch_and_explained_refusals(db):
+    from fupin.demo import benefits, loader
+
+    loader.load_demo_county(county_code="220822", households=600, seed=5)
+    staged = benefits.stage(5)
+    assert staged is not None and staged.openings == Opening.objects.count() == 2
+    assert Application.objects.filter(status=ApplicationStatus.APPROVED).count() == staged.approved > 10
+    waiting = Application.objects.filter(status=ApplicationStatus.ENTERED)
+    assert waiting.filter(eligible=True).exists()  # a batch for the reviewer to approve
+    refused = waiting.filter(eligible=False).first()
+    assert refused is not None and "不足 6 个月" in " ".join(refused.explanation["zh"])
+    # Nobody's transport subsidy exceeds the 1,600 yuan cap, whatever the fares.
+    per_person = (
+        Application.objects.filter(programme="transport_subsidy", status=ApplicationStatus.APPROVED)
+        .values("member")
+        .annotate(total=Sum("amount_fen"))
+    )
+    assert per_person and all(row["total"] <= 160_000 for row in per_person)
+    assert benefits.stage(5) is None  # staged once only
