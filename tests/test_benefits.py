@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fupin.accounts.roles import Role
@@ -400,3 +400,81 @@ def test_a_paid_benefit_is_a_done_measure_of_the_household_plan_and_a_reversal_s
     services.record_payment(application_id=application.pk, paid_fen=0, paid_on=None)
     assert Measure.objects.get(pk=measure.pk).status == MeasureStatus.STOPPED
     assert Application.objects.get(pk=application.pk).paid_fen == 0
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["transport", "employment", "approve", "refuse"]),
+            st.integers(0, 4),  # the worker
+            st.integers(0, 1),  # the enterprise
+            st.integers(100, 2_000),  # the fare
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_whatever_the_order_and_batches_no_cap_is_exceeded_and_nobody_counts_twice(
+    county_officer, reviewer, opening, worker, steps
+):
+    """Entries, approvals of whatever waits and refusals, in any order: the approved amounts per worker
+    stay within the transport cap and nobody holds the one-time employment place twice."""
+    state = _pool(opening, worker)
+    for action, who, enterprise, fare in steps:
+        if action == "transport":
+            enter(
+                county_officer,
+                state["transport"],
+                id_number=state["workers"][who],
+                facts={"inter_provincial": True, "contract_months": 12, "fare": fare},
+            )
+        elif action == "employment":
+            employment(
+                county_officer, state["employment"], state["workers"][who], credit_code(100 + enterprise)
+            )
+        else:
+            waiting = list(
+                Application.objects.filter(status=ApplicationStatus.ENTERED).values_list("pk", flat=True)
+            )
+            chosen = waiting[who % 3 :: 2]
+            if chosen and action == "approve":
+                services.approve(actor=reviewer, application_ids=chosen)
+            elif chosen:
+                services.refuse_application(
+                    actor=reviewer, application=Application.objects.get(pk=chosen[0]), reason="材料不全"
+                )
+    approved = Application.objects.filter(status=ApplicationStatus.APPROVED)
+    per_worker: dict[int, int] = {}
+    places: dict[int, int] = {}
+    for application in approved:
+        if application.programme == "transport_subsidy":
+            per_worker[application.member_id] = (
+                per_worker.get(application.member_id, 0) + application.amount_fen
+            )
+        elif application.holds_place:
+            places[application.member_id] = places.get(application.member_id, 0) + 1
+    assert all(total <= 160_000 for total in per_worker.values()), per_worker
+    assert all(count == 1 for count in places.values()), places
+    for application in Application.objects.filter(
+        status=ApplicationStatus.ENTERED, programme="employment_one_time"
+    ):
+        if application.member_id in places:
+            assert not application.eligible  # whoever waits for a counted worker is refused
+
+
+_POOLS: dict[int, dict] = {}
+
+
+def _pool(opening, worker) -> dict:
+    """Five workers and the two openings, made once per test database (Hypothesis reuses the fixtures)."""
+    from fupin.benefits.models import Opening
+
+    key = id(opening)
+    if key not in _POOLS or not Opening.objects.exists():
+        _POOLS[key] = {
+            "transport": opening("transport_subsidy"),
+            "employment": opening("employment_one_time"),
+            "workers": [worker() for _ in range(5)],
+        }
+    return _POOLS[key]
