@@ -163,7 +163,9 @@ def demo(db, settings, tmp_path) -> Demo:
     import time_machine
 
     from fupin.accounts.models import User
+    from fupin.benefits.models import Application, Opening
     from fupin.cases.models import Case, Declaration, VillageNotice
+    from fupin.demo import benefits as demo_benefits
     from fupin.demo import cases
     from fupin.demo.loader import load_demo_county
     from fupin.exchange.models import ImportJob, JobStatus
@@ -179,6 +181,7 @@ def demo(db, settings, tmp_path) -> Demo:
         load_demo_county(households=400, seed=5, as_of=TODAY)
         run = screening.run_screening(actor=None, area_code="220822", as_of=TODAY)
         assert cases.replay(TODAY) is not None
+        assert demo_benefits.stage(5) is not None
         indicators.rebuild(as_of=TODAY)
     county = User.objects.get(username="demo-county")
     village_cadre = User.objects.get(username="demo-village")
@@ -227,6 +230,10 @@ def demo(db, settings, tmp_path) -> Demo:
         .values_list("pk", flat=True)
         .first(),
         "jobs": {pk: job.pk for pk, job in jobs.items()},
+        "opening": Opening.objects.order_by("pk").values_list("pk", flat=True).first(),
+        "application": Application.objects.filter(area__code=village_code)
+        .values_list("pk", flat=True)
+        .first(),
     }
     users = {"county officer": county, "village cadre": village_cadre, "province viewer": province}
     return Demo(users, ids, {u.username for u in User.objects.all()})
@@ -324,6 +331,16 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "web:income_edit": lambda: [household, TODAY.year - 1],
         "web:member_edit": one("member"),
         "web:reveal": lambda: ["household", household, "phone"],
+        "benefits:opening": one("opening"),
+        "benefits:application_create": one("opening"),
+        "benefits:approve": lambda: None,  # POST only
+        "benefits:close": lambda: None,
+        "benefits:application": one("application"),
+        "benefits:application_edit": one("application"),
+        "benefits:decide": lambda: None,
+        "benefits:evidence_upload": lambda: None,
+        "benefits:bank_account_reveal": lambda: None,
+        "benefits:evidence": lambda: None,  # a file: tests/test_benefits.py
     }
 
 
