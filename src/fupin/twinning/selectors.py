@@ -243,6 +243,34 @@ def household_visits(user: Any, household: Household, limit: int | None = None) 
     return list(visits[:limit] if limit else visits)
 
 
+@dataclass(frozen=True)
+class VisitFilters:
+    household_id: int | None = None
+    helper_id: int | None = None
+    visited_from: dt.date | None = None
+    visited_to: dt.date | None = None
+    risk_present: bool | None = None
+
+
+def visit_log(user: Any, filters: VisitFilters) -> QuerySet[Visit]:
+    """Visits to households in the user's view scope, newest first, with each one's photo count.
+
+    The API's visit log; the caller checks that a household or helper it filters by is in scope.
+    """
+    visits = visits_for(user)
+    if filters.household_id is not None:
+        visits = visits.filter(household_id=filters.household_id)
+    if filters.helper_id is not None:
+        visits = visits.filter(helper_id=filters.helper_id)
+    if filters.visited_from is not None:
+        visits = visits.filter(visited_on__gte=filters.visited_from)
+    if filters.visited_to is not None:
+        visits = visits.filter(visited_on__lte=filters.visited_to)
+    if filters.risk_present is not None:
+        visits = visits.filter(risk_present=filters.risk_present)
+    return visits.annotate(photo_count=Count("photos")).order_by("-visited_on", "-id")
+
+
 def get_visit(user: Any, pk: int) -> Visit:
     visit = visits_for(user).prefetch_related("photos").filter(pk=pk).first()
     if visit is None:
