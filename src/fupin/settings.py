@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "fupin.backup",
     "fupin.entities",
     "fupin.benefits",
+    "fupin.payments",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("assistance/", include("fupin.assistance.urls")),
     path("twinning/", include("fupin.twinning.urls")),
     path("benefits/", include("fupin.benefits.urls")),
+    path("payments/", include("fupin.payments.urls")),
     path("checks/", include("fupin.checks.urls")),
     path("linkage/", include("fupin.linkage.urls")),
     path("exchange/", include("fupin.exchange.urls")),
