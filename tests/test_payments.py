@@ -8,10 +8,12 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import os
+import threading
 from unittest import mock
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import translation
 from hypothesis import HealthCheck, given, settings
@@ -631,3 +633,83 @@ def test_a_county_officer_may_not_run_payments_and_is_told_why(county_officer, r
     with translation.override("en"):
         assert "prepare payments and load the bank's return files" in str(raised.value.message)
     assert not Envelope.objects.exists()
+
+
+# ---------------------------------------------------------------- two clerks at the same moment (PostgreSQL)
+
+
+ON_POSTGRES = os.environ.get("FUPIN_DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.fixture
+def audit_triggers_back(django_db_blocker):
+    """Set up before the database and torn down after it: the audit triggers are on again once the
+    committed rows of a transactional test have been flushed (see ``flushable_audit``)."""
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER USER")
+
+
+@pytest.fixture
+def flushable_audit(transactional_db):
+    """The append-only audit table refuses the TRUNCATE that ends a transactional test: allow it then."""
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
+
+
+def _at_once(*calls):
+    """Run the calls in threads released together; what each returned or raised."""
+    start = threading.Barrier(len(calls))
+    results: dict[int, object] = {}
+
+    def run(index, call):
+        try:
+            start.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the refusal is the result
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [results[i] for i in range(len(calls))]
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="row locks are what this test is about: it runs in the PostgreSQL pass"
+)
+def test_two_clerks_at_the_same_moment_never_put_an_application_into_two_live_batches(
+    audit_triggers_back, flushable_audit, make_user, transport, approved
+):
+    applications = approved(800, 900, 1000, 1100, 1200, 1300)
+    first, second = make_user(Role.BENEFIT_REVIEWER, "220822"), make_user(Role.BENEFIT_REVIEWER, "220822")
+    one = envelope_for(first, transport, count=6, amount_fen=1_000_000, cycle="一")
+    other = envelope_for(second, transport, count=6, amount_fen=1_000_000, cycle="二")
+    results = _at_once(
+        lambda: services.make_batch(actor=first, envelope=one),
+        lambda: services.make_batch(actor=second, envelope=other),
+    )
+    made = [r for r in results if isinstance(r, services.BatchMade)]
+    assert made and all(isinstance(r, services.BatchMade | Refused) for r in results), results
+    for application in applications:
+        assert Payment.objects.filter(application=application, status__in=LIVE).count() == 1
+
+    # Two clerks load the same return file at once: the batch's lock lets one change it, the other
+    # then finds every row recorded.
+    batch = made[0].batch
+    sent(first, batch)
+    data = return_csv(*(paid_row(p) for p in batch.payments.order_by("pk")))
+    loads = _at_once(
+        lambda: load(first, Batch.objects.get(pk=batch.pk), data),
+        lambda: load(second, Batch.objects.get(pk=batch.pk), data),
+    )
+    assert sorted(r.changed for r in loads) == [False, True], loads
+    assert ReturnFile.objects.filter(batch=batch).count() == 1
+    for payment in batch.payments.all():
+        application = Application.objects.get(pk=payment.application_id)
+        assert application.paid_fen == payment.amount_fen
