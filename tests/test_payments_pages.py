@@ -180,3 +180,41 @@ def test_payment_pages_inside_and_outside_the_county(client, make_user, records,
         else:
             assert response.status_code == 404, (route, "outside", response.status_code)
     assert Payment.objects.filter(status=PaymentStatus.PAID).count() == 1  # empty POSTs changed nothing
+
+
+def test_the_bank_may_answer_with_its_own_copy_of_the_bank_file_plus_the_result_columns(
+    client, reviewer, transport, approved
+):
+    approved(800, 900)
+    envelope = services.create_envelope(actor=reviewer, opening=transport, cycle="一")
+    batch = services.make_batch(actor=reviewer, envelope=envelope).batch
+    _login(client, reviewer)
+    sent = client.get(reverse("payments:bank_file_csv", args=[batch.pk])).content.decode("utf-8-sig")
+    lines = sent.strip().split("\r\n")
+    answered = [lines[0] + ",处理结果,失败原因,入账日期"]
+    answered += [lines[1] + f",成功,,{TODAY:%Y/%m/%d}", lines[2] + ",失败,户名不符,"]
+    upload = io.BytesIO(("\r\n".join(answered) + "\r\n").encode("gb18030"))  # saved by Excel on Windows
+    upload.name = "回盘.csv"
+    page = client.post(reverse("payments:return_upload", args=[batch.pk]), {"file": upload}, follow=True)
+    assert "1 paid, 1 failed" in page.content.decode()
+    assert Payment.objects.filter(status=PaymentStatus.FAILED, failure_reason="户名不符").count() == 1
+
+
+def test_pages_of_a_cancelled_batch_and_of_a_payment_that_is_not_paid(client, reviewer, transport, approved):
+    approved(800)
+    envelope = services.create_envelope(actor=reviewer, opening=transport, cycle="一")
+    batch = services.make_batch(actor=reviewer, envelope=envelope).batch
+    payment = batch.payments.get()
+    _login(client, reviewer)
+    page = client.get(reverse("payments:reverse", args=[payment.pk])).content.decode()
+    assert "Only a paid payment can be reversed." in page and "<textarea" not in page
+    response = client.post(
+        reverse("payments:batch_cancel", args=[batch.pk]), {"reason": "金额有误"}, follow=True
+    )
+    page = response.content.decode()
+    assert "The batch is cancelled" in page and "金额有误" in page and "Bank file (CSV)" not in page
+    assert client.get(reverse("payments:bank_file_csv", args=[batch.pk]), follow=True).status_code == 200
+    listing = client.get(reverse("payments:index")).content.decode()
+    assert reverse("payments:opening", args=[transport.pk]) in listing
+    _login(client, reviewer, "zh-hans")
+    assert "已撤销" in client.get(reverse("payments:batch", args=[batch.pk])).content.decode()
