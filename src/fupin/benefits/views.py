@@ -412,3 +412,135 @@ def bank_account_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(request, "web/_revealed.html", {"value": value})
     response["Cache-Control"] = "no-store"
     return response
+
+
+# ---------------------------------------------------------------- import from a spreadsheet, public notice
+
+SHOWN_PROBLEMS = 200  # problems listed on the import page; the error workbook has them all
+
+
+def _entry_opening(request: HttpRequest, pk: int) -> tuple[User, Opening]:
+    """The opening, for a user who may enter its applications (as the new-application form asks)."""
+    user = current_user(request)
+    opening = selectors.get_opening(user, pk)
+    require(user, Capability.ENTER_APPLICATIONS)
+    if not services.touches(user, opening.county.path, "capture"):
+        raise PermissionDenied(str(NO_CAPTURE_AREA))
+    return user, opening
+
+
+@page
+def application_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload a filled template: every row entered as an application, or none with every problem."""
+    from fupin.benefits import importer
+    from fupin.exchange.headers import column_letter
+
+    user, opening = _entry_opening(request, pk)
+    _checked, programme = _context_of(opening)
+    context: dict[str, Any] = {
+        "opening": opening,
+        "title": programme_info.title(programme),
+        "max_rows": importer.MAX_ROWS,
+        "max_mb": importer.MAX_BYTES // (1024 * 1024),
+    }
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose the file to import."))
+        elif upload.size and upload.size > importer.MAX_BYTES:
+            messages.error(
+                request,
+                _("The file is larger than %(max)s MB: split it into smaller files.")
+                % {"max": importer.MAX_BYTES // (1024 * 1024)},
+            )
+        else:
+            data = upload.read()
+            name = upload.name or "upload.xlsx"
+            try:
+                result = importer.import_applications(user, opening, data, name)
+            except importer.ImportRejected as failure:
+                book = importer.error_workbook(data, name, failure)
+                token = importer.keep_error_workbook(user, opening, book)
+                context.update(
+                    failure=failure,
+                    problems=[
+                        {
+                            "row": p.row,
+                            "letter": column_letter(p.col_index) if p.col_index is not None else "",
+                            "column": p.column,
+                            "value": p.value,
+                            "message": str(p.message),
+                        }
+                        for p in failure.problems[:SHOWN_PROBLEMS]
+                    ],
+                    more=max(0, len(failure.problems) - SHOWN_PROBLEMS),
+                    notes=[str(n.message) for n in failure.notes],
+                    errors_url=reverse("benefits:import_errors", args=[opening.pk, token]),
+                )
+            except Refused as error:
+                messages.error(request, str(error.message))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "%(count)s applications imported, %(amount)s yuan in all as the rules compute it; "
+                        "they wait for approval by another person."
+                    )
+                    % {"count": result.count, "amount": f"{result.total_fen / 100:,.2f}"},
+                )
+                for note in result.notes:
+                    messages.info(request, str(note.message))
+                return redirect(f"{reverse('benefits:opening', args=[opening.pk])}?status=entered")
+    return render(request, "benefits/import.html", context)
+
+
+@page
+def import_template(request: HttpRequest, pk: int) -> HttpResponse:
+    """The opening's import template: its columns follow the programme."""
+    from fupin.benefits import importer
+
+    opening = selectors.get_opening(current_user(request), pk)
+    _context_of(opening)
+    response = HttpResponse(importer.template(opening), content_type=importer.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{importer.template_name(opening)}"'
+    return response
+
+
+@page
+def import_errors(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """A rejected file's rows with an error column, to the user who uploaded it (kept for a day)."""
+    from fupin.benefits import importer
+
+    user = current_user(request)
+    opening = selectors.get_opening(user, pk)
+    book = importer.kept_error_workbook(user, opening, token)
+    if book is None:
+        raise Http404(_("The workbook is no longer kept: upload the file again."))
+    response = HttpResponse(book, content_type=importer.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="errors-{opening.programme}-{opening.pk}.xlsx"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@page
+def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The list of approved beneficiaries for public notice (names, village, amount), as a PDF."""
+    from fupin.benefits import notice
+
+    user = current_user(request)
+    opening = selectors.get_opening(user, pk)
+    try:
+        first_day, days = notice.notice_period(request.GET.get("from"), request.GET.get("days"))
+        content, _count, _total = notice.render_notice_pdf(user, opening, first_day, days)
+    except InvalidInput as error:
+        for problems in error.field_errors.values():
+            for problem in problems:
+                messages.error(request, str(problem))
+        return redirect("benefits:opening", pk=opening.pk)
+    except Refused as error:
+        messages.error(request, str(error.message))
+        return redirect("benefits:opening", pk=opening.pk)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{notice.file_name(opening, first_day)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
