@@ -3,7 +3,11 @@ is exported and the bank's return file loaded, and the household page shows the 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_benefits")]
 
 PASSWORD = "browser-test-pass-7"
 TODAY = dt.date.today()
+PAYMENTS = "补贴发放"  # the opening page's button to its payments
 
 SETUP = r"""
 import datetime as dt
@@ -131,6 +136,35 @@ def test_a_clerk_enters_a_reviewer_approves_and_the_household_page_shows_it(serv
     page.get_by_label("全选本页").check()
     page.get_by_role("button", name="审核通过所选申请").click()
     expect(page.get_by_text("2 份申请已审核通过，共 2,250.00 元。")).to_be_visible()
+
+    # The reviewer pays: an envelope, one batch of both, the bank file, the bank's return file.
+    page.locator("main").get_by_role("link", name=PAYMENTS, exact=True).click()
+    page.get_by_label("发放期次").fill(f"{TODAY.year}年第一批")
+    page.get_by_role("button", name="设立发放计划").click()
+    page.get_by_role("button", name="将全部 2 笔（2,250.00 元）生成一个批次").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="代发文件（CSV）").click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    header, lines = rows[0], rows[1:]
+    payee = next(i for i, name in enumerate(header) if name.startswith("收款人"))
+    account = next(i for i, name in enumerate(header) if name.startswith("账号"))
+    assert sorted(line[payee] for line in lines) == ["张三", "李四"]
+    assert all(len(line[account].strip("'")) == 16 for line in lines)  # in full, only in this file
+    answer = io.StringIO()
+    writer = csv.writer(answer)
+    writer.writerow(["付款参考号", "结果", "失败原因", "支付日期"])
+    for line in lines:
+        paid = line[payee] == "张三"
+        writer.writerow(
+            [line[0], "成功" if paid else "失败", "" if paid else "账户已销户", TODAY.isoformat()]
+        )
+    returned = Path(download.value.path()).with_name("回盘.csv")
+    returned.write_text(answer.getvalue(), encoding="utf-8-sig")
+    page.reload()  # the return form is offered once the bank file has been downloaded
+    page.get_by_label("银行回盘文件（CSV 或 Excel）").set_input_files(str(returned))
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.locator("#reconciliation-check")).to_have_class(re.compile("info"))
+    expect(page.get_by_text("账户已销户").first).to_be_visible()
     reviewer.close()
 
     clerk, page = _session(browser, server, "wang")
@@ -138,5 +172,6 @@ def test_a_clerk_enters_a_reviewer_approves_and_the_household_page_shows_it(serv
     page.get_by_role("link", name="2208221002010001").click()
     panel = page.locator("#benefits")
     expect(panel.get_by_text("跨省务工交通补助")).to_be_visible()
-    expect(panel.get_by_text("1,600.00")).to_be_visible()
+    expect(panel.get_by_text("已发放 1,600.00 元")).to_be_visible()
+    expect(panel.get_by_text(f"1,600.00 · {TODAY.isoformat()}")).to_be_visible()
     clerk.close()
