@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 
 from fupin.audit.models import AuditEntry, AuditHead
 from fupin.audit.services import GENESIS_HASH, compute_hash, hashed_fields, sign
@@ -99,3 +101,17 @@ def history_of(object_type: str, object_id: object) -> list[AuditEntry]:
     return list(
         AuditEntry.objects.filter(object_type=object_type, object_id=str(object_id)).order_by("-id")[:200]
     )
+
+
+def history_of_many(objects: Mapping[str, Iterable[object]], limit: int = 200) -> list[AuditEntry]:
+    """The latest ``limit`` entries about any of ``objects`` (object type → ids), newest first, in one
+    query: a page that shows a household's history with its members' and incomes' asks once, not once
+    per record."""
+    condition = Q()
+    for object_type, ids in objects.items():
+        wanted = [str(object_id) for object_id in ids]
+        if wanted:
+            condition |= Q(object_type=object_type, object_id__in=wanted)
+    if not condition:
+        return []
+    return list(AuditEntry.objects.filter(condition).order_by("-id")[:limit])

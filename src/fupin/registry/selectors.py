@@ -108,16 +108,23 @@ def search_households(user: Any, filters: HouseholdFilters) -> QuerySet[Househol
     text = query.text
     if query.too_short:
         return queryset.none()
+    # Members are matched in a subquery, not a join: a join repeats a household once per member and
+    # needs a DISTINCT over every column, which sorted every household of a county (0.3 s a search on
+    # the 20,000-household demo); "id IN (…)", itself scoped, is computed once and hashed.
     if query.id_number:
         # Exact match through the blind index: the number itself is never in a query.
         digest = get_cipher().blind_index("id", query.id_number)
-        queryset = queryset.filter(members__id_number_bidx=digest)
+        queryset = queryset.filter(pk__in=_members_where(user, Q(id_number_bidx=digest)))
     elif query.id_tail:
         queryset = queryset.filter(
-            Q(number__icontains=text) | id_tail_condition(query.id_tail, prefix="members__")
+            Q(number__icontains=text) | Q(pk__in=_members_where(user, id_tail_condition(query.id_tail)))
         )
+    elif text and _DIGITS.fullmatch(idnumber.normalize(text)):
+        # Digits that are no ID number or ID ending are looked for in household numbers only (as the
+        # list says): no name holds them, and reading every member's name for them is the slow part.
+        queryset = queryset.filter(number__icontains=text)
     elif text:
-        condition = Q(number__icontains=text) | Q(members__name__contains=text)
+        condition = Q(number__icontains=text) | Q(pk__in=_members_where(user, Q(name__contains=text)))
         for area in areas_named(user, text):
             condition |= Q(village__path__startswith=area.path)
         queryset = queryset.filter(condition)
@@ -133,7 +140,14 @@ def search_households(user: Any, filters: HouseholdFilters) -> QuerySet[Househol
         queryset = queryset.exclude(monitoring_category="")
     if filters.risk_type:
         queryset = queryset.filter(risk_types__contains=f",{filters.risk_type},")
-    return queryset.distinct().order_by("number")
+    return queryset.order_by("number")
+
+
+def _members_where(user: Any, condition: Q) -> QuerySet[Any]:
+    """The households of the members in the user's view scope that meet ``condition`` (any member,
+    current or not). Scoped here too, so that a village's search reads the village's members only."""
+    members = Member.objects.filter(condition, scope_filter(user, "view", "household__village__path"))
+    return members.values("household_id")
 
 
 def get_household(user: Any, pk: int, mode: str = "view") -> Household:

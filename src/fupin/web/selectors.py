@@ -14,7 +14,7 @@ from fupin.accounts import scope
 from fupin.accounts.roles import Capability
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit.models import AuditEntry
-from fupin.audit.selectors import history_of
+from fupin.audit.selectors import history_of_many
 from fupin.core.errors import OutOfScope
 from fupin.registry import selectors
 from fupin.registry.choices import Relation
@@ -115,19 +115,20 @@ def household_detail(user: Any, pk: int) -> HouseholdDetail:
     monitoring_history = list(
         household.monitoring_history.select_related("recorded_by").order_by("-effective_from", "-id")
     )
-    changes = list(history_of("household", household.pk))
-    for member in members:
-        changes.extend(history_of("member", member.pk))
-    for income in incomes:
-        changes.extend(history_of("income", income.pk))
-    changes.sort(key=lambda entry: entry.id, reverse=True)
+    changes = history_of_many(
+        {
+            "household": [household.pk],
+            "member": [member.pk for member in members],
+            "income": [income.pk for income in incomes],
+        }
+    )
     return HouseholdDetail(
         household=household,
         members=members,
         incomes=incomes,
         type_history=type_history,
         monitoring_history=monitoring_history,
-        changes=changes[:200],
+        changes=changes,
     )
 
 
