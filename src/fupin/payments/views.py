@@ -373,8 +373,9 @@ def totals(request: HttpRequest) -> HttpResponse:
     counties = {a.code: a.name for a in Area.objects.filter(code__in={r.county_code for r in rows})}
     months = sorted({r.month for r in rows})
     programmes = sorted({r.programme for r in rows})
+    # Fen to the chart too (integers); the script shows them as yuan.
     by_programme = {
-        p: [sum(r.amount_fen for r in rows if r.programme == p and r.month == m) / 100 for m in months]
+        p: [sum(r.amount_fen for r in rows if r.programme == p and r.month == m) for m in months]
         for p in programmes
     }
     chart = {

@@ -17,7 +17,12 @@
       xAxis: { type: "category", data: data.months },
       yAxis: { type: "value", name: data.axis },
       series: data.series.map(function (s) {
-        return { name: s.name, type: "bar", stack: "paid", data: s.values };
+        // Amounts come as integer fen: shown as yuan with two decimals.
+        return {
+          name: s.name, type: "bar", stack: "paid",
+          data: s.values.map(function (fen) { return fen / 100; }),
+          tooltip: { valueFormatter: function (yuan) { return yuan.toFixed(2); } }
+        };
       })
     });
   }
