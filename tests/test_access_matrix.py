@@ -870,3 +870,95 @@ def test_api_serves_what_is_inside_and_nothing_outside(client, make_user, record
         user, selectors.HouseholdFilters(query=f"{place.village_a2.code}9999")
     ).exists()
     assert may_edit or created.status_code == 403
+
+
+# ---------------------------------------------------------------- the benefits API
+# A county's opening is seen by every user whose area is part of the county; of its applications only
+# those inside the user's area (tests/test_benefits_api.py checks a county outside is 404).
+
+BENEFIT_FACTS = {"inter_provincial": True, "contract_months": 12, "fare": "800"}
+
+
+def _benefit_clerk() -> Any:
+    """A county administrator who opens the programme and enters the applications others approve."""
+    from fupin.accounts.models import User
+    from fupin.accounts.services import create_user
+
+    found = User.objects.filter(username="matrix-benefits").first()
+    return found or create_user(
+        username="matrix-benefits", role=Role.COUNTY_ADMIN, area_codes=["220822"], password=None
+    )
+
+
+def _benefit_opening() -> int:
+    from fupin.areas.models import Area
+    from fupin.benefits import services as benefits
+    from fupin.benefits.models import Opening
+
+    found = Opening.objects.filter(programme="transport_subsidy").first()
+    if found is not None:
+        return found.pk
+    county = Area.objects.get(code="220822")
+    opening = benefits.open_programme(
+        actor=_benefit_clerk(),
+        pack="jilin",
+        programme="transport_subsidy",
+        county=county,
+        year=dt.date.today().year,
+    )
+    return opening.pk
+
+
+def _benefit_application_of(target: Records) -> int:
+    """A waiting application for the target's member, entered by someone else than the user."""
+    from fupin.benefits import services as benefits
+    from fupin.benefits.models import Opening
+
+    application = benefits.enter_application(
+        actor=_benefit_clerk(),
+        opening=Opening.objects.get(pk=_benefit_opening()),
+        data=benefits.ApplicationInput(
+            applied_on=dt.date.today(), id_number=target.id_number, facts=BENEFIT_FACTS
+        ),
+    )
+    return application.pk
+
+
+def _benefit_opening_with(target: Records) -> int:
+    _benefit_application_of(target)
+    return _benefit_opening()
+
+
+API_MATRIX.update(
+    {
+        ("GET", "/benefit-openings"): (lambda r: {}, lambda r: None, None),
+        ("GET", "/benefit-openings/{opening_id}/applications"): (
+            lambda r: {"opening_id": _benefit_opening_with(r)},
+            lambda r: None,
+            None,
+        ),
+        ("GET", "/benefit-applications/{application_id}"): (
+            lambda r: {"application_id": _benefit_application_of(r)},
+            lambda r: None,
+            None,
+        ),
+        ("POST", "/benefit-openings/{opening_id}/applications"): (
+            lambda r: {"opening_id": _benefit_opening()},
+            lambda r: {"rows": [{"applied_on": TODAY, "id_number": r.id_number, "facts": BENEFIT_FACTS}]},
+            Capability.ENTER_APPLICATIONS,
+        ),
+        ("POST", "/benefit-openings/{opening_id}/approvals"): (
+            lambda r: {"opening_id": _benefit_opening()},
+            lambda r: {"application_ids": [_benefit_application_of(r)]},
+            Capability.APPROVE_APPLICATIONS,
+        ),
+    }
+)
+API_OUTSIDE.update(
+    {
+        # The county's opening is in scope: its list leaves the application outside out (no secret
+        # of it in the answer); a row naming the person outside refuses the whole entry.
+        ("GET", "/benefit-openings/{opening_id}/applications"): {200},
+        ("POST", "/benefit-openings/{opening_id}/applications"): {403, 404},
+    }
+)

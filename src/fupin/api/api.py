@@ -142,6 +142,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def _register_routers() -> None:
     from fupin.api import (
         assistance,
+        benefits,
         cases,
         checks,
         feeds,
@@ -163,6 +164,7 @@ def _register_routers() -> None:
     api.add_router("", checks.router)
     api.add_router("", assistance.router)
     api.add_router("", twinning.router)
+    api.add_router("", benefits.router)
 
 
 _register_routers()
