@@ -170,6 +170,7 @@ def demo(db, settings, tmp_path) -> Demo:
     from fupin.demo.loader import load_demo_county
     from fupin.exchange.models import ImportJob, JobStatus
     from fupin.indicators import services as indicators
+    from fupin.payments.models import Batch, Envelope, Payment
     from fupin.registry.models import Household
     from fupin.screening import services as screening
     from fupin.screening.models import RunStatus, ScreeningRun
@@ -234,6 +235,9 @@ def demo(db, settings, tmp_path) -> Demo:
         "application": Application.objects.filter(area__code=village_code)
         .values_list("pk", flat=True)
         .first(),
+        "envelope": Envelope.objects.values_list("pk", flat=True).first(),
+        "batch": Batch.objects.values_list("pk", flat=True).first(),
+        "payment": Payment.objects.filter(status="paid").values_list("pk", flat=True).first(),
     }
     users = {"county officer": county, "village cadre": village_cadre, "province viewer": province}
     return Demo(users, ids, {u.username for u in User.objects.all()})
@@ -341,6 +345,20 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "benefits:evidence_upload": lambda: None,
         "benefits:bank_account_reveal": lambda: None,
         "benefits:evidence": lambda: None,  # a file: tests/test_benefits.py
+        "benefits:application_import": one("opening"),
+        "benefits:import_template": lambda: None,  # a workbook: tests/test_benefits_import.py
+        "benefits:import_errors": lambda: None,
+        "benefits:notice_pdf": one("opening"),
+        "payments:opening": one("opening"),
+        "payments:envelope": one("envelope"),
+        "payments:envelope_totals": lambda: None,  # POST only
+        "payments:batch_create": lambda: None,
+        "payments:batch": one("batch"),
+        "payments:bank_file_csv": one("batch"),
+        "payments:bank_file_xlsx": one("batch"),
+        "payments:return_upload": lambda: None,
+        "payments:batch_cancel": lambda: None,
+        "payments:reverse": one("payment"),
     }
 
 
@@ -399,7 +417,8 @@ def test_stored_data_is_never_written_in_both_languages():
     from pathlib import Path
 
     src = Path(__file__).resolve().parent.parent / "src" / "fupin"
-    allowed = {"core/i18n.py", "exchange/workbook.py"}  # the helper itself; the downloaded workbooks
+    # The helper itself; the downloaded workbooks (the import templates and error workbooks).
+    allowed = {"core/i18n.py", "exchange/workbook.py", "benefits/importer.py"}
     users = [
         str(path.relative_to(src))
         for path in src.rglob("*.py")

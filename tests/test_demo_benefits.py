@@ -25,4 +25,11 @@ def test_the_demo_has_approved_benefits_a_waiting_batch_and_explained_refusals(d
         .annotate(total=Sum("amount_fen"))
     )
     assert per_person and all(row["total"] <= 160_000 for row in per_person)
+    # The first batch was paid but for one failed payment, which is payable again.
+    paid = Application.objects.filter(paid_fen__gt=0)
+    assert paid.count() == staged.paid > 0
+    assert all(a.paid_fen == a.amount_fen for a in paid)
+    from fupin.payments.models import Payment
+
+    assert Payment.objects.filter(status="failed").count() == 1
     assert benefits.stage(5) is None  # staged once only

@@ -58,7 +58,8 @@ class ApplicationForm(forms.Form):
             self.fields["post_code"] = forms.CharField(label=_("Post (number or name)"), max_length=40)
         if programme_info.needs_period(programme):
             self.fields["period"] = forms.DateField(
-                label=_("Month claimed (any day of it)"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                label=_("Month claimed (any day of it)"),
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             )
         self.fact_names = []
         for fact in programme_info.facts_asked(checked, programme):
@@ -69,7 +70,9 @@ class ApplicationForm(forms.Form):
                 self.fields[name] = forms.ChoiceField(label=fact_label, choices=_BOOLEAN, required=False)
             elif fact.kind == "date":
                 self.fields[name] = forms.CharField(
-                    label=fact_label, required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                    label=fact_label,
+                    required=False,
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                 )
             else:
                 attrs = {"inputmode": "decimal" if fact.kind == "number" else "numeric"}

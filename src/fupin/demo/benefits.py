@@ -1,5 +1,6 @@
 """Benefits in the demo county: two programmes of seed 002 opened for this year, applications entered by
-the county clerk and most of them approved by the reviewer, through the real services.
+the county clerk, most of them approved by the reviewer and the transport subsidy's first batch paid
+(one payment failed), through the real services.
 
 A new user then finds amounts with their caps explained, a batch waiting for approval, refusals with
 their reasons and, on the households' pages, the benefits their members received.
@@ -7,7 +8,9 @@ their reasons and, on the households' pages, the benefits their members received
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 from dataclasses import dataclass
 
@@ -27,6 +30,7 @@ class DemoBenefits:
     openings: int
     applications: int
     approved: int
+    paid: int = 0
 
 
 def _card(rng: random.Random) -> str:
@@ -110,4 +114,29 @@ def stage(seed: int = 2024) -> DemoBenefits | None:
     # The reviewer approves all but the last few of each programme: those wait, as a real batch would.
     approvable = [a.pk for a in entered if a.eligible][:-5]
     result = services.approve(actor=reviewer, application_ids=approvable, note="演示：材料齐全")
-    return DemoBenefits(openings=2, applications=len(entered), approved=len(result.approved))
+    paid = _pay(reviewer, transport, today)
+    return DemoBenefits(openings=2, applications=len(entered), approved=len(result.approved), paid=paid)
+
+
+def _pay(reviewer: User, opening: Opening, today: dt.date) -> int:
+    """The transport subsidy's first payment round: one batch, its bank file, the bank's answer with
+    every payment made but one (an account closed), which waits for the next batch."""
+    from fupin.payments import services as payments
+
+    envelope = payments.create_envelope(actor=reviewer, opening=opening, cycle=f"{today.year}年第一批")
+    made = payments.make_batch(actor=reviewer, envelope=envelope)
+    sent = payments.bank_file(actor=reviewer, batch=made.batch, fmt="csv")
+    rows = list(csv.reader(io.StringIO(sent.content.decode("utf-8-sig"))))
+    answer = io.StringIO()
+    writer = csv.writer(answer)
+    writer.writerow(["付款参考号", "结果", "失败原因", "支付日期"])
+    for index, row in enumerate(rows[1:]):
+        failed = index == 2
+        writer.writerow(
+            [row[0], "失败" if failed else "成功", "账户已销户" if failed else "", today.isoformat()]
+        )
+    made.batch.refresh_from_db()  # the download is recorded on the batch
+    loaded = payments.load_return_file(
+        actor=reviewer, batch=made.batch, data=answer.getvalue().encode("utf-8-sig"), file_name="回盘.csv"
+    )
+    return len(loaded.paid)

@@ -127,7 +127,7 @@ class Command(BaseCommand):
         if staged is not None:
             self.stdout.write(
                 f"演示补贴 / Demo benefits: {staged.openings} programmes, "
-                f"{staged.applications} applications, {staged.approved} approved."
+                f"{staged.applications} applications, {staged.approved} approved, {staged.paid} paid."
             )
 
     def _print_logins(self, logins: list[loader.DemoLogin]) -> None:
