@@ -326,6 +326,7 @@ def approve_batch(request: HttpRequest, pk: int) -> HttpResponse:
 def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     application = selectors.get_application(user, pk)
+    require(user, Capability.APPROVE_APPLICATIONS)
     form = forms.DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose return or refuse, and say why."))
@@ -363,6 +364,7 @@ def opening_close(request: HttpRequest, pk: int) -> HttpResponse:
 def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     application = selectors.get_application(user, pk)
+    require(user, Capability.ENTER_APPLICATIONS)
     form = forms.EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose the document and its file."))
