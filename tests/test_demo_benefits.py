@@ -33,3 +33,16 @@ def test_the_demo_has_approved_benefits_a_waiting_batch_and_explained_refusals(d
 
     assert Payment.objects.filter(status="failed").count() == 1
     assert benefits.stage(5) is None  # staged once only
+
+    # The paid amounts are in the indicator tables, for the village and every area above it.
+    from fupin.core import clock
+    from fupin.indicators import services as indicators
+    from fupin.indicators.models import AreaFigures
+
+    build = indicators.rebuild(as_of=clock.today())
+    figures = {row.code: row.values for row in AreaFigures.objects.filter(build=build)}
+    total = sum(a.paid_fen for a in paid) / 100
+    assert figures["220822"]["benefits_paid"] == figures["22"]["benefits_paid"] == total
+    assert figures["220822"]["benefit_payments"] == paid.count()
+    village = paid.first().area.code
+    assert 0 < figures[village]["benefits_paid"] <= total

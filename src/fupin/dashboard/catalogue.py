@@ -65,6 +65,9 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("md_h", _("Multidimensional headcount (H)"), "share", "low"),
     Indicator("md_a", _("Intensity among the poor (A)"), "share", "low"),
     Indicator("md_m0", _("Multidimensional index (M0)"), "index", "low"),
+    Indicator("benefits_paid", _("Benefits paid this year (yuan)"), "money"),
+    Indicator("benefits_paid_month", _("Benefits paid this month (yuan)"), "money"),
+    Indicator("benefit_payments", _("Benefit payments this year"), "count"),
 )
 BY_KEY = {indicator.key: indicator for indicator in INDICATORS}
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from fupin.core import clock
 from fupin.engine import indicators as ind
 from fupin.engine.backends import Backend
+from fupin.indicators import benefits as benefit_figures
 from fupin.indicators import snapshot
 from fupin.indicators.models import AreaFigures, Build, BuildState
 from fupin.jobs import services as jobs
@@ -98,6 +99,9 @@ def rebuild(
         step("compute", 45)
         result = ind.compute(facts, lines, config, backend=backend, events=events)
         seconds.update(result.seconds)
+        paid = benefit_figures.paid_by_area(as_of)
+        for area in result.areas.values():
+            area.figures.update(paid.get(area.code) or benefit_figures.empty())
         step("write", 75)
         started = time.perf_counter()
         _write(build, result.areas.values())
