@@ -424,7 +424,8 @@ def _export_text(response) -> str:
         return _body(response)
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    book = load_workbook(io.BytesIO(raw), read_only=True)
     return "\n".join(
         "\t".join("" if v is None else str(v) for v in row)
         for sheet in book.worksheets
@@ -658,6 +659,17 @@ def _batch_of(target: Records) -> int:
     return feeds.import_feed("cli", "death", data.encode(), "matrix.csv").batch_id
 
 
+# The API's list downloads (tests/test_api_exports.py: each is the page's export).
+API_EXPORTS = [
+    "/exports/households",
+    "/exports/risk-clues",
+    "/exports/my-tasks",
+    "/exports/cases",
+    "/exports/helpers",
+    "/exports/twinning-coverage",
+    "/exports/checks",
+]
+
 # (method, path template) → (path args for a target, body for a target, capability needed)
 ApiEntry = tuple[Callable[[Records], dict[str, Any]], Callable[[Records], dict | None], Capability | None]
 API_MATRIX: dict[tuple[str, str], ApiEntry] = {
@@ -822,6 +834,24 @@ API_MATRIX.update(
             lambda r: None,
             None,
         ),
+        ("GET", "/visits"): (lambda r: {}, lambda r: None, None),
+        ("GET", "/visits/{visit_id}"): (lambda r: {"visit_id": _visit_of(r)}, lambda r: None, None),
+        ("POST", "/households/{household_id}/visits"): (
+            lambda r: {"household_id": r.household.pk},
+            lambda r: {"visited_on": TODAY, "findings": "家中正常", "risk_present": False},
+            Capability.RECORD_VISITS,
+        ),
+        **{("GET", path): (lambda r: {}, lambda r: None, Capability.EXPORT) for path in API_EXPORTS},
+        ("GET", "/exports/indicators/{area_code}"): (
+            lambda r: {"area_code": r.household.village.code},
+            lambda r: None,
+            Capability.EXPORT,
+        ),
+        ("GET", "/exports/exit/{area_code}"): (
+            lambda r: {"area_code": r.household.village.code},
+            lambda r: None,
+            Capability.EXPORT,
+        ),
     }
 )
 
@@ -899,6 +929,19 @@ def test_api_serves_what_is_inside_and_nothing_outside(client, make_user, record
         Helper.objects.filter(area=outside.household.village).values_list("name", flat=True)
     )
     assert outside_helpers and not outside_helpers & {h["name"] for h in helpers["items"]}
+    visits = _call(client, token, "GET", "/visits", None).json()
+    assert visits["count"] > 0 and {v["household_id"] for v in visits["items"]} == {inside.household.pk}
+    hidden = _call(client, token, "GET", f"/visits?household_id={outside.household.pk}", None)
+    assert hidden.status_code == 404
+    for path in API_EXPORTS:
+        download = _call(client, token, "GET", path, None)
+        assert download.status_code == (200 if has_capability(role, Capability.EXPORT) else 403), path
+        if download.status_code == 200:
+            content = _export_text(download)
+            for secret in (*outside.secrets, *outside_helpers):
+                assert secret not in content, (path, secret)
+            assert inside.id_number not in content and "13900000101" not in content, path
+
     from fupin.registry.models import Member
 
     Member.objects.filter(pk__in=[inside.member.pk, outside.member.pk]).update(basic_medical_insurance=False)

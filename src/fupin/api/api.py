@@ -145,6 +145,7 @@ def _register_routers() -> None:
         benefits,
         cases,
         checks,
+        exports,
         feeds,
         households,
         incomes,
@@ -152,6 +153,7 @@ def _register_routers() -> None:
         members,
         screening,
         twinning,
+        visits,
     )
 
     api.add_router("", households.router)
@@ -165,6 +167,8 @@ def _register_routers() -> None:
     api.add_router("", assistance.router)
     api.add_router("", twinning.router)
     api.add_router("", benefits.router)
+    api.add_router("", visits.router)
+    api.add_router("", exports.router)
 
 
 _register_routers()
