@@ -10,11 +10,14 @@ Run (PostgreSQL with the 20,000-household demo, a server of its own on a loopbac
 What it does, and why it is honest:
 
 * Each virtual user is a browser session of a demo account (``fupin.demo.loader.DEMO_ACCOUNTS``, password
-  ``DEMO_PASSWORD``): it logs in through the login form (CSRF token and all), then reads what its pages
-  link to (households, cases) to have real ids of its own area. Logging in and this discovery are not
-  measured. The mix of the 50 users (``--mix``, default 24 village cadres, 12 township officers, 10
-  county officers, 4 province viewers) shares the four demo accounts: sessions are independent, but a
-  village cadre's village is always the demo village.
+  ``DEMO_PASSWORD``): it logs in through the login form (CSRF token and all). The households, cases and
+  village names it opens are a seeded sample of its own area read from the database the server uses
+  (the same ``FUPIN_DATABASE_URL``), so that pages are spread over the whole area. Neither is measured.
+  The tables are ANALYZEd first (``--no-analyze`` to skip), as autovacuum would have done a minute after
+  ``fupin demo-data``: a cluster with autovacuum off plans a fresh demo's queries without statistics.
+  The mix of the 50 users (``--mix``, default 24 village cadres, 12 township officers, 10 county
+  officers, 4 province viewers) shares the four demo accounts: sessions are independent, but a village
+  cadre's village is always the demo village.
 * Then, until ``--duration`` seconds are over, each user opens one page, reads it whole, and thinks for
   a random ``--think`` seconds (default 1-5, a cadre reading a page before the next click), in a closed
   loop: a slow server slows the users down rather than piling requests up, as with people. ``--think 0``
@@ -97,6 +100,7 @@ class Sample:
     seconds: float
     ok: bool
     detail: str = ""
+    variant: str = ""  # the kind of search
 
 
 @dataclass
@@ -140,51 +144,51 @@ class User:
         self.targets = targets
 
     # Each page: the request, then what the answer must hold to count as served.
-    def page(self, kind: str) -> tuple[str, dict[str, Any], Callable[[str], bool]]:
+    def page(self, kind: str) -> tuple[str, dict[str, Any], Callable[[str], bool], str]:
         t = self.targets
         if kind == "landing":
-            return "/", {}, lambda body: "<main" in body
+            return "/", {}, lambda body: "<main" in body, ""
         if kind == "worklist":
-            return "/cases/", {}, lambda body: "<main" in body
+            return "/cases/", {}, lambda body: "<main" in body, ""
         if kind == "household":
             pk = self.rng.choice(t.households)
-            return f"/households/{pk}/", {}, lambda body: "<main" in body
+            return f"/households/{pk}/", {}, lambda body: "<main" in body, ""
         if kind == "search":
             choice = self.rng.random()
             if choice < 0.3 and t.numbers:
-                q = self.rng.choice(t.numbers)[:14]
+                q, variant = self.rng.choice(t.numbers)[:14], "number"
             elif choice < 0.6:
-                q = self.rng.choice(SURNAMES)
+                q, variant = self.rng.choice(SURNAMES), "surname"
             elif choice < 0.8 and t.village_names:
-                q = self.rng.choice(t.village_names)
-            else:
-                q = f"{self.rng.randrange(10000):04d}"  # the last 4 characters of an ID number (audited)
-            return "/households/", {"q": q}, lambda body: "<main" in body
+                q, variant = self.rng.choice(t.village_names), "village"
+            else:  # the last 4 characters of an ID number (audited)
+                q, variant = f"{self.rng.randrange(10000):04d}", "id_tail"
+            return "/households/", {"q": q}, lambda body: "<main" in body, variant
         if kind == "case":
             if not t.cases:  # a user with no case in the area reads its case search instead
-                return "/cases/all/", {"state": "all"}, lambda body: "<main" in body
+                return "/cases/all/", {"state": "all"}, lambda body: "<main" in body, ""
             pk = self.rng.choice(t.cases)
-            return f"/cases/{pk}/", {}, lambda body: "<main" in body
+            return f"/cases/{pk}/", {}, lambda body: "<main" in body, ""
         if kind == "dashboard":
-            return f"/dashboard/{self.area}/", {}, lambda body: "<main" in body
+            return f"/dashboard/{self.area}/", {}, lambda body: "<main" in body, ""
         raise ValueError(kind)
 
     def open(self, kind: str) -> Sample:
-        path, params, holds = self.page(kind)
+        path, params, holds, variant = self.page(kind)
         started = time.perf_counter()
         try:
             answer = self._get(path, **params)
             body = answer.text
             seconds = time.perf_counter() - started
         except requests.RequestException as exc:
-            return Sample(kind, time.perf_counter() - started, False, type(exc).__name__)
+            return Sample(kind, time.perf_counter() - started, False, type(exc).__name__, variant)
         if answer.status_code != 200:
-            return Sample(kind, seconds, False, f"HTTP {answer.status_code} {path}")
+            return Sample(kind, seconds, False, f"HTTP {answer.status_code} {path}", variant)
         if "/login/" in answer.url:
-            return Sample(kind, seconds, False, "sent to the login page")
+            return Sample(kind, seconds, False, "sent to the login page", variant)
         if not holds(body):
-            return Sample(kind, seconds, False, f"unexpected page {path}")
-        return Sample(kind, seconds, True)
+            return Sample(kind, seconds, False, f"unexpected page {path}", variant)
+        return Sample(kind, seconds, True, "", variant)
 
 
 def _django() -> None:
@@ -316,6 +320,19 @@ def _machine() -> dict[str, Any]:
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "commit": commit}
 
 
+def _figures(mine: list[Sample]) -> dict[str, Any]:
+    times = [s.seconds * 1000 for s in mine if s.ok]
+    errors = [s.detail for s in mine if not s.ok]
+    return {
+        "requests": len(mine),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:5],
+        "p50_ms": round(statistics.median(times), 1) if times else None,
+        "p95_ms": round(_percentile(times, 0.95), 1) if times else None,
+        "max_ms": round(max(times), 1) if times else None,
+    }
+
+
 def _report(
     args: argparse.Namespace,
     samples: list[Sample],
@@ -323,19 +340,11 @@ def _report(
     load_before: tuple[float, float, float],
     load_after: tuple[float, float, float],
 ) -> dict[str, Any]:
-    pages: dict[str, Any] = {}
-    for kind in PAGES:
-        mine = [s for s in samples if s.page == kind]
-        times = [s.seconds * 1000 for s in mine if s.ok]
-        errors = [s.detail for s in mine if not s.ok]
-        pages[kind] = {
-            "requests": len(mine),
-            "errors": len(errors),
-            "error_kinds": sorted(set(errors))[:5],
-            "p50_ms": round(statistics.median(times), 1) if times else None,
-            "p95_ms": round(_percentile(times, 0.95), 1) if times else None,
-            "max_ms": round(max(times), 1) if times else None,
-        }
+    pages = {kind: _figures([s for s in samples if s.page == kind]) for kind in PAGES}
+    searches = {
+        variant: _figures([s for s in samples if s.page == "search" and s.variant == variant])
+        for variant in ("number", "surname", "village", "id_tail")
+    }
     met = all(
         p["errors"] == 0 and p["p95_ms"] is not None and p["p95_ms"] <= TARGET_P95_MS for p in pages.values()
     )
@@ -349,6 +358,7 @@ def _report(
         "requests": len(samples),
         "throughput_rps": round(len(samples) / elapsed, 1) if elapsed else 0.0,
         "pages": pages,
+        "searches": searches,
         "target_p95_ms": TARGET_P95_MS,
         "target_met": met,
         "machine": {
@@ -366,7 +376,8 @@ def _print(result: dict[str, Any]) -> None:
         f"{result['requests']} requests, {result['throughput_rps']} req/s"
     )
     print(f"{'page':<10} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-    for kind, page in result["pages"].items():
+    rows = [*result["pages"].items(), *((f"  {k}", v) for k, v in result["searches"].items())]
+    for kind, page in rows:
         print(
             f"{kind:<10} {page['requests']:>8} {page['errors']:>6} {page['p50_ms']!s:>8} "
             f"{page['p95_ms']!s:>8} {page['max_ms']!s:>8}"
