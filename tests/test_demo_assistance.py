@@ -320,7 +320,14 @@ def test_the_demo_county_has_a_helper_for_nearly_every_household_that_needs_one(
     county = Area.objects.get(code="220822")
     report = twinning.coverage(user, county)
     assert report.households > 250
-    assert 0 < report.uncovered_count <= 0.05 * report.households, (report.uncovered_count, report.households)
+    # The demo twins 97% of the households its generator marks as needing a helper; the households its
+    # casework then takes into monitoring wait for one, as a newly identified household does (the
+    # worklist shows them). How many that leaves depends on the day the demo is built for.
+    from fupin.cases.models import Case
+
+    fresh = report.uncovered.filter(pk__in=Case.objects.values("household_id")).count()
+    generated = report.uncovered_count - fresh
+    assert 0 < generated <= 0.05 * report.households, (generated, fresh, report.households)
     assert report.uncovered.count() == report.uncovered_count  # the worklist has them
     # The demo's rule in plain Python is the page's rule in SQL, household by household.
     targets = set(Household.objects.filter(twinning.target_q()).values_list("pk", flat=True))
