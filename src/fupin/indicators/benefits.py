@@ -27,7 +27,7 @@ def paid_by_area(as_of: dt.date) -> dict[str, dict[str, float | int]]:
         .annotate(
             year_fen=Sum("paid_fen"),
             month_fen=Sum("paid_fen", filter=Q(paid_on__gte=month_start)),
-            payments=Count("id"),
+            paid_count=Count("id"),
         )
     )
     totals: dict[str, list[int]] = {}
@@ -39,7 +39,7 @@ def paid_by_area(as_of: dt.date) -> dict[str, dict[str, float | int]]:
             entry = totals.setdefault(code[:length], [0, 0, 0])
             entry[0] += int(row["year_fen"] or 0)
             entry[1] += int(row["month_fen"] or 0)
-            entry[2] += int(row["payments"] or 0)
+            entry[2] += int(row["paid_count"] or 0)
     return {
         code: {"benefits_paid": year / 100, "benefits_paid_month": month / 100, "benefit_payments": count}
         for code, (year, month, count) in totals.items()
