@@ -4,7 +4,8 @@
 earlier ``compute``, or the grants recorded since) and a backend, and returns one row per
 application: eligible or refused (a code and its detail), the base amount, for each cap its limit,
 what already counted against it and how much it cut, and the final amount. The query is written
-once (DuckDB dialect) and transpiled by SQLGlot for PostgreSQL and Spark, like screening's.
+once (DuckDB dialect) and transpiled by SQLGlot for PostgreSQL and Spark, like screening's (Spark
+gets the same stages in one chain rather than one branch per set of caps: ``compile_programmes``).
 
 Amounts are integer fen everywhere (``base``, ``cut_*``, ``amount``): expressions compute yuan, which
 are floored to the fen (a cap is never exceeded by rounding), and every sum is a sum of integers,
@@ -107,7 +108,7 @@ def conform_applications(checked: CheckedPack, table: pa.Table) -> pa.Table:
         "applications",
     )
     ids = conformed.column("application_id")
-    if ids.null_count or len(pc.unique(ids)) != len(ids):
+    if ids.null_count or not (_increasing(ids) or len(pc.unique(ids)) == len(ids)):
         raise TableError("table applications: application_id must be present and unique")
     if conformed.column("applied_on").null_count:
         raise TableError("table applications: applied_on must be present")
@@ -139,7 +140,8 @@ def conform_history(table: pa.Table | None) -> pa.Table:
 
 
 def _param_column(index: int, position: int) -> str:
-    return f"p{index}_{position}"
+    # Internal names begin with "_", which no fact can (a fact's name begins with a letter).
+    return f"_p{index}_{position}"
 
 
 def _plain_value(kind: str, value: float | int | bool) -> Any:
@@ -161,6 +163,7 @@ def parameter_segments(checked: CheckedPack, counties: Sequence[str]) -> pa.Tabl
         "valid_until": [],
         "in_force": [],
         "missing": [],
+        "missing_code": [],
         "budget_key": [],
         "budget_id": [],
     }
@@ -173,6 +176,7 @@ def parameter_segments(checked: CheckedPack, counties: Sequence[str]) -> pa.Tabl
     for column in extra:
         rows[column] = []
     budget_ids: dict[str, int] = {}
+    codes = {refusal: i for i, refusal in enumerate(refusal_codes(checked))}
     for i, programme in enumerate(programmes):
         starts = {programme.effective_from}
         if programme.effective_to:
@@ -206,6 +210,7 @@ def parameter_segments(checked: CheckedPack, counties: Sequence[str]) -> pa.Tabl
                         values[name] = None
                         missing = missing or name
                 rows["missing"].append(missing)
+                rows["missing_code"].append(None if missing is None else codes[("no_parameter", missing)])
                 key = None
                 if budget and values.get(budget) is not None:
                     v = value_in_force(programme.parameters[budget], county, start)
@@ -221,6 +226,7 @@ def parameter_segments(checked: CheckedPack, counties: Sequence[str]) -> pa.Tabl
         "valid_until": pa.date32(),
         "in_force": pa.bool_(),
         "missing": pa.string(),
+        "missing_code": pa.int64(),  # the refusal's index in ``refusal_codes``
         "budget_key": pa.string(),
         "budget_id": pa.int64(),
         **{column: _ARROW[kind] for column, (_i, _n, kind) in extra.items()},
@@ -235,17 +241,45 @@ def _budget_parameter(checked: CheckedPack, programme: Programme) -> str | None:
 
 # ---------------------------------------------------------------- the query
 
+Refusal = tuple[str, str | None]  # (code, detail)
+
+
+def refusal_codes(checked: CheckedPack) -> tuple[Refusal, ...]:
+    """Every refusal the pack's query can give, as (code, detail). The query returns an index into
+    this tuple rather than text: each window sorts the columns it carries, so strings would slow
+    every cap stage, and the texts are attached once, in Arrow, after the query."""
+    codes: list[Refusal] = [("unknown_programme", None), ("not_in_force", None), ("once_per_person", None)]
+    for programme in checked.pack.programmes:
+        codes += [("no_parameter", name) for name in programme.parameters]
+        codes += [("missing_id", column) for column in programme.needs()]
+        codes += [("condition", condition.id) for condition in programme.conditions]
+    return tuple(dict.fromkeys(codes))
+
 
 @dataclass(frozen=True)
 class BenefitQuery:
-    sql: str  # DuckDB dialect
+    """The query (DuckDB dialect; ``one_chain`` is the form for Spark, see ``compile_programmes``) and
+    the refusals its ``refusal_code`` column indexes. It returns one row per application without the
+    application's own columns (``compute`` puts them back from the input, rather than the engine
+    joining the wide rows back), ordered by application_id except on Spark."""
+
+    sql: str
+    refusals: tuple[Refusal, ...]
+    one_chain: str
 
     def for_dialect(self, dialect: str) -> str:
         import sqlglot
 
         if dialect == DIALECT:
             return self.sql
-        return sqlglot.transpile(self.sql, read=DIALECT, write=dialect)[0]
+        tree = sqlglot.parse_one(self.one_chain if dialect == "spark" else self.sql, read=DIALECT)
+        if dialect == "spark":
+            # Spark has no MATERIALIZED hint (it plans a CTE read twice itself), and a global sort
+            # there costs a sampling job and a shuffle: ``compute`` orders its rows in Arrow instead.
+            for cte in tree.find_all(exp.CTE):
+                cte.set("materialized", None)
+            tree.set("order", None)
+        return tree.sql(dialect=dialect)
 
 
 def _string(text: str) -> str:
@@ -276,13 +310,176 @@ def _by_programme(cases: list[tuple[str, str]], null_type: str, column: str = "p
     return f"CASE {column} {whens} END"
 
 
-def compile_programmes(checked: CheckedPack) -> BenefitQuery:
-    """The pack's programmes as one query over ``applications``, ``history`` and ``params``.
+def _by_index(cases: list[tuple[int, str]], null_type: str) -> str:
+    """A CASE over the programme's index (``_pi``): integers compare faster than the programme's id."""
+    if not cases:
+        return f"CAST(NULL AS {null_type})"
+    return f"CASE _pi {' '.join(f'WHEN {i} THEN {sql}' for i, sql in cases)} END"
 
-    The wide part (the parameter join, refusal texts, amounts and limits, one CASE per programme) is
-    computed once; the caps run on a narrow table of integers ordered by one sequence number
-    (``seq``: date, then id), because each window sorts every column it carries."""
+
+# The columns a cap's running total is grouped by (``pi`` is the programme's index: every cap but
+# once-per-person counts within one programme; a budget's id names its programme too).
+_KEYS = {
+    "per_application": (),
+    "max_months": ("pi", "person_id", "period"),
+    "per_month": ("pi", "person_id", "period"),
+    "per_person": ("pi", "person_id"),
+    "per_entity": ("pi", "entity_id"),
+    "budget": ("budget_id",),
+}
+_KEY_COLUMNS = ("pi", "person_id", "entity_id", "period", "budget_id")
+_RUNNING = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+
+
+class _Branch:
+    """The cap stages of the programmes that have the same caps, as a chain of CTEs over their rows
+    only: a stage's window then sorts just the applications it can cut, and a programme without
+    the cap does not pass through it. Every cap but once-per-person counts within one programme,
+    so the branches are independent; each stage keeps only the columns later stages still need."""
+
+    def __init__(self, index: int, kinds: tuple[str, ...], first: str, columns: list[str]) -> None:
+        self.name = f"b{index}"
+        self.kinds = kinds
+        self.ctes: list[tuple[str, str]] = [(f"{self.name}_0", first)]
+        self.columns = columns
+
+    def select(
+        self, new: Mapping[str, str], later: Sequence[str], join: str = "", drop: Sequence[str] = ()
+    ) -> None:
+        """One CTE: the previous one's columns (as ``x.``) but ``drop`` and the keys no stage in
+        ``later`` needs, then ``new`` (SQL over ``x``'s columns and ``join``'s tables)."""
+        needed = {key for kind in later for key in _KEYS[kind]}
+        kept = [
+            c
+            for c in self.columns
+            if c not in new and c not in drop and (c in needed or c not in _KEY_COLUMNS)
+        ]
+        items = [f"x.{c}" for c in kept] + [f"{sql} AS {name}" for name, sql in new.items()]
+        name = f"{self.name}_{len(self.ctes)}"
+        self.ctes.append((name, f"SELECT {', '.join(items)} FROM {self.ctes[-1][0]} x {join}".rstrip()))
+        self.columns = kept + list(new)
+
+    def outputs(self, once_code: int, used_kinds: Sequence[str]) -> str:
+        """The branch's rows as the query's result columns: NULL for the caps it does not have, and
+        none for the caps no programme has (``compute`` adds those, all NULL)."""
+        columns = [
+            "application_id",
+            "eligible",
+            f"CASE WHEN eligible THEN NULL WHEN once_refused THEN {once_code} ELSE refusal0 END "
+            "AS refusal_code",
+            "holder",
+            "holder IS NOT NULL AND eligible AS counted",
+            "base",
+        ]
+        for kind in used_kinds:
+            produced = [f"used_{kind}"] if kind in CUMULATIVE else []
+            if kind in self.kinds:
+                columns.append(f"lim_{kind} AS limit_{kind}")
+                # NULL where the programme has no such cap (its limit is NULL)
+                columns += [
+                    f"CASE WHEN lim_{kind} IS NULL THEN NULL ELSE {c} END AS {c}"
+                    for c in [*produced, f"cut_{kind}"]
+                ]
+            else:
+                columns += [
+                    f"CAST(NULL AS BIGINT) AS {c}" for c in [f"limit_{kind}", *produced, f"cut_{kind}"]
+                ]
+        columns.append(
+            "COALESCE(month_counted, FALSE) AS month_counted"
+            if "max_months" in self.kinds
+            else "FALSE AS month_counted"
+        )
+        columns.append("counted_amount" if "budget" in self.kinds else "a AS counted_amount")
+        columns.append("a AS amount")
+        return f"SELECT {', '.join(columns)} FROM {self.ctes[-1][0]}"
+
+
+def _cap_stages(branch: _Branch) -> None:
+    """The branch's caps in the order of ``CAP_KINDS`` (docs/benefits.md says why this order)."""
+    for position, kind in enumerate(branch.kinds):
+        later = branch.kinds[position + 1 :]
+        limit = f"lim_{kind}"
+        if kind == "per_application":
+            branch.select(
+                {f"cut_{kind}": f"x.a - LEAST(x.a, x.{limit})", "a": f"LEAST(x.a, x.{limit})"}, later
+            )
+        elif kind == "max_months":
+            # Distinct months per person, numbered by their first claim: the month's first claim
+            # (its smallest seq), then that claim's rank among the person's months not in the history.
+            counts = f"x.{limit} IS NOT NULL AND x.a > 0"
+            branch.select(
+                {
+                    "in_hist": "hm.period IS NOT NULL",
+                    "hist_months": "COALESCE(hmc.n, 0)",
+                    "mf": counts,
+                    "first_seq": f"CASE WHEN {counts} THEN MIN(x.seq) OVER (PARTITION BY x.pi, x.person_id, "
+                    f"x.period, {counts}) END",
+                },
+                [kind, *later],
+                "LEFT JOIN hm ON hm.pi = x.pi AND hm.person_id = x.person_id AND hm.period = x.period "
+                "LEFT JOIN hmc ON hmc.pi = x.pi AND hmc.person_id = x.person_id",
+            )
+            branch.select(
+                {
+                    "month_idx": "CASE WHEN x.mf AND NOT x.in_hist THEN x.hist_months + DENSE_RANK() OVER "
+                    "(PARTITION BY x.pi, x.person_id, x.mf, x.in_hist ORDER BY x.first_seq) END",
+                },
+                later,
+            )
+            allowed = f"(NOT x.mf OR x.in_hist OR x.month_idx <= x.{limit})"
+            branch.select(
+                {
+                    f"cut_{kind}": f"CASE WHEN {allowed} THEN 0 ELSE x.a END",
+                    "month_counted": f"x.mf AND (x.in_hist OR x.month_idx <= x.{limit})",
+                    f"used_{kind}": f"CASE WHEN NOT x.mf OR x.in_hist THEN NULL "
+                    f"ELSE LEAST(x.month_idx - 1, x.{limit}) END",
+                    "a": f"CASE WHEN {allowed} THEN x.a ELSE 0 END",
+                },
+                later,
+                drop=("in_hist", "hist_months", "mf", "first_seq", "month_idx"),
+            )
+        else:
+            keys = _KEYS[kind]
+            running = (
+                f"SUM(x.a) OVER (PARTITION BY {', '.join('x.' + k for k in keys)} ORDER BY x.seq {_RUNNING})"
+            )
+            branch.select(
+                {
+                    "raw": f"CASE WHEN x.{limit} IS NULL THEN NULL ELSE COALESCE(h.total, 0) + "
+                    f"CAST({running} AS BIGINT) - x.a END"
+                },
+                later,
+                f"LEFT JOIN h_{kind} h ON {' AND '.join(f'h.{k} = x.{k}' for k in keys)}",
+            )
+            new = f"CASE WHEN x.{limit} IS NULL THEN x.a ELSE GREATEST(0, LEAST(x.a, x.{limit} - x.raw)) END"
+            columns = {f"cut_{kind}": f"x.a - {new}", f"used_{kind}": f"LEAST(x.raw, x.{limit})"}
+            if kind == "budget":
+                columns["counted_amount"] = "x.a"
+            branch.select({**columns, "a": new}, later, drop=("raw",))
+
+
+def compile_programmes(checked: CheckedPack) -> BenefitQuery:
+    """The pack's programmes as one query over ``applications`` (with ``_seq``, an integer in date
+    then id order), ``history`` and ``params``.
+
+    The wide part (the parameter join, refusals, amounts and limits, one CASE per programme) is
+    computed once into a narrow table of integers (``e``); once-per-person is decided on the rows of
+    programmes that have it; then each set of programmes with the same caps runs its own chain of
+    cap stages (``_Branch``) and the branches' rows are put together.
+
+    Spark gets the same stages as one chain that every application passes (a stage leaves the
+    applications of a programme without its cap as they are): there each branch's joins and windows
+    are jobs of their own, and starting jobs, not sorting rows, is what a run costs. That DuckDB's
+    branches and Spark's chain give the same rows is tested."""
+    refusal_list = refusal_codes(checked)
+    return BenefitQuery(
+        _compile(checked, refusal_list, True), refusal_list, _compile(checked, refusal_list, False)
+    )
+
+
+def _compile(checked: CheckedPack, refusal_list: tuple[Refusal, ...], split: bool) -> str:
     programmes = checked.pack.programmes
+    code = {refusal: i for i, refusal in enumerate(refusal_list)}
     ids = ", ".join(_string(p.id) for p in programmes) or _string("")
     param_columns = [
         _param_column(i, k)
@@ -291,67 +488,80 @@ def compile_programmes(checked: CheckedPack) -> BenefitQuery:
     ]
     joined_params = "".join(f", p.{c}" for c in param_columns)
 
-    refusals = []
-    amounts: list[tuple[str, str]] = []
-    limits: dict[str, list[tuple[str, str]]] = {kind: [] for kind in CAP_KINDS}
+    refusals: list[tuple[int, str]] = []
+    amounts: list[tuple[int, str]] = []
+    limits: dict[str, list[tuple[int, str]]] = {kind: [] for kind in CAP_KINDS}
     group_names = sorted({p.once_per_person for p in programmes if p.once_per_person})
     groups: list[tuple[str, str]] = []
+    group_of: list[tuple[int, str]] = []
     indexes: list[tuple[str, str]] = []
+    signatures: list[tuple[str, ...]] = []  # the caps of each branch
+    once_branches: set[int] = set()  # the branches with a programme that is once per person
+    branch_of: list[tuple[int, str]] = []
     for i, programme in enumerate(programmes):
         indexes.append((programme.id, str(i)))
-        checks = [f"WHEN {column} IS NULL THEN 'missing_id|{column}'" for column in programme.needs()]
+        checks = [
+            f"WHEN {column} IS NULL THEN {code[('missing_id', column)]}" for column in programme.needs()
+        ]
         for condition in programme.conditions:
             when = _expression(checked, i, programme, f"conditions.{condition.id}")
-            checks.append(f"WHEN NOT COALESCE({when}, FALSE) THEN {_string('condition|' + condition.id)}")
+            checks.append(f"WHEN NOT COALESCE({when}, FALSE) THEN {code[('condition', condition.id)]}")
         if checks:
-            refusals.append(f"WHEN programme = {_string(programme.id)} THEN CASE {' '.join(checks)} END")
+            refusals.append((i, f"CASE {' '.join(checks)} END"))
         if programme.amount is not None:
-            amounts.append(
-                (programme.id, f"GREATEST({_fen(_expression(checked, i, programme, 'amount'))}, 0)")
-            )
+            amounts.append((i, f"GREATEST({_fen(_expression(checked, i, programme, 'amount'))}, 0)"))
         for kind in programme.caps:
             text = _expression(checked, i, programme, f"caps.{kind}")
             if kind == "max_months":
                 limit = f"CAST(FLOOR(CAST({text} AS DOUBLE) + {_EPSILON}) AS BIGINT)"
             else:
                 limit = _fen(text)
-            limits[kind].append((programme.id, f"GREATEST({limit}, 0)"))
+            limits[kind].append((i, f"GREATEST({limit}, 0)"))
         if programme.once_per_person:
-            groups.append((programme.id, str(group_names.index(programme.once_per_person))))
-    once_group = _by_programme(groups, "BIGINT")
-    programme_index = f"COALESCE({_by_programme(indexes, 'BIGINT')}, -1)"
+            group = str(group_names.index(programme.once_per_person))
+            groups.append((programme.id, group))
+            group_of.append((i, group))
+        signature = tuple(k for k in CAP_KINDS if k in programme.caps)
+        if signature not in signatures:
+            signatures.append(signature)
+        branch_of.append((i, str(signatures.index(signature))))
+        if programme.once_per_person:
+            once_branches.add(signatures.index(signature))
+    used_kinds = [k for k in CAP_KINDS if limits[k]]
+    if not split:
+        signatures, branch_of = [tuple(used_kinds)], [(i, "0") for i, _ in branch_of]
+        once_branches = {0} if groups else set()
+    elif () not in signatures:  # unknown programmes
+        signatures.append(())
+    fallback = signatures.index(()) if split else 0
 
-    limit_columns = ", ".join(f"{_by_programme(limits[k], 'BIGINT')} AS lim_{k}" for k in CAP_KINDS)
     segment_join = (
         "p.programme = {t}.programme AND p.county_code = {t}.county_code "
         "AND {t}.applied_on >= p.valid_from AND {t}.applied_on < p.valid_until"
     )
-    # --- eligibility: the first reason to refuse, as "code|detail"
+    # --- eligibility: the first reason to refuse, as an index into ``refusal_list``
     refusal = (
-        f"CASE WHEN programme NOT IN ({ids}) THEN 'unknown_programme|' "
-        "WHEN NOT COALESCE(_in_force, FALSE) THEN 'not_in_force|' "
-        "WHEN _missing IS NOT NULL THEN 'no_parameter|' || _missing "
-        f"{' '.join(refusals)} END"
+        f"CASE WHEN programme NOT IN ({ids}) THEN {code[('unknown_programme', None)]} "
+        f"WHEN NOT COALESCE(_in_force, FALSE) THEN {code[('not_in_force', None)]} "
+        f"WHEN _missing IS NOT NULL THEN _missing ELSE {_by_index(refusals, 'BIGINT')} END"
     )
     ctes = [
         (
             "j",
-            "SELECT a.*, p.in_force AS _in_force, p.missing AS _missing, p.budget_id AS budget_id"
-            f"{joined_params} FROM applications a LEFT JOIN params p ON {segment_join.format(t='a')}",
-        ),
-        (
-            "e",
-            "SELECT application_id, programme, applied_on, county_code, person_id, entity_id, period, "
-            f"budget_id, {refusal} AS refusal0, {_by_programme(amounts, 'BIGINT')} AS base0, "
-            f"{limit_columns}, {once_group} AS once_group, {programme_index} AS pi FROM j",
+            "SELECT a.*, p.in_force AS _in_force, p.missing_code AS _missing, p.budget_id AS _budget_id"
+            f"{joined_params}, COALESCE({_by_programme(indexes, 'BIGINT', 'a.programme')}, -1) AS _pi "
+            f"FROM applications a LEFT JOIN params p ON {segment_join.format(t='a')}",
         ),
         # --- the narrow table the caps run on
         (
-            "n",
-            "SELECT application_id, ROW_NUMBER() OVER (ORDER BY applied_on, application_id) AS seq, pi, "
-            "person_id, entity_id, period, budget_id, once_group, refusal0 IS NULL AS ok0, base0, "
-            + ", ".join(f"lim_{k}" for k in CAP_KINDS)
-            + " FROM e",
+            "e",
+            "SELECT application_id, _seq AS seq, _pi AS pi, "
+            f"COALESCE({_by_index(branch_of, 'BIGINT')}, {fallback}) AS branch, "
+            "person_id, entity_id, period, _budget_id AS budget_id, "
+            f"{_by_index(group_of, 'BIGINT')} AS once_group, "
+            f"{refusal} AS refusal0, {_by_index(amounts, 'BIGINT')} AS base0"
+            + "".join(f", {_by_index(limits[k], 'BIGINT')} AS lim_{k}" for k in used_kinds)
+            + " FROM j",
         ),
         # --- the history: programme index, once-only group and budget of each earlier decision
         (
@@ -361,200 +571,102 @@ def compile_programmes(checked: CheckedPack) -> BenefitQuery:
             "h.period, h.application_id, h.amount, h.counted_amount, h.counted, h.month_counted, "
             f"p.budget_id FROM history h LEFT JOIN params p ON {segment_join.format(t='h')}",
         ),
-        # --- once per person: the first eligible application of the person in the group, or history's
-        (
-            "ho",
-            "SELECT once_group, person_id, MIN(application_id) AS by_id FROM hx "
-            "WHERE counted AND once_group IS NOT NULL GROUP BY once_group, person_id",
-        ),
-        # --- months already counted in the history
-        ("hm", "SELECT DISTINCT pi, person_id, period FROM hx WHERE month_counted"),
-        ("hmc", "SELECT pi, person_id, COUNT(*) AS n FROM hm GROUP BY pi, person_id"),
     ]
-    # ---------------- the caps, on a narrow chain: each stage carries only what the later ones need
-    used_kinds = [k for k in CAP_KINDS if limits[k]]
-    keys_of = {
-        "once": ("person_id",),
-        "per_application": (),
-        "max_months": ("pi", "person_id", "period"),
-        "per_month": ("pi", "person_id", "period"),
-        "per_person": ("pi", "person_id"),
-        "per_entity": ("pi", "entity_id"),
-        "budget": ("budget_id",),
-    }
-    steps = (["once"] if groups else []) + used_kinds
-    outputs_so_far: list[str] = []
-
-    def carry(after: str) -> str:
-        """The columns a stage passes on: the output columns so far, the current amount (``a``) and
-        the keys and limits of the steps after ``after``."""
-        later = steps[steps.index(after) + 1 :] if after in steps else steps
-        keep = ["application_id", "seq", *outputs_so_far]
-        for step in later:
-            keep += [k for k in keys_of[step] if k not in keep]
-            if step != "once":
-                keep.append(f"lim_{step}")
-        return ", ".join(dict.fromkeys(keep))
-
-    previous = "n"
     if groups:
-        ctes.append(
+        ctes += [
+            # the first eligible application of the person in the group holds the place, unless the
+            # history has one
             (
-                "o1",
-                "SELECT n.*, CASE WHEN once_group IS NOT NULL AND ok0 THEN FIRST_VALUE(application_id) "
-                "OVER (PARTITION BY once_group, person_id, ok0 ORDER BY seq) END AS first_id FROM n",
-            )
-        )
-        ctes.append(
+                "ho",
+                "SELECT once_group, person_id, MIN(application_id) AS by_id FROM hx "
+                "WHERE counted AND once_group IS NOT NULL GROUP BY once_group, person_id",
+            ),
             (
-                "o",
-                "SELECT o1.*, COALESCE(o1.once_group IS NOT NULL AND o1.ok0 AND (ho.by_id IS NOT NULL "
-                "OR o1.first_id <> o1.application_id), FALSE) AS once_refused, "
-                "CASE WHEN o1.once_group IS NOT NULL AND o1.ok0 THEN COALESCE(ho.by_id, o1.first_id) END "
-                "AS holder FROM o1 LEFT JOIN ho ON ho.once_group = o1.once_group "
-                "AND ho.person_id = o1.person_id",
-            )
-        )
-        previous = "o"
-        once_columns = "once_refused, holder"
-    else:
-        once_columns = "FALSE AS once_refused, CAST(NULL AS BIGINT) AS holder"
-    outputs_so_far += ["once_refused", "holder", "eligible", "base"]
-    ctes.append(
-        (
-            "s0",
-            f"SELECT {carry('once').replace('once_refused, holder, eligible, base', once_columns)}, "
-            "ok0 AND NOT once_refused AS eligible, "
-            "CASE WHEN ok0 AND NOT once_refused THEN COALESCE(base0, 0) ELSE 0 END AS base, "
-            "CASE WHEN ok0 AND NOT once_refused THEN COALESCE(base0, 0) ELSE 0 END AS a "
-            f"FROM {previous}",
-        )
-    )
-    previous = "s0"
+                "ow",
+                "SELECT application_id, once_group, person_id, FIRST_VALUE(application_id) OVER "
+                "(PARTITION BY once_group, person_id ORDER BY seq) AS first_id FROM e "
+                "WHERE once_group IS NOT NULL AND refusal0 IS NULL",
+            ),
+            (
+                "oc",
+                "SELECT w.application_id, ho.by_id IS NOT NULL OR w.first_id <> w.application_id "
+                "AS once_refused, COALESCE(ho.by_id, w.first_id) AS holder FROM ow w "
+                "LEFT JOIN ho ON ho.once_group = w.once_group AND ho.person_id = w.person_id",
+            ),
+        ]
+    if "max_months" in used_kinds:
+        # months already counted in the history
+        ctes += [
+            ("hm", "SELECT DISTINCT pi, person_id, period FROM hx WHERE month_counted"),
+            ("hmc", "SELECT pi, person_id, COUNT(*) AS n FROM hm GROUP BY pi, person_id"),
+        ]
     for kind in used_kinds:
-        before = [c.strip() for c in carry(kind).split(",")]
-        outputs_so_far.append(f"cut_{kind}")
-        if kind == "per_application":
-            cut = "a - LEAST(a, lim_per_application) AS cut_per_application"
-            ctes.append(
-                (
-                    "s_per_application",
-                    f"SELECT {carry(kind).replace('cut_per_application', cut)}, "
-                    f"LEAST(a, lim_per_application) AS a FROM {previous}",
-                )
+        if kind in ("per_application", "max_months"):
+            continue
+        key_list = ", ".join(_KEYS[kind])
+        history_amount = "amount" if kind == "budget" else "counted_amount"
+        ctes.append(
+            (
+                f"h_{kind}",
+                f"SELECT {key_list}, CAST(SUM({history_amount}) AS BIGINT) AS total FROM hx "
+                f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in _KEYS[kind])} GROUP BY {key_list}",
             )
-        elif kind == "max_months":
-            ctes += [
-                (
-                    "m1",
-                    "SELECT s.*, hm.period IS NOT NULL AS in_hist, COALESCE(hmc.n, 0) AS hist_months, "
-                    "CASE WHEN lim_max_months IS NOT NULL AND a > 0 THEN ROW_NUMBER() OVER (PARTITION BY "
-                    "s.pi, s.person_id, s.period, lim_max_months IS NOT NULL AND a > 0 ORDER BY seq) END "
-                    "AS rn "
-                    f"FROM {previous} s LEFT JOIN hm ON hm.pi = s.pi AND hm.person_id = s.person_id "
-                    "AND hm.period = s.period LEFT JOIN hmc ON hmc.pi = s.pi AND hmc.person_id = s.person_id",
-                ),
-                (
-                    "m2",
-                    "SELECT m1.*, hist_months + CAST(SUM(CASE WHEN rn = 1 AND NOT in_hist THEN 1 ELSE 0 END) "
-                    "OVER (PARTITION BY pi, person_id, rn IS NOT NULL ORDER BY seq ROWS BETWEEN UNBOUNDED "
-                    "PRECEDING AND CURRENT ROW) AS BIGINT) AS idx FROM m1",
-                ),
-                (
-                    "m3",
-                    "SELECT m2.*, MAX(CASE WHEN rn = 1 THEN idx END) OVER "
-                    "(PARTITION BY pi, person_id, period, rn IS NOT NULL) AS month_idx FROM m2",
-                ),
-            ]
-            allowed = "(rn IS NULL OR in_hist OR month_idx <= lim_max_months)"
-            outputs_so_far += ["month_counted", "used_max_months"]
-            columns = carry(kind).replace(
-                "cut_max_months, month_counted, used_max_months",
-                f"CASE WHEN {allowed} THEN 0 ELSE a END AS cut_max_months, "
-                "rn IS NOT NULL AND (in_hist OR month_idx <= lim_max_months) AS month_counted, "
-                "CASE WHEN rn IS NULL OR in_hist THEN NULL ELSE LEAST(month_idx - 1, lim_max_months) END "
-                "AS used_max_months",
+        )
+    # ---------------- the caps, one branch per set of programmes with the same caps
+    branches = []
+    for index, kinds in enumerate(signatures):
+        once = index in once_branches
+        keys = list(dict.fromkeys(k for kind in kinds for k in _KEYS[kind]))
+        first = (
+            "SELECT e.application_id, e.seq, "
+            + "".join(f"e.{k}, " for k in keys)
+            + "".join(f"e.lim_{kind}, " for kind in kinds)
+            + "e.refusal0, e.base0, "
+            + (
+                "COALESCE(oc.once_refused, FALSE) AS once_refused, oc.holder FROM e "
+                "LEFT JOIN oc ON oc.application_id = e.application_id"
+                if once
+                else "FALSE AS once_refused, CAST(NULL AS BIGINT) AS holder FROM e"
             )
-            ctes.append(
-                ("s_max_months", f"SELECT {columns}, CASE WHEN {allowed} THEN a ELSE 0 END AS a FROM m3")
-            )
-        else:
-            keys = keys_of[kind]
-            key_list = ", ".join(keys)
-            history_amount = "amount" if kind == "budget" else "counted_amount"
-            ctes.append(
-                (
-                    f"h_{kind}",
-                    f"SELECT {key_list}, CAST(SUM({history_amount}) AS BIGINT) AS total FROM hx "
-                    f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in keys)} GROUP BY {key_list}",
-                )
-            )
-            on = " AND ".join(f"h.{k} = x.{k}" for k in keys)
-            running = (
-                f"CAST(SUM(x.a) OVER (PARTITION BY {', '.join('x.' + k for k in keys)} ORDER BY x.seq "
-                "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) - x.a"
-            )
-            ctes.append(
-                (
-                    f"c_{kind}",
-                    f"SELECT x.*, CASE WHEN x.lim_{kind} IS NULL THEN NULL "
-                    f"ELSE COALESCE(h.total, 0) + {running} END AS raw FROM {previous} x "
-                    f"LEFT JOIN h_{kind} h ON {on}",
-                )
-            )
-            if kind == "budget":
-                outputs_so_far.append("counted_amount")
-            outputs_so_far.append(f"used_{kind}")
-            new = f"CASE WHEN lim_{kind} IS NULL THEN a ELSE GREATEST(0, LEAST(a, lim_{kind} - raw)) END"
-            columns = (
-                carry(kind)
-                .replace(f"cut_{kind}", f"a - {new} AS cut_{kind}")
-                .replace(f"used_{kind}", f"LEAST(raw, lim_{kind}) AS used_{kind}")
-            )
-            if kind == "budget":
-                columns = columns.replace("counted_amount", "a AS counted_amount")
-            ctes.append((f"s_{kind}", f"SELECT {columns}, {new} AS a FROM c_{kind}"))
-        previous = f"s_{kind}"
-        del before
-    produced = set(outputs_so_far)
-    refusal_code = "CASE WHEN s.once_refused THEN 'once_per_person|' ELSE e.refusal0 END"
-    outputs = [
-        "e.application_id",
-        "e.programme",
-        "e.applied_on",
-        "e.county_code",
-        "e.person_id",
-        "e.entity_id",
-        "e.period",
-        "s.eligible",
-        f"CASE WHEN s.eligible THEN NULL ELSE SPLIT_PART({refusal_code}, '|', 1) END AS refusal",
-        f"CASE WHEN s.eligible THEN NULL ELSE NULLIF(SPLIT_PART({refusal_code}, '|', 2), '') END "
-        "AS refusal_detail",
-        "s.holder",
-        "s.holder IS NOT NULL AND s.eligible AS counted",
-        "s.base",
-    ]
-    for kind in CAP_KINDS:
-        outputs.append(f"e.lim_{kind} AS limit_{kind}")
-        for column in ([f"used_{kind}"] if kind in CUMULATIVE else []) + [f"cut_{kind}"]:
-            if column in produced:
-                # NULL where the programme has no such cap
-                outputs.append(f"CASE WHEN e.lim_{kind} IS NULL THEN NULL ELSE s.{column} END AS {column}")
-            else:
-                outputs.append(f"CAST(NULL AS BIGINT) AS {column}")
-    outputs.append(
-        "COALESCE(s.month_counted, FALSE) AS month_counted"
-        if "month_counted" in produced
-        else "FALSE AS month_counted"
+            + f" WHERE e.branch = {index}"
+        )
+        branch = _Branch(
+            index,
+            kinds,
+            first,
+            [
+                "application_id",
+                "seq",
+                *keys,
+                *(f"lim_{k}" for k in kinds),
+                "refusal0",
+                "base0",
+                "once_refused",
+                "holder",
+            ],
+        )
+        paid = "x.refusal0 IS NULL AND NOT x.once_refused"
+        branch.select(
+            {
+                "eligible": paid,
+                "base": f"CASE WHEN {paid} THEN COALESCE(x.base0, 0) ELSE 0 END",
+                "a": f"CASE WHEN {paid} THEN COALESCE(x.base0, 0) ELSE 0 END",
+            },
+            kinds,
+            drop=("base0",),
+        )
+        _cap_stages(branch)
+        ctes += branch.ctes
+        branches.append(branch.outputs(code[("once_per_person", None)], used_kinds))
+    # ``e`` is read by every branch: computed once, not once per branch (DuckDB inlines a CTE it
+    # judges cheap, and e's CASEs are not cheap on a million rows).
+    with_clause = ",\n".join(
+        f"{name} AS {'MATERIALIZED ' if name == 'e' else ''}({sql})" for name, sql in ctes
     )
-    outputs.append("s.counted_amount" if "counted_amount" in produced else "s.a AS counted_amount")
-    outputs.append("s.a AS amount")
-    with_clause = ",\n".join(f"{name} AS ({sql})" for name, sql in ctes)
-    sql = (
-        f"WITH {with_clause}\nSELECT {', '.join(outputs)} FROM e JOIN {previous} s "
-        "ON s.application_id = e.application_id ORDER BY e.application_id"
-    )
-    return BenefitQuery(sql)
+    # Ordered by id for the caller: the engine's parallel sort of these narrow rows was faster and
+    # steadier in the benchmark than Arrow's take of every column after the query.
+    union = "\nUNION ALL\n".join(branches)
+    return f"WITH {with_clause}\n{union}\nORDER BY application_id"
 
 
 _QUERIES: dict[int, tuple[CheckedPack, BenefitQuery]] = {}
@@ -605,17 +717,47 @@ def compute(
         past.column("county_code").unique().to_pylist()
     )
     params = parameter_segments(checked, sorted(c for c in counties if c is not None))
+    numbered = apps.append_column("_seq", _sequence(apps))
     prepared = time.perf_counter()
-    table = backend.run(_query(checked), {"applications": apps, "history": past, "params": params})
-    table = _normalise(table)
+    query = _query(checked)
+    table = backend.run(query, {"applications": numbered, "history": past, "params": params})
     ran = time.perf_counter()
+    table = _assemble(apps, table, query.refusals)
+    assembled = time.perf_counter()
     return BenefitResult(
         checked=checked,
         engine=backend.name,
         table=table,
-        seconds=ran - started,
-        timings={"prepare": prepared - started, "run": ran - prepared},
+        seconds=assembled - started,
+        timings={"prepare": prepared - started, "run": ran - prepared, "assemble": assembled - ran},
     )
+
+
+def _sequence(apps: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """One integer per application that orders as (applied_on, application_id), the order every cap
+    counts in, so that each window sorts on one column. Usually the date's day in the run and the id
+    packed in one integer (no sort needed); else each application's rank in that order."""
+    days = pc.cast(apps.column("applied_on"), pa.int32())
+    ids = apps.column("application_id")
+    if apps.num_rows:
+        first, last = pc.min_max(days).values()
+        low, high = pc.min_max(ids).values()
+        if low.as_py() >= 0 and high.as_py() < 1 << 40 and last.as_py() - first.as_py() < 1 << 22:
+            offset = pc.cast(pc.subtract(days, first), pa.int64())
+            return pc.add(pc.multiply(offset, 1 << 40), ids)
+    order = pc.sort_indices(apps, [("applied_on", "ascending"), ("application_id", "ascending")])
+    return pc.cast(pc.sort_indices(order), pa.int64())
+
+
+_APPLICATION_COLUMNS = (
+    "application_id",
+    "programme",
+    "applied_on",
+    "county_code",
+    "person_id",
+    "entity_id",
+    "period",
+)
 
 
 def result_schema() -> pa.Schema:
@@ -647,10 +789,49 @@ def result_schema() -> pa.Schema:
     return pa.schema(fields)
 
 
-def _normalise(table: pa.Table) -> pa.Table:
-    """The same column types from every engine (PostgreSQL returns some sums as NUMERIC, Spark DECIMAL)."""
-    schema = result_schema()
-    return pa.table([pc.cast(table.column(f.name), f.type) for f in schema], schema=schema)
+def _increasing(ids: pa.ChunkedArray) -> bool:
+    """Strictly increasing: ordered and unique, found without sorting or hashing (callers usually
+    pass applications in id order)."""
+    return len(ids) < 2 or bool(pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py())
+
+
+def _by_id(table: pa.Table) -> pa.Table:
+    ids = table.column("application_id")
+    if _increasing(ids):
+        return table
+    order = pc.sort_indices(ids)
+    # A cap no programme has leaves its columns all NULL: nothing to reorder there.
+    columns = [
+        pa.nulls(len(c), c.type) if c.null_count == len(c) else pc.take(c, order) for c in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+def _assemble(apps: pa.Table, result: pa.Table, refusals: Sequence[Refusal]) -> pa.Table:
+    """The query's rows (in the engine's order) beside the applications' own columns, ordered by
+    application_id, with the refusal codes as text and every engine's types made the same
+    (PostgreSQL returns some sums as NUMERIC, Spark DECIMAL)."""
+    apps, result = _by_id(apps), _by_id(result)
+    if result.num_rows != apps.num_rows or not result.column("application_id").equals(
+        apps.column("application_id")
+    ):
+        raise RuntimeError("the benefits query did not return one row per application")
+    code = pc.cast(result.column("refusal_code"), pa.int64())
+    columns = {
+        "refusal": pc.take(pa.array([r for r, _ in refusals], pa.string()), code),
+        "refusal_detail": pc.take(pa.array([d for _, d in refusals], pa.string()), code),
+    }
+    arrays = []
+    for f in result_schema():
+        if f.name in _APPLICATION_COLUMNS:
+            arrays.append(apps.column(f.name))
+        elif f.name in columns:
+            arrays.append(columns[f.name])
+        elif f.name in result.column_names:
+            arrays.append(pc.cast(result.column(f.name), f.type))
+        else:  # a cap no programme of the pack has
+            arrays.append(pa.nulls(result.num_rows, f.type))
+    return pa.table(arrays, schema=result_schema())
 
 
 # ---------------------------------------------------------------- explanations, zh and en
