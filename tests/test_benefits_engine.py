@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fupin.engine import benefits
-from fupin.engine.backends import DuckDBBackend, PostgresBackend
+from fupin.engine.backends import DuckDBBackend, PostgresBackend, SparkBackend
 from fupin.engine.checker import check_pack
 from fupin.engine.packs import PackError, load_pack, parse_pack
 from fupin.engine.tables import TableError
@@ -465,57 +465,53 @@ def test_the_jilin_pack_holds_every_seed_002_programme_with_sources():
 
 # ---------------------------------------------------------------- properties
 
-PROPS = check_pack(
-    parse_pack(
-        pack_text(
-            programme(
-                id="hire",
-                applicant="enterprise",
-                once_per_person="hired_once",
-                conditions=[],
-                amount="unit",
-                caps={"per_entity": "entity_cap", "budget": "budget"},
-                parameters={
-                    "unit": money("unit", 300),
-                    "entity_cap": money("entity_cap", 1000),
-                    "budget": {
-                        **money("budget", 2500),
-                        "values": [
-                            {"region": "22", "from": dt.date(2022, 1, 1), "value": 2500},
-                            {"region": "220822", "from": dt.date(2022, 1, 1), "value": 1800},
-                            {"region": "220822", "from": dt.date(2022, 7, 1), "value": 900},
-                        ],
-                    },
-                },
-            ),
-            programme(
-                id="ticket",
-                once_per_person="hired_once",
-                caps={"per_person": "cap", "per_application": "most"},
-                parameters={"cap": money("cap", 500), "most": money("most", 420)},
-            ),
-            programme(
-                id="post",
-                applicant="post",
-                conditions=[],
-                amount="rate",
-                caps={
-                    "max_months": "months",
-                    "per_month": "rate",
-                    "per_person": "person_cap",
-                    "budget": "budget",
-                },
-                parameters={
-                    "rate": money("rate", 100),
-                    "months": money("months", 2, kind="integer"),
-                    "person_cap": money("person_cap", 150),
-                    "budget": money("budget", 700),
-                },
-            ),
-        ),
-        "props.yaml",
-    )
+PROPS_PROGRAMMES = (
+    programme(
+        id="hire",
+        applicant="enterprise",
+        once_per_person="hired_once",
+        conditions=[],
+        amount="unit",
+        caps={"per_entity": "entity_cap", "budget": "budget"},
+        parameters={
+            "unit": money("unit", 300),
+            "entity_cap": money("entity_cap", 1000),
+            "budget": {
+                **money("budget", 2500),
+                "values": [
+                    {"region": "22", "from": dt.date(2022, 1, 1), "value": 2500},
+                    {"region": "220822", "from": dt.date(2022, 1, 1), "value": 1800},
+                    {"region": "220822", "from": dt.date(2022, 7, 1), "value": 900},
+                ],
+            },
+        },
+    ),
+    programme(
+        id="ticket",
+        once_per_person="hired_once",
+        caps={"per_person": "cap", "per_application": "most"},
+        parameters={"cap": money("cap", 500), "most": money("most", 420)},
+    ),
+    programme(
+        id="post",
+        applicant="post",
+        conditions=[],
+        amount="rate",
+        caps={
+            "max_months": "months",
+            "per_month": "rate",
+            "per_person": "person_cap",
+            "budget": "budget",
+        },
+        parameters={
+            "rate": money("rate", 100),
+            "months": money("months", 2, kind="integer"),
+            "person_cap": money("person_cap", 150),
+            "budget": money("budget", 700),
+        },
+    ),
 )
+PROPS = check_pack(parse_pack(pack_text(*PROPS_PROGRAMMES), "props.yaml"))
 CAPS = {"hire": {"per_entity": 100000}, "ticket": {"per_person": 50000}, "post": {"per_person": 15000}}
 
 
@@ -676,25 +672,67 @@ def test_duckdb_and_postgresql_give_the_same_decisions_and_fen(postgres_uri):
     duck = benefits.compute(JILIN, later, history, DuckDBBackend()).rows()
     pg = benefits.compute(JILIN, later, history, PostgresBackend(postgres_uri)).rows()
     assert pg == duck
-    rng = random.Random(3)
-    rows = [
+    props = props_table(props_rows(199, seed=3))
+    assert benefits.compute(PROPS, props, None, PostgresBackend(postgres_uri)).rows() == (
+        benefits.compute(PROPS, props).rows()
+    )
+
+
+def props_rows(count: int, seed: int, people: int = 5) -> list[dict[str, Any]]:
+    """Applications of the property pack that reach every cap: budgets by county and date, months,
+    per-application and per-person caps, and once-only places shared by two programmes."""
+    rng = random.Random(seed)
+    return [
         {
             "application_id": i,
             "programme": rng.choice(["hire", "ticket", "post"]),
             "applied_on": dt.date(2022, 6, 20) + dt.timedelta(days=rng.randint(0, 20)),
             "county_code": rng.choice(["220822", "220821"]),
-            "person_id": rng.randint(1, 5),
+            "person_id": rng.randint(1, people),
             "entity_id": rng.randint(1, 3),
             "post_id": 1,
             "fare": rng.randint(0, 600) * 1.0,
             "period": dt.date(2022, rng.randint(1, 4), 1),
         }
-        for i in range(1, 200)
+        for i in range(1, count + 1)
     ]
-    props = props_table(rows)
-    assert benefits.compute(PROPS, props, None, PostgresBackend(postgres_uri)).rows() == (
-        benefits.compute(PROPS, props).rows()
-    )
+
+
+def mixed_pack() -> Any:
+    """Seed 002's programmes and the property pack's in one pack: every cap, real expressions."""
+    raw = yaml.safe_load(pack_text(*PROPS_PROGRAMMES))
+    raw["programmes"] += yaml.safe_load(JILIN_PATH.read_text(encoding="utf-8"))["programmes"]
+    return check_pack(parse_pack(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), "mixed.yaml"))
+
+
+@pytest.mark.xdist_group("spark")  # the worker of the other Spark tests: one JVM (backends.spark_session)
+def test_duckdb_and_spark_give_the_same_decisions_and_fen():
+    """The same applications and history on Spark (local mode) give the same rows, field by field:
+    refusals and holders, every cap's limit, use and cut, amounts in integer fen. One Spark query
+    (each costs seconds of jobs) over seed 002's programmes and the property pack's together, so
+    that every cap, the budgets by county and date and real expressions are in it."""
+    mixed = mixed_pack()
+    props = [{**row, "application_id": 100_000 + row["application_id"]} for row in props_rows(240, 5, 60)]
+    rows = [*BENCH.generate(1500, 11).to_pylist(), *props]
+    random.Random(2).shuffle(rows)
+    odd = {"applied_on": D, "county_code": COUNTY, "person_id": 1, "fare": 100.0}
+    rows += [  # refused before any cap: every other code
+        {**odd, "application_id": 200_001, "programme": "no_such_programme"},
+        {**odd, "application_id": 200_002, "programme": "ticket", "applied_on": dt.date(2021, 12, 31)},
+        {**odd, "application_id": 200_003, "programme": "ticket", "county_code": "110101"},
+        {**odd, "application_id": 200_004, "programme": "ticket", "person_id": None},
+    ]
+    columns = benefits.application_columns(mixed)
+    applications = pa.table({k: pa.array([r.get(k) for r in rows], c.arrow) for k, c in columns.items()})
+    history = benefits.compute(mixed, applications.slice(0, 600)).table
+    later = applications.slice(600)
+    duck = benefits.compute(mixed, later, history, DuckDBBackend())
+    spark = benefits.compute(mixed, later, history, SparkBackend())
+    assert spark.engine == "spark" and spark.table.schema == duck.table.schema
+    assert spark.rows() == duck.rows()
+    decided = duck.rows()
+    assert set(benefits.REFUSALS) <= {r["refusal"] for r in decided}
+    assert all(any(r[f"cut_{k}"] for r in decided) for k in benefits.CAP_KINDS)  # a real workout
 
 
 # ---------------------------------------------------------------- the command
