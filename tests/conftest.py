@@ -59,6 +59,39 @@ def _texts_sent_at_once(settings):
     settings.SMS_IN_BACKGROUND = False
 
 
+@pytest.fixture
+def audit_triggers_back(django_db_blocker):
+    """Set up before the database and torn down after it (list it first): once the committed rows of
+    a transactional test are flushed, the audit triggers are on again and the migrations' own data
+    (areas, the national catalogue, …), saved by ``flushable_audit`` before the test, is back, so the
+    next transactional test in the worker finds the county."""
+    saved: dict[str, str] = {}
+    yield saved
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER USER")
+        if "rows" in saved:
+            connection.creation.deserialize_db_from_string(saved["rows"])
+
+
+@pytest.fixture
+def flushable_audit(audit_triggers_back, transactional_db):
+    """The append-only audit table refuses the TRUNCATE that ends a transactional test: allow it then."""
+    from django.db import connection
+
+    import json
+
+    # Content types and permissions come back by themselves: the flush's post_migrate recreates them.
+    rows = json.loads(connection.creation.serialize_db_to_string())
+    kept = [row for row in rows if row["model"] not in ("contenttypes.contenttype", "auth.permission")]
+    audit_triggers_back["rows"] = json.dumps(kept)
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
+
+
 @dataclass
 class Place:
     county: Any

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -330,21 +330,6 @@ def test_the_household_page_lists_the_benefits_of_its_members(
 ON_POSTGRES = os.environ.get("FUPIN_DATABASE_URL", "").startswith("postgres")
 
 
-@pytest.fixture
-def audit_triggers_back(django_db_blocker):
-    """Set up before the database and torn down after it: the audit triggers are on again once the
-    committed rows of a transactional test have been flushed (see ``flushable_audit``)."""
-    yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER USER")
-
-
-@pytest.fixture
-def flushable_audit(transactional_db):
-    """The append-only audit table refuses the TRUNCATE that ends a transactional test: allow it then."""
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
 
 
 @pytest.mark.skipif(

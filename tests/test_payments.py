@@ -13,7 +13,7 @@ import threading
 from unittest import mock
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
 from django.utils import translation
 from hypothesis import HealthCheck, given, settings
@@ -641,21 +641,6 @@ def test_a_county_officer_may_not_run_payments_and_is_told_why(county_officer, r
 ON_POSTGRES = os.environ.get("FUPIN_DATABASE_URL", "").startswith("postgres")
 
 
-@pytest.fixture
-def audit_triggers_back(django_db_blocker):
-    """Set up before the database and torn down after it: the audit triggers are on again once the
-    committed rows of a transactional test have been flushed (see ``flushable_audit``)."""
-    yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER USER")
-
-
-@pytest.fixture
-def flushable_audit(transactional_db):
-    """The append-only audit table refuses the TRUNCATE that ends a transactional test: allow it then."""
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
 
 
 def _at_once(*calls):
