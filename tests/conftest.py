@@ -79,9 +79,9 @@ def audit_triggers_back(django_db_blocker):
 @pytest.fixture
 def flushable_audit(audit_triggers_back, transactional_db):
     """The append-only audit table refuses the TRUNCATE that ends a transactional test: allow it then."""
-    from django.db import connection
-
     import json
+
+    from django.db import connection
 
     # Content types and permissions come back by themselves: the flush's post_migrate recreates them.
     rows = json.loads(connection.creation.serialize_db_to_string())
