@@ -330,8 +330,6 @@ def test_the_household_page_lists_the_benefits_of_its_members(
 ON_POSTGRES = os.environ.get("FUPIN_DATABASE_URL", "").startswith("postgres")
 
 
-
-
 @pytest.mark.skipif(
     not ON_POSTGRES, reason="row locks are what this test is about: it runs in the PostgreSQL pass"
 )

@@ -641,8 +641,6 @@ def test_a_county_officer_may_not_run_payments_and_is_told_why(county_officer, r
 ON_POSTGRES = os.environ.get("FUPIN_DATABASE_URL", "").startswith("postgres")
 
 
-
-
 def _at_once(*calls):
     """Run the calls in threads released together; what each returned or raised."""
     start = threading.Barrier(len(calls))
