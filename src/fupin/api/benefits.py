@@ -371,14 +371,6 @@ def _row_loc(key: str, rows: int, facts: set[str]) -> list[str | int]:
     return ["body", "rows", index]
 
 
-class _Failed(Exception):
-    """An entry that failed: its answer leaves the idempotency transaction, which keeps nothing."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status, self.body = status, body
-        super().__init__(status)
-
-
 def _enter(user: User, opening: Opening, payload: ApplicationsIn) -> tuple[int, dict[str, Any]]:
     problems = _input_problems(opening, payload.rows)
     if problems:
@@ -403,10 +395,6 @@ def _enter(user: User, opening: Opening, payload: ApplicationsIn) -> tuple[int, 
         applications=[ApplicationOut(**_application_out(a)) for a in fresh],
     ).model_dump(mode="json")
     return 201, body
-
-
-def _json(status: int, body: dict[str, Any]) -> JsonResponse:
-    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 @router.post(
@@ -444,26 +432,14 @@ def enter_applications(
 ) -> JsonResponse:
     user = actor(request)
     opening = selectors.get_opening(user, opening_id)
-    request_hash = idempotency.fingerprint(
-        "POST", f"/benefit-openings/{opening.pk}/applications", payload.model_dump(mode="json")
+    return idempotency.respond_once(
+        user,
+        idempotency_key,
+        "POST",
+        f"/benefit-openings/{opening.pk}/applications",
+        payload.model_dump(mode="json"),
+        lambda: _enter(user, opening, payload),
     )
-
-    def operation() -> tuple[int, dict[str, Any]]:
-        status, body = _enter(user, opening, payload)
-        if status >= 400:
-            raise _Failed(status, body)
-        return status, body
-
-    try:
-        outcome = idempotency.once(user, idempotency_key, request_hash, operation)
-    except _Failed as failed:
-        return _json(failed.status, failed.body)
-    except idempotency.KeyReused as exc:
-        return _json(422, {"detail": [_error(["header", idempotency.HEADER], exc.message, "reused")]})
-    answer = _json(outcome.status, outcome.body)
-    if outcome.replayed:
-        answer[idempotency.REPLAYED_HEADER] = "true"
-    return answer
 
 
 # ---------------------------------------------------------------- approving

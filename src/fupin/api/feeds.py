@@ -199,14 +199,6 @@ def _push(user: User, kind: str, payload: FeedPushIn) -> tuple[int, dict[str, An
     return 201, body
 
 
-class _Failed(Exception):
-    """A push that failed: its answer leaves the idempotency transaction, which keeps nothing."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status, self.body = status, body
-        super().__init__(status)
-
-
 @router.post(
     "/feeds/{kind}",
     response={201: FeedBatchOut, 403: MessageOut, 422: ValidationErrorOut},
@@ -236,29 +228,14 @@ def push_feed(
 ) -> JsonResponse:
     user = actor(request)
     code = FeedKind(kind).value
-    request_hash = idempotency.fingerprint("POST", f"/feeds/{code}", payload.model_dump(mode="json"))
-
-    def operation() -> tuple[int, dict[str, Any]]:
-        status, body = _push(user, code, payload)
-        if status >= 400:
-            raise _Failed(status, body)
-        return status, body
-
-    try:
-        outcome = idempotency.once(user, idempotency_key, request_hash, operation)
-    except _Failed as failed:
-        return _json(failed.status, failed.body)
-    except idempotency.KeyReused as exc:
-        return _json(422, {"detail": [_error(["header", idempotency.HEADER], exc.message, "reused")]})
-    answer = _json(outcome.status, outcome.body)
-    if outcome.replayed:
-        answer[idempotency.REPLAYED_HEADER] = "true"
-    return answer
-
-
-def _json(status: int, body: dict[str, Any]) -> JsonResponse:
-    """The push's answer as it is stored for a replay: already in its documented JSON shape."""
-    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    return idempotency.respond_once(
+        user,
+        idempotency_key,
+        "POST",
+        f"/feeds/{code}",
+        payload.model_dump(mode="json"),
+        lambda: _push(user, code, payload),
+    )
 
 
 # ---------------------------------------------------------------- reading

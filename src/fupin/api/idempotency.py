@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts.models import User
@@ -97,3 +98,47 @@ def once(
             raise
         return stored
     return Outcome(status, body, False)
+
+
+class _Refused(Exception):
+    """An answer of 400 or more: it leaves the key's transaction, which keeps nothing, and is answered."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status, self.body = status, body
+        super().__init__(status)
+
+
+def _json(status: int, body: dict[str, Any]) -> JsonResponse:
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def respond_once(
+    user: User,
+    key: str | None,
+    method: str,
+    path: str,
+    payload: Any,
+    operation: Callable[[], tuple[int, dict[str, Any]]],
+) -> JsonResponse:
+    """The JSON answer of a push, run ``once`` per key: an answer of 400 or more keeps nothing of the
+    key, a key reused for another request is 422 on the header, a replay says so in its header.
+    Exceptions of ``operation`` propagate to the API's handlers, as ``once``'s do."""
+
+    def run() -> tuple[int, dict[str, Any]]:
+        status, body = operation()
+        if status >= 400:
+            raise _Refused(status, body)
+        return status, body
+
+    try:
+        outcome = once(user, key, fingerprint(method, path, payload), run)
+    except _Refused as refused:
+        return _json(refused.status, refused.body)
+    except KeyReused as exc:
+        return _json(
+            422, {"detail": [{"loc": ["header", HEADER], "msg": str(exc.message), "type": "reused"}]}
+        )
+    answer = _json(outcome.status, outcome.body)
+    if outcome.replayed:
+        answer[REPLAYED_HEADER] = "true"
+    return answer

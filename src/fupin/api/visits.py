@@ -174,21 +174,13 @@ def record_visit(
 ) -> JsonResponse:
     user = actor(request)
     household = registry_selectors.get_household(user, household_id)
-    request_hash = idempotency.fingerprint(
-        "POST", f"/households/{household.pk}/visits", payload.model_dump(mode="json")
+    # The service's refusals (403, 404, 422) leave the idempotency transaction as exceptions, so
+    # nothing is kept of the key and the API's handlers answer them.
+    return idempotency.respond_once(
+        user,
+        idempotency_key,
+        "POST",
+        f"/households/{household.pk}/visits",
+        payload.model_dump(mode="json"),
+        lambda: _record(user, household, payload),
     )
-    try:
-        # The service's refusals (403, 404, 422) leave the idempotency transaction as exceptions, so
-        # nothing is kept of the key and the API's handlers answer them.
-        outcome = idempotency.once(
-            user, idempotency_key, request_hash, lambda: _record(user, household, payload)
-        )
-    except idempotency.KeyReused as exc:
-        body = {
-            "detail": [{"loc": ["header", idempotency.HEADER], "msg": str(exc.message), "type": "reused"}]
-        }
-        return JsonResponse(body, status=422, json_dumps_params={"ensure_ascii": False})
-    answer = JsonResponse(outcome.body, status=outcome.status, json_dumps_params={"ensure_ascii": False})
-    if outcome.replayed:
-        answer[idempotency.REPLAYED_HEADER] = "true"
-    return answer

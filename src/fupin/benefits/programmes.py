@@ -56,11 +56,15 @@ def programme(checked_pack: CheckedPack, programme_id: str) -> Programme | None:
     return next((p for p in checked_pack.pack.programmes if p.id == programme_id), None)
 
 
+def language() -> str:
+    """The pack's language key (zh or en) for the page's language: packs and explanations hold both."""
+    return "zh" if (get_language() or "").startswith("zh") else "en"
+
+
 def title(programme_: Programme | None, programme_id: str = "") -> str:
     if programme_ is None:
         return programme_id
-    language = "zh" if (get_language() or "").startswith("zh") else "en"
-    return programme_.title.get(language) or programme_.title.get("en") or programme_.id
+    return programme_.title.get(language()) or programme_.title.get("en") or programme_.id
 
 
 def needs_person(programme_: Programme) -> bool:

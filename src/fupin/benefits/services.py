@@ -86,10 +86,6 @@ def _add(errors: Errors, name: str, message: Message) -> None:
     errors.setdefault(name, []).append(message)
 
 
-def _who(actor: Any) -> str:
-    return (actor.get_full_name() or actor.username) if getattr(actor, "pk", None) else str(actor)
-
-
 # ---------------------------------------------------------------- opening a programme
 
 
@@ -670,7 +666,7 @@ def approve(*, actor: Any, application_ids: Sequence[int], note: str = "") -> Ba
             if not application.eligible:
                 skipped[pk] = lazy_format(
                     _("The rules refuse it: %(reason)s"),
-                    reason=" ".join(application.explanation.get("zh" if _zh() else "en", [])),
+                    reason=" ".join(application.explanation.get(programme_info.language(), [])),
                 )
                 continue
             Application.objects.filter(pk=pk).update(
@@ -697,12 +693,6 @@ def approve(*, actor: Any, application_ids: Sequence[int], note: str = "") -> Ba
         for pack, programme_ids in by_pack.items():
             recompute(pack, programme_ids)
     return BatchResult(approved=approved, skipped=skipped)
-
-
-def _zh() -> bool:
-    from django.utils.translation import get_language
-
-    return (get_language() or "").startswith("zh")
 
 
 def _decide(actor: Any, application: Application, status: str, reason: str, verb: str) -> None:
@@ -888,7 +878,7 @@ def reveal_bank_account(*, actor: Any, application: Application) -> str:
 
 
 def payee_account(application: Application) -> BankAccount | None:
-    if application.entity_id is not None and application.opening.programme and _pays_entity(application):
+    if application.entity_id is not None and _pays_entity(application):
         return current_account(entity=application.entity)
     if application.member_id is not None:
         return current_account(member=application.member)
