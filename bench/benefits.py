@@ -216,6 +216,7 @@ class RowByRow:
             for p in checked.pack.programmes
         }
         self.budget = {p.id: benefits._budget_parameter(checked, p) for p in checked.pack.programmes}
+        self.yearly = {p.id: {k for k in p.periods if p.period(k) == "year"} for p in checked.pack.programmes}
 
     def _parameters(
         self, programme: Programme, county: str, on: dt.date
@@ -229,6 +230,10 @@ class RowByRow:
             except MissingParameter:
                 missing = missing or name
         return values, missing
+
+    def _year(self, programme_id: str, kind: str, on: dt.date) -> int:
+        """The year a cap counts in: the application's year for a yearly cap, 0 for a lifetime one."""
+        return on.year if kind in self.yearly.get(programme_id, ()) else 0
 
     def _budget_key(self, programme: Programme, county: str, on: dt.date) -> str | None:
         name = self.budget[programme.id]
@@ -244,8 +249,8 @@ class RowByRow:
         self, applications: Iterable[Mapping[str, Any]], history: Iterable[Mapping[str, Any]] = ()
     ) -> list[dict[str, Any]]:
         holders: dict[tuple[str, int], int] = {}
-        months: dict[tuple[str, int], list[dt.date]] = {}
-        history_months: dict[tuple[str, int], set[dt.date]] = {}
+        months: dict[tuple[str, int, int], list[dt.date]] = {}
+        history_months: dict[tuple[str, int, int], set[dt.date]] = {}
         totals: dict[str, dict[tuple[Any, ...], int]] = {
             kind: {} for kind in ("per_month", "per_person", "per_entity", "budget")
         }
@@ -260,21 +265,35 @@ class RowByRow:
                 and h.get("person_id") is not None
                 and h.get("period") is not None
             ):
-                history_months.setdefault((h["programme"], h["person_id"]), set()).add(h["period"])
+                year = self._year(h["programme"], "max_months", h["applied_on"])
+                history_months.setdefault((h["programme"], h["person_id"], year), set()).add(h["period"])
             counted = h.get("counted_amount", h["amount"]) or 0
             for kind, key in (
                 ("per_month", (h["programme"], h.get("person_id"), h.get("period"))),
-                ("per_person", (h["programme"], h.get("person_id"))),
-                ("per_entity", (h["programme"], h.get("entity_id"))),
+                (
+                    "per_person",
+                    (
+                        h["programme"],
+                        h.get("person_id"),
+                        self._year(h["programme"], "per_person", h["applied_on"]),
+                    ),
+                ),
+                (
+                    "per_entity",
+                    (
+                        h["programme"],
+                        h.get("entity_id"),
+                        self._year(h["programme"], "per_entity", h["applied_on"]),
+                    ),
+                ),
             ):
                 if None not in key:
                     totals[kind][key] = totals[kind].get(key, 0) + counted
             if programme is not None:
                 budget_key = self._budget_key(programme, h["county_code"], h["applied_on"])
                 if budget_key:
-                    totals["budget"][(budget_key,)] = totals["budget"].get((budget_key,), 0) + (
-                        h["amount"] or 0
-                    )
+                    key = (budget_key, self._year(h["programme"], "budget", h["applied_on"]))
+                    totals["budget"][key] = totals["budget"].get(key, 0) + (h["amount"] or 0)
 
         results = []
         for row in sorted(applications, key=lambda r: (r["applied_on"], r["application_id"])):
@@ -286,8 +305,8 @@ class RowByRow:
         self,
         row: Mapping[str, Any],
         holders: dict[tuple[str, int], int],
-        months: dict[tuple[str, int], list[dt.date]],
-        history_months: dict[tuple[str, int], set[dt.date]],
+        months: dict[tuple[str, int, int], list[dt.date]],
+        history_months: dict[tuple[str, int, int], set[dt.date]],
         totals: dict[str, dict[tuple[Any, ...], int]],
     ) -> dict[str, Any]:
         period = row.get("period")
@@ -367,7 +386,11 @@ class RowByRow:
                 amount = min(amount, limit)
             elif kind == "max_months":
                 if amount > 0:
-                    key2 = (row["programme"], row["person_id"])
+                    key2 = (
+                        row["programme"],
+                        row["person_id"],
+                        self._year(row["programme"], kind, row["applied_on"]),
+                    )
                     in_history = period in history_months.get(key2, set())
                     if not in_history:
                         seen = months.setdefault(key2, [])
@@ -379,13 +402,14 @@ class RowByRow:
                             amount = 0
                     month_counted = amount > 0
             else:
+                year = self._year(row["programme"], kind, row["applied_on"])
                 key = {
                     "per_month": (row["programme"], row.get("person_id"), period),
-                    "per_person": (row["programme"], row.get("person_id")),
-                    "per_entity": (row["programme"], row.get("entity_id")),
-                    "budget": (self._budget_key(programme, row["county_code"], row["applied_on"]),)
+                    "per_person": (row["programme"], row.get("person_id"), year),
+                    "per_entity": (row["programme"], row.get("entity_id"), year),
+                    "budget": (self._budget_key(programme, row["county_code"], row["applied_on"]), year)
                     if programme
-                    else (None,),
+                    else (None, year),
                 }[kind]
                 used = totals[kind].get(key, 0)
                 out[f"used_{kind}"] = min(used, limit)
@@ -422,14 +446,14 @@ def generate(n: int, seed: int) -> pa.Table:
     entities = max(n // 60, 5)
     names = list(PROGRAMME_SHARES)
     weights = list(PROGRAMME_SHARES.values())
-    start = dt.date(2022, 1, 1)
+    start = dt.date(2022, 1, 1)  # two years: the yearly caps start again in 2023
     columns: dict[str, list[Any]] = {k: [] for k in benefits.application_columns(_checked())}
     categories = ["lifted_out", "monitored", "ordinary"]
     for i in range(1, n + 1):
         programme = rng.choices(names, weights)[0]
         person = rng.randint(1, people)
         entity = rng.randint(1, entities)
-        applied = start + dt.timedelta(days=rng.randint(0, 364))
+        applied = start + dt.timedelta(days=rng.randint(0, 729))
         row: dict[str, Any] = dict.fromkeys(columns)
         row.update(
             application_id=i,

@@ -328,6 +328,11 @@ RECORD_PAGES = [
     ),
     RecordPage("benefits:bank_account_reveal", lambda r: [_application_of(r)], Capability.REVEAL_PII, True),
     RecordPage("benefits:evidence", lambda r: [_evidence_of(r)]),
+    # Employment: a labourer's form belongs to the member's village; an area's progress and its targets
+    # form to the area (a village has no areas below: the targets form says so).
+    RecordPage("employment:member", lambda r: [r.member.pk], EDIT),
+    RecordPage("employment:area", lambda r: [r.household.village.code]),
+    RecordPage("employment:targets", lambda r: [r.household.village.code], Capability.SET_EMPLOYMENT_TARGETS),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -404,6 +409,8 @@ COLLECTION_PAGES = {
     "benefits:import_template",
     "benefits:import_errors",
     "benefits:notice_pdf",
+    # The employment start page lists the user's own areas only.
+    "employment:home",
     # County-level payment rounds: their own role × inside/outside test in tests/test_payments_pages.py.
     *(f"payments:{p.name}" for p in payment_urls if isinstance(p, URLPattern)),
 }
@@ -674,6 +681,7 @@ API_EXPORTS = [
 ApiEntry = tuple[Callable[[Records], dict[str, Any]], Callable[[Records], dict | None], Capability | None]
 API_MATRIX: dict[tuple[str, str], ApiEntry] = {
     ("GET", "/households"): (lambda r: {}, lambda r: None, None),
+    ("POST", "/households/search"): (lambda r: {}, lambda r: {"q": ""}, None),
     ("POST", "/households"): (lambda r: {}, lambda r: None, Capability.EDIT_RECORDS),
     ("GET", "/households/{household_id}"): (
         lambda r: {"household_id": r.household.pk},
@@ -921,6 +929,8 @@ def test_api_serves_what_is_inside_and_nothing_outside(client, make_user, record
     for query in outside.secrets:
         found = _call(client, token, "GET", f"/households?q={query}", None).json()
         assert found["count"] == 0 and found["items"] == [], query
+        searched = _call(client, token, "POST", "/households/search", {"q": query}).json()
+        assert searched["count"] == 0 and searched["items"] == [], query
 
     from fupin.twinning.models import Helper
 

@@ -152,3 +152,27 @@ def test_a_checkpoint_is_refused_on_a_damaged_log(chain, settings):
     with pytest.raises(CommandError):
         call_command("audit", "checkpoint")
     assert not settings.AUDIT_CHECKPOINT_FILE.exists()
+
+
+def test_every_action_the_code_records_has_a_label():
+    """The audit log and the household history show an entry's action by its label: every plain verb
+    passed to ``audit.record`` (found in the source, so a new one cannot be forgotten) is one of
+    AuditAction's choices. Dotted actions (``case.visit``) name their app's own step labels."""
+    import ast
+    from pathlib import Path
+
+    import fupin
+    from fupin.audit.models import AuditAction
+
+    verbs: dict[str, str] = {}
+    for path in Path(fupin.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = getattr(node, "func", None)
+            name = getattr(called, "attr", getattr(called, "id", ""))
+            if isinstance(node, ast.Call) and name == "record" and "action" in {k.arg for k in node.keywords}:
+                action = next(k.value for k in node.keywords if k.arg == "action")
+                if isinstance(action, ast.Constant) and "." not in str(action.value):
+                    verbs[str(action.value)] = f"{path.name}:{node.lineno}"
+    assert {"create", "update", "print", "search", "reveal"} <= set(verbs)  # the scan finds them
+    unlabelled = {verb: where for verb, where in verbs.items() if verb not in AuditAction.values}
+    assert not unlabelled, unlabelled

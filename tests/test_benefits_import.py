@@ -206,6 +206,29 @@ def test_an_enterprise_file_registers_new_entities_by_their_chinese_kind(county_
     assert entity.kind == "enterprise" and entity.name == "某农业公司"
 
 
+def test_a_township_clerks_file_registers_a_new_entity_in_the_township(place, make_user, opening, worker):
+    """A township clerk keeps the records of the township only: an enterprise new to the system that the
+    clerk's file names is registered there (not at the county, where the clerk could not enter it)."""
+    employment = opening("employment_one_time")
+    clerk = make_user(Role.TOWNSHIP_OFFICER, place.township_a.code)
+    code = credit_code(12)
+    row = {
+        "applied_on": ON,
+        "credit_code": code,
+        "entity_name": "开通镇某合作社",
+        "entity_kind": "企业",
+        "id_number": worker(),
+        "hire_date": dt.date(2021, 3, 1),
+        "months_worked": 4,
+        "monthly_wage": 2000,
+    }
+    result = importer.import_applications(clerk, employment, filled(employment, [row]), "e.xlsx")
+    assert [a.amount_fen for a in result.applications] == [160_000]
+    entity = Entity.objects.get(credit_code=code)
+    assert entity.area == place.township_a
+    assert result.applications[0].area == place.township_a
+
+
 # ---------------------------------------------------------------- a bad file
 
 

@@ -349,6 +349,9 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "benefits:import_template": lambda: None,  # a workbook: tests/test_benefits_import.py
         "benefits:import_errors": lambda: None,
         "benefits:notice_pdf": one("opening"),
+        "employment:member": one("member"),
+        "employment:area": lambda: [village],
+        "employment:targets": lambda: [village],
         "payments:opening": one("opening"),
         "payments:envelope": one("envelope"),
         "payments:envelope_totals": lambda: None,  # POST only
@@ -378,6 +381,7 @@ def _urls(demo: Demo, user: Any) -> Iterator[tuple[str, str]]:
     # Pages with more than one state to show.
     yield "screening:run (running)", reverse("screening:run", args=[demo.ids["running"]])
     yield "screening:clues (all)", reverse("screening:clues") + "?status=all"
+    yield "employment:area (county)", reverse("employment:area", args=["220822"])
     from fupin.checks.catalogue import CHECKS
 
     for code in list(CHECKS)[1:]:

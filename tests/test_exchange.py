@@ -658,3 +658,24 @@ def test_an_imported_household_number_belongs_to_its_village(place):
     assert [(p.row, p.column) for p in failed.value.problems] == [(2, "户编号"), (3, "户编号")]
     assert "220822100201" in str(failed.value.problems[0].message)
     assert state() == before
+
+
+def test_an_import_refuses_the_ranges_the_form_and_the_api_refuse(loaded):
+    """The model's ranges hold for a bulk import too: a 250,000-mu forest, a 20,000 m² house or a
+    household of 60 is a typing error, reported by row and column, and nothing is imported."""
+    before = state()
+    households = (
+        "户编号,村代码,户类型,户状态,林地面积,住房面积\n"
+        "2208221002010001,220822100201,脱贫户,已脱贫,250000,80\n"
+        "2208221002010002,220822100201,一般农户,正常,2,20000\n"
+    )
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", "households", households.encode(), "h.csv")
+    assert {(p.row, p.column) for p in failed.value.problems} == {(2, "林地面积"), (3, "住房面积")}
+    assert "100000" in bilingual(failed.value.problems[0].message).replace(",", "")
+    incomes = f"户编号,年度,家庭人口,工资性收入\n2208221002010001,{YEAR},60,1000\n"
+    with pytest.raises(ImportFailed) as failed:
+        import_file("cli", "incomes", incomes.encode(), "i.csv")
+    assert [(p.row, p.column) for p in failed.value.problems] == [(2, "家庭人口")]
+    assert "50" in bilingual(failed.value.problems[0].message)
+    assert state() == before

@@ -171,3 +171,74 @@ def test_a_merge_outside_the_capture_scope_is_refused(
     assert "王玉蘭" not in client.get(reverse("linkage:duplicates")).content.decode()
     copy.refresh_from_db()
     assert copy.exit_reason == "" and DuplicateCandidate.objects.get().status == Decision.PENDING
+
+
+def test_matching_from_the_page_runs_in_the_worker_and_the_page_follows_it(
+    client, place, county_officer, settings
+):
+    """A county's records take longer than a page may wait: the button queues the matching, the page
+    says it waits and polls, and once the worker has run it the page gives the counts."""
+    from django_tasks_db.models import DBTaskResult
+
+    from fupin.linkage import jobs
+    from fupin.linkage.models import LinkageRun
+
+    settings.LINKAGE_IN_BACKGROUND = True
+    birth = dt.date(1968, 4, 2)
+    number = valid_id(birth=birth, sequence=232)
+    member = _member(county_officer, place.village_a1, "1", "李淑芬", birth, number)
+    batch = FeedBatch.objects.create(kind="medical", file_name="bills.csv")
+    sure = _record(batch, "李书芬", number[:14] + number[15] + number[14] + number[16:])
+    client.cookies["django_language"] = "en"
+    client.force_login(county_officer)
+
+    response = client.post(reverse("linkage:run"), follow=True)
+    run = LinkageRun.objects.get()
+    page = response.content.decode()
+    assert run.status == "queued" and "waiting for the background worker" in page
+    assert 'hx-trigger="every 2s"' in page and "disabled" in page
+    queued = DBTaskResult.objects.get()
+    assert queued.args_kwargs["kwargs"] == {"kind": "linkage", "args": {"run_id": run.pk}}
+    sure.refresh_from_db()
+    assert sure.member_id is None  # nothing linked in the request
+    assert client.post(reverse("linkage:run"), follow=True).redirect_chain  # a second press: told to wait
+    assert LinkageRun.objects.count() == 1
+
+    jobs.run(run_id=run.pk)  # what the worker does
+    run.refresh_from_db()
+    sure.refresh_from_db()
+    assert (run.status, run.linked) == ("finished", 1) and sure.member_id == member.pk
+    page = client.get(reverse("linkage:links")).content.decode()
+    assert "1 records linked" in page and "every 2s" not in page
+
+
+def test_a_matching_whose_worker_keeps_dying_fails_with_the_reason_and_links_nothing(
+    client, place, county_officer, settings
+):
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from fupin.jobs import services as jobs
+    from fupin.jobs.models import WorkerBeat
+    from fupin.linkage.models import LinkageRun
+
+    settings.LINKAGE_IN_BACKGROUND = True
+    batch = FeedBatch.objects.create(kind="medical", file_name="bills.csv")
+    _record(batch, "李书芬", valid_id(sequence=77))
+    client.cookies["django_language"] = "zh-hans"
+    client.force_login(county_officer)
+    client.post(reverse("linkage:run"))
+    queued = DBTaskResult.objects.get()
+    WorkerBeat.objects.create(
+        worker_id="w1", host="elsewhere", pid=1, seen_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    queued.status, queued.worker_ids = "RUNNING", ["w1", "w2", "w3"]
+    queued.save()
+    assert jobs.sweep() == {"retried": 0, "failed": 1}
+    run = LinkageRun.objects.get()
+    assert run.status == "failed" and jobs.stopped(run.error)
+    assert not FeedRecord.objects.filter(member__isnull=False).exists() and not LinkCandidate.objects.exists()
+    page = client.get(reverse("linkage:links")).content.decode()
+    assert "匹配失败" in page and "后台任务进程" in page and "every 2s" not in page
+    assert client.post(reverse("linkage:run")).status_code == 302  # may be started again
+    assert LinkageRun.objects.count() == 2

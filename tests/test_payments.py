@@ -174,7 +174,8 @@ def test_control_totals_refuse_an_over_full_batch_with_the_figures_and_make_noth
         services.make_batch(actor=reviewer, envelope=envelope)
     with translation.override("en"):
         text = str(raised.value.message)
-    assert "3 payments, 3,000.00 yuan" in text and "room for 2 payments, 2,000.00 yuan" in text
+    assert "3 beneficiaries (3 not yet in the envelope), 3,000.00 yuan" in text
+    assert "room for 2 more beneficiaries, 2,000.00 yuan" in text
     assert snapshot() == before
 
     # Two of them fit the count, but not the amount.
@@ -202,6 +203,54 @@ def test_control_totals_refuse_an_over_full_batch_with_the_figures_and_make_noth
             actor=reviewer, envelope=envelope, control_count=2, control_amount_fen=300_000
         )
     assert "control_count" in raised.value.field_errors
+
+
+def test_the_control_count_is_of_beneficiaries_not_of_payments(
+    county_officer, reviewer, transport, approved, household_factory
+):
+    """Two tickets of one worker are one beneficiary: an envelope for one person takes both, and a
+    second worker is refused for the count, not for the money."""
+    household = household_factory(household_type="lifted_out")
+    id_number = get_cipher().decrypt(household.members.get().id_number_enc)
+    tickets = [
+        benefits.enter_application(
+            actor=county_officer,
+            opening=transport,
+            data=benefits.ApplicationInput(
+                applied_on=ON,
+                id_number=id_number,
+                facts={"inter_provincial": True, "contract_months": 12, "fare": fare},
+                bank_name="中国农业银行通榆支行",
+                bank_account=card(90 + fare // 100),
+            ),
+        )
+        for fare in (600, 500)
+    ]
+    benefits.approve(actor=reviewer, application_ids=[t.pk for t in tickets])
+    default = selectors.unpaid_approved(reviewer, transport)
+    assert (default.count, default.amount_fen) == (1, 110_000)
+
+    envelope = envelope_for(reviewer, transport, count=1, amount_fen=500_000)
+    made = services.make_batch(actor=reviewer, envelope=envelope)
+    assert made.batch.count == 2  # two payments ...
+    assert selectors.envelope_usage(envelope) == selectors.Figure(1, 110_000)  # ... one beneficiary
+
+    (other,) = approved(700)
+    with pytest.raises(Refused) as raised:
+        services.make_batch(actor=reviewer, envelope=envelope, application_ids=[other.pk])
+    with translation.override("en"):
+        assert "room for 0 more beneficiaries" in str(raised.value.message)
+    services.set_control_totals(
+        actor=reviewer, envelope=envelope, control_count=2, control_amount_fen=500_000
+    )
+    services.make_batch(actor=reviewer, envelope=envelope, application_ids=[other.pk])
+    assert selectors.envelope_usage(envelope) == selectors.Figure(2, 180_000)
+    with pytest.raises(InvalidInput) as below:  # never below the beneficiaries its batches pay
+        services.set_control_totals(
+            actor=reviewer, envelope=envelope, control_count=1, control_amount_fen=500_000
+        )
+    with translation.override("en"):
+        assert "already pay 2 beneficiaries" in str(below.value.field_errors["control_count"][0])
 
 
 def test_an_application_without_a_bank_account_is_reported_not_silently_dropped(

@@ -60,3 +60,16 @@ def test_a_machine_without_any_font_still_prints_chinese(tmp_path, settings):
     }
     subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, timeout=120)
     assert_embeds_project_font(output.read_bytes())
+
+
+def test_printing_leaves_no_font_subsetting_notice_in_the_log(caplog):
+    """An operator's log is not filled with one WeasyPrint notice per paper about how fonts are cut
+    (the project cuts them itself); WeasyPrint's other warnings still reach it."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        html_to_pdf(_html(SAMPLE))
+        logging.getLogger("weasyprint").warning("Ignored `foo: bar` at 1:1, unknown property.")
+    texts = [record.getMessage() for record in caplog.records if record.name.startswith("weasyprint")]
+    assert not [text for text in texts if "HarfBuzz" in text]
+    assert "Ignored `foo: bar` at 1:1, unknown property." in texts

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
+from fupin.accounts.roles import Role
 from fupin.audit.models import AuditEntry
 from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, StaleEdit
 from fupin.registry import selectors, services
@@ -320,6 +323,16 @@ def test_impossible_areas_and_sizes_are_refused_all_at_once_and_nothing_is_saved
         )
     assert "household_size" in zero.value.field_errors
     assert not IncomeRecord.objects.filter(household=household).exists()
+    head = household.members.get(relation="head")
+    with pytest.raises(InvalidInput) as negative:
+        services.update_member(
+            actor=county_officer,
+            member=head,
+            expected_version=head.version,
+            values={"migrant_work_income": Decimal("-5")},
+        )
+    assert list(negative.value.field_errors) == ["migrant_work_income"]
+    assert Member.objects.get(pk=head.pk).migrant_work_income == head.migrant_work_income
     # Left out, the size is the household's members.
     record = services.save_income(
         actor=county_officer, household=household, year=2025, values={"wage": Decimal(1)}
@@ -348,3 +361,43 @@ def test_a_household_number_belongs_to_its_village(county_officer, place):
     assert create("").number == f"{place.village_a1.code}0008"
     assert create(" ").number == f"{place.village_a1.code}0009"
     assert create("", village=place.village_b1).number == f"{place.village_b1.code}0001"
+
+
+ON_POSTGRES = os.environ.get("FUPIN_DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks are what this test is about: the PostgreSQL pass")
+def test_two_clerks_registering_households_at_once_get_distinct_numbers(
+    audit_triggers_back, flushable_audit, county_officer, place, make_user
+):
+    """Two clerks leave the number blank in the same village at the same moment: each household gets
+    the village's next number, never the same one (which the database refused with an error page)."""
+    second = make_user(Role.COUNTY_OFFICER, "220822")
+    start = threading.Barrier(2)
+    numbers: dict[int, str] = {}
+    failures: list[BaseException] = []
+
+    def register(clerk, slot: int) -> None:
+        try:
+            start.wait()
+            numbers[slot] = services.create_household(
+                actor=clerk,
+                number="",
+                village_code=place.village_a1.code,
+                household_type="ordinary",
+                status="normal",
+            ).number
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=register, args=(clerk, n)) for n, clerk in enumerate((county_officer, second))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    assert sorted(numbers.values()) == [f"{place.village_a1.code}0001", f"{place.village_a1.code}0002"]

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
@@ -143,6 +144,24 @@ def test_the_last_4_or_6_characters_find_the_household_masked_and_audited(
     response = api_get(client, county_officer, f"/households?q={number[-4:]}")
     assert [item["number"] for item in response.json()["items"]] == [found.number]
     assert searches()[-1].changes["channel"] == "api"
+    # The same search with the digits in the body, out of every address and proxy log.
+    before = len(searches())
+    token = issue_token(user=county_officer)
+    posted = client.post(
+        f"{API}/households/search?limit=10",
+        {"q": number[-4:]},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert [item["number"] for item in posted.json()["items"]] == [found.number]
+    assert len(searches()) == before + 1 and searches()[-1].changes["channel"] == "api"
+    short = client.post(
+        f"{API}/households/search",
+        {"q": number[-3:]},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
+    )
+    assert short.status_code == 422 and "last 4 or 6" in short.content.decode()
 
     # Ordinary searches are not recorded.
     before = len(searches())
@@ -363,13 +382,14 @@ def test_the_landing_page_has_the_search_box_and_the_worklist(
     case = raise_clue(village_cadre, household)
     login(client, village_cadre)
     home = body(client.get(reverse("web:home")))
-    search = re.search(r'<form method="get" action="([^"]+)"[^>]*role="search">.*?</form>', home, re.S)
+    search = re.search(r'<form method="post" action="([^"]+)"[^>]*role="search">.*?</form>', home, re.S)
     assert search and search.group(1) == reverse("web:households") and 'name="q"' in search.group(0)
     assert reverse("cases:case", args=[case.pk]) in home and household.number in home
     assert "My tasks" in home and "Notifications" in home
     # The search box leads to the same search: the end of the ID number finds the household.
     number = _head_id(county_officer, household)
-    assert link(household) in body(client.get(search.group(1), {"q": number[-4:]}))
+    results = client.post(search.group(1), {"q": number[-4:]}, follow=True)
+    assert link(household) in body(results) and number[-4:] not in results.redirect_chain[0][0]
 
     # A county officer has no village step waiting: an empty state, not an empty table.
     login(client, county_officer)
@@ -389,3 +409,60 @@ def test_the_landing_page_has_the_search_box_and_the_worklist(
     login(client, nobody)
     empty = body(client.get(reverse("web:home")))
     assert "No area is assigned to your account yet" in empty and 'role="search"' not in empty
+
+
+# ---------------------------------------------------------------- the search text never in an address
+
+
+def test_a_search_leaves_its_text_out_of_the_address_the_pager_and_the_export_links(
+    client, county_officer, household_factory
+):
+    """What is typed (a name, an ID number's digits) is posted; the address the results leave, and every
+    link on them, carry it only sealed, so no history, shared screen or proxy log shows it."""
+    found = household_factory()
+    household_factory()
+    number = _head_id(county_officer, found)
+    name = found.members.get().name
+    login(client, county_officer)
+    url = reverse("web:households")
+
+    for typed in (number[-6:], number, name):
+        response = client.post(url, {"q": typed, "household_type": ""})
+        assert response.status_code == 302
+        address = response["Location"]
+        assert typed not in address and "qk=" in address and "household_type" not in address
+        page = body(client.get(address))
+        assert link(found) in page, typed
+        assert not [href for href in re.findall(r'(?:href|action)="([^"]+)"', page) if typed in href]
+
+        live = client.post(url, {"q": typed, "status": "normal"}, HTTP_HX_REQUEST="true")
+        assert link(found) in body(live) and typed not in live["HX-Push-Url"]
+        hrefs = re.findall(r'href="([^"]+)"', body(live))
+        assert hrefs and not [href for href in hrefs if typed in href]
+        assert [href for href in hrefs if "export" in href and "qk=" in href and "status=normal" in href]
+
+    sealed_export = client.get(
+        reverse("web:households_export"), {"qk": QueryDict(address.partition("?")[2])["qk"]}
+    )
+    plain_export = client.get(reverse("web:households_export"), {"q": name})
+    sealed_rows, plain_rows = (b"".join(e.streaming_content).decode() for e in (sealed_export, plain_export))
+    assert sealed_rows == plain_rows and found.number in sealed_rows
+
+
+def test_an_old_or_altered_search_link_says_so_and_shows_no_text(
+    client, county_officer, household_factory, monkeypatch
+):
+    from fupin.web import searchlinks
+
+    found = household_factory()
+    login(client, county_officer)
+    address = client.post(reverse("web:households"), {"q": found.number})["Location"]
+    token = QueryDict(address.partition("?")[2])["qk"]
+    assert searchlinks.unsealed(token) == found.number
+    assert link(found) in body(client.get(address))
+    altered = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    for bad in (altered, "not-a-token"):
+        page = body(client.get(reverse("web:households"), {"qk": bad}))
+        assert "This search link has expired" in page and found.number not in page.split('id="results"')[0]
+    monkeypatch.setattr(searchlinks, "LIFETIME_SECONDS", -60)  # the working day is over
+    assert "This search link has expired" in body(client.get(address))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -84,6 +86,21 @@ def test_the_helper_list_shows_an_empty_state_then_the_helpers(client, place, co
     listing = text(client.get(reverse("twinning:helpers")))
     assert "王科长" in listing and "139****1111" in listing and "13900001111" not in listing
     assert "0 / 2" in listing
+
+
+def test_filtering_helpers_by_name_keeps_the_name_out_of_the_address(client, place, county_officer):
+    """A cadre's name typed in the filter is posted; the address and the export links carry it sealed."""
+    make_helper(county_officer, place.county, name="王科长")
+    make_helper(county_officer, place.county, name="李股长")
+    as_user(client, county_officer)
+    response = client.post(reverse("twinning:helpers"), {"q": "王科长", "rank": ""})
+    address = response["Location"]
+    assert response.status_code == 302 and "王科长" not in unquote(address) and "qk=" in address
+    page = text(client.get(address))
+    assert "王科长" in page and "李股长" not in page
+    hrefs = re.findall(r'href="([^"]+)"', page)
+    assert [h for h in hrefs if "export" in h and "qk=" in h] and not [h for h in hrefs if "王" in unquote(h)]
+    assert "This search link has expired" in text(client.get(reverse("twinning:helpers"), {"qk": "x"}))
 
 
 def test_a_bad_helper_form_shows_the_errors_and_saves_nothing(client, place, county_officer):

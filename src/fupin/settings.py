@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "fupin.entities",
     "fupin.benefits",
     "fupin.payments",
+    "fupin.supervision",
+    "fupin.employment",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +146,8 @@ LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "15"))
 LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
 # Days an API token works after it is issued (`fupin users token` issues a new one and revokes the old).
 API_TOKEN_DAYS = int(os.environ.get("FUPIN_API_TOKEN_DAYS", "90"))
+# An API push's Idempotency-Key is remembered this long; after it the same key is a new key.
+IDEMPOTENCY_KEY_HOURS = int(os.environ.get("FUPIN_IDEMPOTENCY_KEY_HOURS", "24"))
 
 # Income rules that differ by province [uncertain in domain.md section 3]: when true, the
 # allowances recorded as "excluded transfer income" are left out of per-capita net income.
@@ -186,6 +190,8 @@ JOBS_RUN_NOW = os.environ.get("FUPIN_JOBS_RUN_NOW", "0") == "1"
 # Screening runs and imports started from a page go to the worker; 0: carried out in the request.
 SCREENING_IN_BACKGROUND = os.environ.get("FUPIN_SCREENING_IN_BACKGROUND", "1") == "1"
 SMS_IN_BACKGROUND = os.environ.get("FUPIN_SMS_IN_BACKGROUND", "1") == "1"  # text messages: by the worker
+# Matching the unlinked department records, started from the linkage page: by the worker.
+LINKAGE_IN_BACKGROUND = os.environ.get("FUPIN_LINKAGE_IN_BACKGROUND", "1") == "1"
 # Indicator tables (fupin.indicators): rebuilt after imports and screening runs, in a thread of the web
 # process; a province turns the automatic rebuild off and runs `fupin indicators rebuild` on a schedule.
 INDICATORS_AUTO_REBUILD = os.environ.get("FUPIN_INDICATORS_AUTO_REBUILD", "1") == "1"
@@ -232,6 +238,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"expected_font_subset": {"()": "fupin.core.logfilters.ExpectedFontSubsetNotice"}},
+    "loggers": {"weasyprint": {"filters": ["expected_font_subset"]}},
     # Request bodies and query strings may hold personal data: only method, path and status are logged.
     "root": {"handlers": ["console"], "level": os.environ.get("FUPIN_LOG_LEVEL", "WARNING")},
 }

@@ -19,6 +19,7 @@ urlpatterns = [
     path("twinning/", include("fupin.twinning.urls")),
     path("benefits/", include("fupin.benefits.urls")),
     path("payments/", include("fupin.payments.urls")),
+    path("employment/", include("fupin.employment.urls")),
     path("checks/", include("fupin.checks.urls")),
     path("linkage/", include("fupin.linkage.urls")),
     path("exchange/", include("fupin.exchange.urls")),

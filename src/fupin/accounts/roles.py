@@ -46,6 +46,12 @@ class Capability(StrEnum):
     ENTER_APPLICATIONS = "enter_applications"
     APPROVE_APPLICATIONS = "approve_applications"  # approve, return or refuse; never one's own entry
     MANAGE_PAYMENTS = "manage_payments"  # envelopes, batches, bank files and return files
+    # Supervision (fupin.supervision): one person reports a fix, another accepts it; all in capture scope.
+    RECORD_PROBLEMS = "record_problems"  # put a problem on the list, assign its tasks
+    RECTIFY_PROBLEMS = "rectify_problems"  # report a rectification with its evidence
+    ACCEPT_RECTIFICATIONS = "accept_rectifications"  # accept (close), return or reopen; never one's own
+    # Employment (fupin.employment): the yearly targets of persons in work, for the areas below one's own.
+    SET_EMPLOYMENT_TARGETS = "set_employment_targets"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -56,6 +62,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.RAISE_CLUE,
             Capability.VILLAGE_STEPS,
             Capability.RECORD_VISITS,
+            Capability.RECTIFY_PROBLEMS,
         }
     ),
     # Township officers often keep the records for villages without a clerk, so they may do the village
@@ -71,6 +78,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.FAST_TRACK,
             Capability.RECORD_VISITS,
             Capability.ENTER_APPLICATIONS,
+            Capability.RECORD_PROBLEMS,
+            Capability.RECTIFY_PROBLEMS,
         }
     ),
     Role.COUNTY_OFFICER: frozenset(
@@ -86,6 +95,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.MANAGE_HELPERS,
             Capability.RECORD_VISITS,
             Capability.ENTER_APPLICATIONS,
+            Capability.RECORD_PROBLEMS,
+            Capability.RECTIFY_PROBLEMS,
+            Capability.ACCEPT_RECTIFICATIONS,
         }
     ),
     Role.COUNTY_ADMIN: frozenset(
@@ -107,6 +119,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.ENTER_APPLICATIONS,
             Capability.APPROVE_APPLICATIONS,
             Capability.MANAGE_PAYMENTS,
+            Capability.RECORD_PROBLEMS,
+            Capability.RECTIFY_PROBLEMS,
+            Capability.ACCEPT_RECTIFICATIONS,
+            Capability.SET_EMPLOYMENT_TARGETS,
         }
     ),
     # Departments send data, read the registry to match it and refer households; they never see full
@@ -158,6 +174,10 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.ENTER_APPLICATIONS: _("enter benefit applications"),
     Capability.APPROVE_APPLICATIONS: _("approve, return or refuse benefit applications"),
     Capability.MANAGE_PAYMENTS: _("prepare payments and load the bank's return files"),
+    Capability.RECORD_PROBLEMS: _("put problems on the supervision list and assign their tasks"),
+    Capability.RECTIFY_PROBLEMS: _("report the rectification of a problem"),
+    Capability.ACCEPT_RECTIFICATIONS: _("accept, return or reopen a problem's rectification"),
+    Capability.SET_EMPLOYMENT_TARGETS: _("set the employment targets of the areas below one's own"),
 }
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -140,42 +141,76 @@ def revoke_tokens(*, user: User, actor: Any = None) -> int:
     return count
 
 
+def _end_sessions(user: User) -> int:
+    """Delete the user's open sessions, so that reactivating the account does not reopen them.
+
+    Sessions are kept in the database (Django's default engine); each unexpired one is read to find
+    the user's, which for a county's few hundred open sessions is quick.
+    """
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
 @transaction.atomic
 def set_active(*, user: User, active: bool, actor: Any = None) -> None:
     """Deactivate (a cadre who left) or reactivate an account.
 
-    A deactivated user can neither log in nor use a token, and their open sessions stop working at
-    the next request (the authentication backend refuses inactive users); their tokens are revoked
-    so that reactivating does not bring an old, perhaps leaked, token back.
+    A deactivated user can neither log in nor use a token; their open sessions are deleted and their
+    tokens revoked, so that reactivating brings back neither an old session nor an old, perhaps
+    leaked, token.
     """
     if user.is_active == active:
         return
     User.objects.filter(pk=user.pk).update(is_active=active)
     user.is_active = active
     revoked = 0 if active else _revoke(user)
+    ended = 0 if active else _end_sessions(user)
     audit.record(
         actor=actor or "system",
         action="grant",
         object_type="user",
         object_id=user.pk,
         summary=f"user {user.username} "
-        + ("reactivated" if active else f"deactivated, {revoked} tokens revoked"),
+        + ("reactivated" if active else f"deactivated, {revoked} tokens revoked, {ended} sessions ended"),
         changes={"is_active": [str(not active), str(active)]},
     )
 
 
-def user_for_token(token: str) -> User | None:
+@dataclass(frozen=True)
+class TokenCheck:
+    """What a presented API token is worth: its user when it works, or when it ran out."""
+
+    user: User | None = None
+    # Set only for a token that would still work but for its age: a wrong, revoked or closed
+    # account's token gets the plain refusal and learns nothing about the account.
+    expired_on: dt.datetime | None = None
+
+
+def check_token(token: str) -> TokenCheck:
+    """One lookup for both answers; a working token's last use is recorded."""
     now = timezone.now()
     record = (
         ApiToken.objects.select_related("user")
         .filter(token_hash=_token_hash(token), revoked=False, user__is_active=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
     if record is None:
-        return None
+        return TokenCheck()
+    if record.expires_at is not None and record.expires_at <= now:
+        return TokenCheck(expired_on=record.expires_at)
     ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
-    return record.user
+    return TokenCheck(user=record.user)
+
+
+def user_for_token(token: str) -> User | None:
+    return check_token(token).user
 
 
 # One answer for a wrong password, an unknown user, a locked account and a throttled address, so

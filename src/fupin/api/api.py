@@ -22,13 +22,15 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from fupin.accounts.services import user_for_token
-from fupin.api.auth import TokenAuth
+from fupin.api.auth import TokenAuth, TokenExpired
 from fupin.core.errors import InvalidInput, NotPermitted, OutOfScope, Refused, ServiceError, StaleEdit
+from fupin.core.i18n import lazy_format
 
 
 def _docs_when_allowed(view: Any) -> Any:
@@ -131,6 +133,19 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    if isinstance(exc, TokenExpired):
+        return _detail(
+            request,
+            401,
+            lazy_format(
+                _(
+                    "This API token expired on %(date)s. Ask the system administrator for a new one "
+                    "(fupin users token)."
+                ),
+                date=timezone.localtime(exc.expired_on).date().isoformat(),
+            ),
+            **{"WWW-Authenticate": 'Bearer error="invalid_token", error_description="token expired"'},
+        )
     return _detail(
         request,
         401,

@@ -9,7 +9,11 @@ The draft standard (draft-ietf-httpapi-idempotency-key-header) is followed where
   stored answer, with ``Idempotent-Replayed: true``, and does nothing;
 * the same key with a different request is 422 with a field-level message on the header;
 * a request that fails (403, 404, 422) stores nothing: the key stays unused, so the corrected request
-  may be sent with it.
+  may be sent with it;
+* a key is kept for ``IDEMPOTENCY_KEY_HOURS`` (24 by default): after that it is a new key (the same key
+  runs the request again, whatever its body), and the old row is deleted when the user next stores a
+  key, with every other expired key of that user. ``purge_expired`` deletes everyone's; the worker
+  runs it with its sweep.
 
 Two requests with the same key at the same moment: the second waits for the first's transaction (the
 key's unique constraint) and then returns its answer.
@@ -17,14 +21,17 @@ key's unique constraint) and then returns its answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.accounts.models import User
@@ -36,7 +43,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 KEY_DESCRIPTION = (
     "A unique value per push (a UUID, say), 1-255 characters. A retry with the same key and the same "
-    "body returns the first answer and imports nothing again; the same key with another body is 422."
+    "body returns the first answer and imports nothing again; the same key with another body is 422. "
+    "A key is remembered for 24 hours (the server's FUPIN_IDEMPOTENCY_KEY_HOURS): after that the same "
+    "key is a new key."
 )
 
 
@@ -63,8 +72,19 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     ).hexdigest()
 
 
+def _cutoff() -> dt.datetime:
+    """Keys stored before this moment are expired."""
+    return timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+
+
+def purge_expired() -> int:
+    """Delete every user's expired keys; returns how many."""
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=_cutoff()).delete()
+    return deleted
+
+
 def _stored(user: User, key: str, request_hash: str) -> Outcome | None:
-    found = IdempotencyKey.objects.filter(user=user, key=key).first()
+    found = IdempotencyKey.objects.filter(user=user, key=key, created_at__gte=_cutoff()).first()
     if found is None:
         return None
     if found.request_hash != request_hash:
@@ -87,6 +107,8 @@ def once(
         return stored
     try:
         with transaction.atomic():
+            # This key's expired row (it would clash with the new one) and the user's other expired keys.
+            IdempotencyKey.objects.filter(user=user, created_at__lt=_cutoff()).delete()
             slot = IdempotencyKey.objects.create(user=user, key=key, request_hash=request_hash, status_code=0)
             status, body = operation()
             slot.status_code, slot.response = status, body

@@ -16,6 +16,9 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", _("Failed login")
     LOCKED = "locked", _("Account locked")
     GRANT = "grant", _("Access changed")
+    PRINT = "print", _("Printed")
+    SEARCH = "search", _("Searched by personal data")
+    SCREEN = "screen", _("Screened")
 
 
 class AuditEntry(models.Model):

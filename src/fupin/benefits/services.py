@@ -313,7 +313,7 @@ def _resolve(
                     credit_code=data.credit_code,
                     name=data.entity_name,
                     kind=data.entity_kind,
-                    area=data.entity_area or opening.county,
+                    area=data.entity_area or _entity_area(actor, opening),
                 )
             except InvalidInput as exc:
                 for name, messages in exc.field_errors.items():
@@ -360,6 +360,20 @@ def _resolve(
     if not scope.area_in_scope(actor, area.path, "capture"):
         raise OutOfScope()
     return _Resolved(area=area, member=member, household=household, entity=entity, facts=facts)
+
+
+def _entity_area(actor: Any, opening: Opening) -> Area:
+    """Where a new entity is registered when the input does not say (an Excel row, an API call): the
+    county when the actor keeps its records, else the one area of the county the actor keeps records for
+    (a township clerk's enterprise is the township's, so the clerk can enter its application)."""
+    paths = scope.granted_paths(actor, "capture")
+    county = opening.county
+    if any(county.path.startswith(p) for p in paths):
+        return county
+    inside = [p for p in paths if p.startswith(county.path)]
+    if len(inside) == 1:
+        return Area.objects.get(path=inside[0])
+    return county
 
 
 def _opening_for_entry(actor: Any, opening: Opening) -> tuple[CheckedPack, Programme]:

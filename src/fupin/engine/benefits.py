@@ -40,7 +40,7 @@ from sqlglot import exp
 from fupin.engine.backends import Backend, default_duckdb
 from fupin.engine.checker import DIALECT, CheckedPack
 from fupin.engine.parameters import MissingParameter, value_in_force
-from fupin.engine.programmes import CAP_KINDS, FACT_TYPES, FACTS, IDENTITY, Programme
+from fupin.engine.programmes import CAP_KINDS, FACT_TYPES, FACTS, IDENTITY, PERIOD_CAPS, Programme
 from fupin.engine.tables import BOOLEAN, DATE, INTEGER, STRING, ColumnType, TableError
 
 FEN = 100
@@ -319,15 +319,20 @@ def _by_index(cases: list[tuple[int, str]], null_type: str) -> str:
 
 # The columns a cap's running total is grouped by (``pi`` is the programme's index: every cap but
 # once-per-person counts within one programme; a budget's id names its programme too).
+# ``y_KIND`` is the year a cap counts in: the application's year where the programme's cap is per
+# year, 0 where it is for life (programmes.PERIOD_CAPS); ``period`` already names its year.
 _KEYS = {
     "per_application": (),
-    "max_months": ("pi", "person_id", "period"),
+    "max_months": ("pi", "person_id", "y_max_months", "period"),
     "per_month": ("pi", "person_id", "period"),
-    "per_person": ("pi", "person_id"),
-    "per_entity": ("pi", "entity_id"),
-    "budget": ("budget_id",),
+    "per_person": ("pi", "person_id", "y_per_person"),
+    "per_entity": ("pi", "entity_id", "y_per_entity"),
+    "budget": ("budget_id", "y_budget"),
 }
-_KEY_COLUMNS = ("pi", "person_id", "entity_id", "period", "budget_id")
+_KEY_COLUMNS = (
+    "pi", "person_id", "entity_id", "period", "budget_id",
+    "y_max_months", "y_per_person", "y_per_entity", "y_budget",
+)  # fmt: skip
 _RUNNING = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 
 
@@ -413,16 +418,19 @@ def _cap_stages(branch: _Branch) -> None:
                     "hist_months": "COALESCE(hmc.n, 0)",
                     "mf": counts,
                     "first_seq": f"CASE WHEN {counts} THEN MIN(x.seq) OVER (PARTITION BY x.pi, x.person_id, "
-                    f"x.period, {counts}) END",
+                    f"x.y_max_months, x.period, {counts}) END",
                 },
                 [kind, *later],
                 "LEFT JOIN hm ON hm.pi = x.pi AND hm.person_id = x.person_id AND hm.period = x.period "
-                "LEFT JOIN hmc ON hmc.pi = x.pi AND hmc.person_id = x.person_id",
+                "AND hm.y_max_months = x.y_max_months "
+                "LEFT JOIN hmc ON hmc.pi = x.pi AND hmc.person_id = x.person_id "
+                "AND hmc.y_max_months = x.y_max_months",
             )
             branch.select(
                 {
                     "month_idx": "CASE WHEN x.mf AND NOT x.in_hist THEN x.hist_months + DENSE_RANK() OVER "
-                    "(PARTITION BY x.pi, x.person_id, x.mf, x.in_hist ORDER BY x.first_seq) END",
+                    "(PARTITION BY x.pi, x.person_id, x.y_max_months, x.mf, x.in_hist "
+                    "ORDER BY x.first_seq) END",
                 },
                 later,
             )
@@ -534,6 +542,22 @@ def _compile(checked: CheckedPack, refusal_list: tuple[Refusal, ...], split: boo
     elif () not in signatures:  # unknown programmes
         signatures.append(())
     fallback = signatures.index(()) if split else 0
+    period_kinds = [k for k in used_kinds if k in PERIOD_CAPS]
+
+    def year_key(kind: str, applied_on: str, by_pi: bool) -> str:
+        """The year the cap counts in: the application's year for a yearly cap, 0 for a lifetime
+        one (and for programmes without the cap, whose rows never reach it)."""
+        year = f"CAST(EXTRACT(YEAR FROM {applied_on}) AS BIGINT)"
+        having = [i for i, p in enumerate(programmes) if kind in p.caps]
+        yearly = [i for i in having if programmes[i].period(kind) == "year"]
+        if len(yearly) == len(having):
+            return year
+        if not yearly:
+            return "CAST(0 AS BIGINT)"
+        if by_pi:
+            return f"COALESCE({_by_index([(i, year) for i in yearly], 'BIGINT')}, 0)"
+        cases = [(programmes[i].id, year) for i in yearly]
+        return f"COALESCE({_by_programme(cases, 'BIGINT', 'h.programme')}, 0)"
 
     segment_join = (
         "p.programme = {t}.programme AND p.county_code = {t}.county_code "
@@ -558,7 +582,8 @@ def _compile(checked: CheckedPack, refusal_list: tuple[Refusal, ...], split: boo
             "SELECT application_id, _seq AS seq, _pi AS pi, "
             f"COALESCE({_by_index(branch_of, 'BIGINT')}, {fallback}) AS branch, "
             "person_id, entity_id, period, _budget_id AS budget_id, "
-            f"{_by_index(group_of, 'BIGINT')} AS once_group, "
+            + "".join(f"{year_key(kind, 'applied_on', by_pi=True)} AS y_{kind}, " for kind in period_kinds)
+            + f"{_by_index(group_of, 'BIGINT')} AS once_group, "
             f"{refusal} AS refusal0, {_by_index(amounts, 'BIGINT')} AS base0"
             + "".join(f", {_by_index(limits[k], 'BIGINT')} AS lim_{k}" for k in used_kinds)
             + " FROM j",
@@ -569,7 +594,8 @@ def _compile(checked: CheckedPack, refusal_list: tuple[Refusal, ...], split: boo
             f"SELECT COALESCE({_by_programme(indexes, 'BIGINT', 'h.programme')}, -1) AS pi, "
             f"{_by_programme(groups, 'BIGINT', 'h.programme')} AS once_group, h.person_id, h.entity_id, "
             "h.period, h.application_id, h.amount, h.counted_amount, h.counted, h.month_counted, "
-            f"p.budget_id FROM history h LEFT JOIN params p ON {segment_join.format(t='h')}",
+            + "".join(f"{year_key(kind, 'h.applied_on', by_pi=False)} AS y_{kind}, " for kind in period_kinds)
+            + f"p.budget_id FROM history h LEFT JOIN params p ON {segment_join.format(t='h')}",
         ),
     ]
     if groups:
@@ -597,8 +623,12 @@ def _compile(checked: CheckedPack, refusal_list: tuple[Refusal, ...], split: boo
     if "max_months" in used_kinds:
         # months already counted in the history
         ctes += [
-            ("hm", "SELECT DISTINCT pi, person_id, period FROM hx WHERE month_counted"),
-            ("hmc", "SELECT pi, person_id, COUNT(*) AS n FROM hm GROUP BY pi, person_id"),
+            ("hm", "SELECT DISTINCT pi, person_id, y_max_months, period FROM hx WHERE month_counted"),
+            (
+                "hmc",
+                "SELECT pi, person_id, y_max_months, COUNT(*) AS n FROM hm "
+                "GROUP BY pi, person_id, y_max_months",
+            ),
         ]
     for kind in used_kinds:
         if kind in ("per_application", "max_months"):

@@ -16,6 +16,9 @@ Caps and the order they are applied in (docs/benefits.md explains why this order
 * ``budget``          – the programme's budget for an area and period: a parameter whose values
   by region and date are the budgets (the value in force for a county names its budget).
 
+``periods: {KIND: {period: year | life, source, confidence}}`` says over what a cap adds up: the
+calendar year of ``applied_on`` (the county's opening year; the default) or every year.
+
 ``once_per_person: GROUP`` makes the first eligible application (by date, then id) for a person
 among all programmes of that group the only one: later ones are refused, whichever applicant.
 """
@@ -37,6 +40,15 @@ APPLICANTS = ("person", "household", "entity", "enterprise", "post")
 # Caps in the order they are applied.
 CAP_KINDS = ("per_application", "max_months", "per_month", "per_person", "per_entity", "budget")
 PERSON_CAPS = ("max_months", "per_month", "per_person")
+# The caps that add up over applications and so count over a period: ``year`` (the calendar year of
+# ``applied_on``, which is the year of the county's opening) or ``life`` (every year of the programme).
+# ``per_month`` counts within its month and ``per_application`` within its application, so neither has
+# a period; once-per-person is for life by its nature ("only once, whichever enterprise").
+PERIOD_CAPS = ("max_months", "per_person", "per_entity", "budget")
+PERIODS = ("year", "life")
+# A county opens a programme for one year at a time, so a cap counts within the year unless the
+# programme says ``life`` (docs/benefits.md, "Caps per year").
+DEFAULT_PERIOD = "year"
 # The column each applicant kind and each cap needs; an application without it is refused.
 APPLICANT_ID = {
     "person": ("person_id",),
@@ -90,6 +102,7 @@ _KEYS = {
     "conditions",
     "amount",
     "caps",
+    "periods",
     "once_per_person",
     "parameters",
     "facts",
@@ -138,8 +151,14 @@ class Programme:
     parameters: dict[str, Parameter]
     facts: dict[str, str] = field(default_factory=dict)  # declared extra columns: name → kind
     measure: str | None = None  # the plan measure a paid benefit counts as (MEASURES)
+    # kind → CapPeriod, for every cap in PERIOD_CAPS the programme has (defaults filled in)
+    periods: dict[str, CapPeriod] = field(default_factory=dict)
     description: dict[str, str] = field(default_factory=dict)
     line: int | None = None
+
+    def period(self, kind: str) -> str:
+        found = self.periods.get(kind)
+        return found.period if found is not None else DEFAULT_PERIOD
 
     def needs(self) -> tuple[str, ...]:
         """The identity columns an application of this programme must have."""
@@ -152,6 +171,51 @@ class Programme:
 
     def fact_kinds(self) -> dict[str, str]:
         return {**{n: c.kind for n, c in FACTS.items()}, **self.facts}
+
+
+@dataclass(frozen=True)
+class CapPeriod:
+    """Over what a cap adds up, with where the reading comes from, like every number of a pack."""
+
+    period: str  # PERIODS
+    source: str
+    confidence: str
+
+
+def _periods(reader: _Reader, data: dict[str, Any], place: str, caps: dict[str, str]) -> dict[str, CapPeriod]:
+    from fupin.engine.packs import _LINE, CONFIDENCES
+
+    raw = data.get("periods") or {}
+    if not isinstance(raw, dict):
+        reader.problem(f"{place}.periods", data.get(_LINE), "'periods' maps a cap kind to its period")
+        return {}
+    periods: dict[str, CapPeriod] = {}
+    for kind, value in raw.items():
+        if kind == _LINE:
+            continue
+        where = f"{place}.periods.{kind}"
+        if kind not in PERIOD_CAPS:
+            reader.problem(where, raw.get(_LINE), f"only these caps have a period: {', '.join(PERIOD_CAPS)}")
+            continue
+        if kind not in caps:
+            reader.problem(where, raw.get(_LINE), f"the programme has no {kind} cap")
+            continue
+        if not isinstance(value, dict):
+            reader.problem(
+                where, raw.get(_LINE), "a period is {period: year|life, source: ..., confidence: ...}"
+            )
+            continue
+        period = reader.choice(value, "period", where, PERIODS)
+        source = reader.text(value, "source", where)
+        confidence = reader.choice(value, "confidence", where, CONFIDENCES)
+        if period in PERIODS:
+            periods[kind] = CapPeriod(period, source, confidence)
+    for kind in caps:
+        if kind in PERIOD_CAPS and kind not in periods:
+            periods[kind] = CapPeriod(
+                DEFAULT_PERIOD, "default: a county opens a programme per year", "uncertain"
+            )
+    return periods
 
 
 def parse_programmes(reader: _Reader, raw: object) -> tuple[Programme, ...]:
@@ -326,6 +390,7 @@ def _programme(reader: _Reader, data: object, index: int) -> Programme | None:
         parameters=parameters,
         facts=facts,
         measure=measure,
+        periods=_periods(reader, data, place, caps),
         line=line,
     )
 

@@ -34,6 +34,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -113,12 +115,38 @@ def _model_parsers(spec: Spec, model: type[models.Model]) -> dict[str, Parser]:
         except Exception:  # noqa: BLE001 - columns that are not model fields (number, village, phone)
             model_field = None
         if isinstance(model_field, models.DecimalField):
-            parsers[col.field] = parser_for(
+            parse = parser_for(
                 col, max_digits=model_field.max_digits or 12, decimal_places=model_field.decimal_places or 2
             )
         else:
-            parsers[col.field] = parser_for(col)
+            parse = parser_for(col)
+        parsers[col.field] = (
+            _within_model_ranges(parse, model_field) if isinstance(model_field, models.Field) else parse
+        )
     return parsers
+
+
+def _within_model_ranges(parse: Parser, model_field: models.Field) -> Parser:
+    """The model field's own ranges (its MinValue/MaxValue validators), checked on every parsed cell.
+
+    Forms and the API reach the model through the registry's services, which call ``full_clean``; the
+    bulk import writes rows directly for speed, so it runs the same validators here, or it would save
+    the 250,000-mu forest that the form refuses."""
+    ranges = [v for v in model_field.validators if isinstance(v, MinValueValidator | MaxValueValidator)]
+    if not ranges:
+        return parse
+
+    def checked(value: object) -> tuple[Any, Message | None]:
+        result, message = parse(value)
+        if message is None and result is not MISSING and result is not None:
+            for check in ranges:
+                try:
+                    check(result)
+                except ValidationError as exc:
+                    return None, lazy_format(exc.message, **(exc.params or {}))
+        return result, message
+
+    return checked
 
 
 def _default(model: type[models.Model], name: str) -> Any:
@@ -929,6 +957,16 @@ def import_kinds() -> list[str]:
     from fupin.feeds.kinds import KINDS
 
     return [*REGISTRY_KINDS, "areas", *KINDS]
+
+
+def kind_label(kind: str) -> str:
+    """What a file of ``kind`` holds, by name (as on the upload form and in the list of imports)."""
+    from fupin.feeds.kinds import KINDS
+
+    if kind == "areas":
+        return str(_("Townships and villages"))
+    spec = SPECS.get(kind) or KINDS.get(kind)
+    return str(spec.label) if spec else kind
 
 
 def import_file(

@@ -46,10 +46,6 @@ class ImportJob(models.Model):
     @property
     def kind_label(self) -> str:
         """What the file held, by name (the kind's label, as on the upload form), not by its code."""
-        from fupin.exchange.specs import SPECS
-        from fupin.feeds.kinds import KINDS
+        from fupin.exchange.importer import kind_label
 
-        if self.kind == "areas":
-            return str(_("Townships and villages"))
-        spec = SPECS.get(self.kind) or KINDS.get(self.kind)
-        return str(spec.label) if spec else self.kind
+        return kind_label(self.kind)

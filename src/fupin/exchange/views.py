@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from fupin.accounts.roles import Capability, refusal
 from fupin.core.errors import NotPermitted
 from fupin.exchange import services, workbook
-from fupin.exchange.importer import import_kinds
+from fupin.exchange.importer import import_kinds, kind_label
 from fupin.exchange.models import ImportJob, JobStatus
 from fupin.web.pages import current_user, is_htmx, page
 
@@ -20,13 +20,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _kind_labels() -> list[tuple[str, str]]:
-    from fupin.exchange.specs import SPECS
-    from fupin.feeds.kinds import KINDS
-
-    labels = {kind: str(spec.label) for kind, spec in SPECS.items()}
-    labels["areas"] = _("Townships and villages")
-    labels.update({kind: str(spec.label) for kind, spec in KINDS.items()})
-    return [(kind, labels[kind]) for kind in import_kinds()]
+    return [(kind, kind_label(kind)) for kind in import_kinds()]
 
 
 @page

@@ -73,3 +73,44 @@ class DuplicateCandidate(models.Model):
 # Seen by whoever sees the member; deciding needs capture scope over it (both members for duplicates).
 scope.register(LinkCandidate, "member__household__village__path")
 scope.register(DuplicateCandidate, "first__household__village__path")
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Matching")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class LinkageRun(models.Model):
+    """One matching of the unlinked department records, carried out by the worker (fupin.linkage.jobs).
+
+    Its counts are written in the same transaction as the links it makes, so a run is either finished
+    with every link in place or has changed nothing."""
+
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    records = models.PositiveIntegerField(default=0)
+    linked = models.PositiveIntegerField(default=0)
+    queued = models.PositiveIntegerField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"linkage run {self.pk} ({self.status})"
+
+    @property
+    def under_way(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def worker_stopped(self) -> bool:
+        """Failed because its worker stopped each time (the page says so in the reader's language)."""
+        from fupin.jobs.services import stopped
+
+        return stopped(self.error)

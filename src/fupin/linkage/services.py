@@ -31,8 +31,9 @@ from fupin.audit import services as audit
 from fupin.core.errors import OutOfScope, Refused
 from fupin.domain import idnumber
 from fupin.feeds.models import FeedRecord
+from fupin.jobs import services as jobs
 from fupin.linkage import model
-from fupin.linkage.models import Decision, DuplicateCandidate, LinkCandidate
+from fupin.linkage.models import Decision, DuplicateCandidate, LinkageRun, LinkCandidate, RunStatus
 from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import MemberExit, Relation
 from fupin.registry.models import Member
@@ -109,7 +110,30 @@ def _link(record: FeedRecord, member: Member) -> None:
     record.save(update_fields=["member", "household"])
 
 
-def link_unlinked_records(*, actor: Any, batch_id: int | None = None) -> LinkSummary:
+def start_linkage(*, actor: Any) -> LinkageRun:
+    """Queue a matching of the unlinked department records in the actor's capture scope for the worker
+    (a county's records take longer than a page may wait); one at a time per person."""
+    require_capability(actor, Capability.EDIT_RECORDS)
+    with transaction.atomic():
+        if LinkageRun.objects.filter(
+            started_by=actor, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+        ).exists():
+            raise Refused(_("Your matching is still under way: wait for it to finish."))
+        run = LinkageRun.objects.create(started_by=actor)
+        jobs.enqueue("linkage", run_id=run.pk)
+    run.refresh_from_db()  # finished already when jobs are carried out at once
+    return run
+
+
+def carry_out(run: LinkageRun) -> LinkSummary:
+    """The queued run, by the worker: its counts are written with its links, in one transaction."""
+    LinkageRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    return link_unlinked_records(actor=run.started_by, run=run)
+
+
+def link_unlinked_records(
+    *, actor: Any, batch_id: int | None = None, run: LinkageRun | None = None
+) -> LinkSummary:
     """Link the unlinked department records (of one batch, or all) to members in capture scope."""
     require_capability(actor, Capability.EDIT_RECORDS)
     records = FeedRecord.objects.filter(member__isnull=True)
@@ -147,6 +171,10 @@ def link_unlinked_records(*, actor: Any, batch_id: int | None = None) -> LinkSum
             summary=f"linked {summary.linked}, queued {summary.queued}, unmatched {summary.unmatched}",
             changes={"batch": batch_id, **summary.__dict__},
         )
+        if run is not None:
+            LinkageRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FINISHED, finished_at=timezone.now(), **summary.__dict__
+            )
     return summary
 
 

@@ -17,7 +17,7 @@ from fupin.accounts import scope
 from fupin.accounts.roles import Capability
 from fupin.core.errors import Refused
 from fupin.linkage import services
-from fupin.linkage.models import Decision, DuplicateCandidate, LinkCandidate
+from fupin.linkage.models import Decision, DuplicateCandidate, LinkageRun, LinkCandidate
 from fupin.registry.services import require_capability
 from fupin.web.pages import current_user, page
 
@@ -46,6 +46,7 @@ def link_queue(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": Decision.choices,
             "can_decide": user.can(Capability.EDIT_RECORDS),
+            "run": LinkageRun.objects.filter(started_by=user).first(),
         },
     )
 
@@ -53,12 +54,13 @@ def link_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @page
 def run_linkage(request: HttpRequest) -> HttpResponse:
-    summary = services.link_unlinked_records(actor=current_user(request))
-    messages.success(
-        request,
-        _("%(linked)s records linked, %(queued)s sent for review, %(unmatched)s unmatched.")
-        % {"linked": summary.linked, "queued": summary.queued, "unmatched": summary.unmatched},
-    )
+    try:
+        run = services.start_linkage(actor=current_user(request))
+    except Refused as refused:
+        messages.error(request, str(refused.message))
+        return redirect("linkage:links")
+    if run.under_way:  # the worker has it; the page follows it
+        messages.success(request, _("The matching has started: this page says when it has finished."))
     return redirect("linkage:links")
 
 

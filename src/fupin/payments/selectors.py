@@ -120,10 +120,38 @@ def _figure(queryset: QuerySet[Any], amount: str = "amount_fen") -> Figure:
     return Figure(int(row["count"] or 0), int(row["amount"] or 0))
 
 
+Beneficiary = tuple[str, int]
+
+
+def beneficiary(
+    member_id: int | None, entity_id: int | None, household_id: int | None, pk: int
+) -> Beneficiary:
+    """Who an application pays: the person, else the entity, else the household. An envelope's control
+    count is of beneficiaries (G2P Bridge's "number of beneficiaries"), not of payments: a post holder
+    paid for three months is one beneficiary with three payments."""
+    if member_id is not None:
+        return ("person", member_id)
+    if entity_id is not None:
+        return ("entity", entity_id)
+    if household_id is not None:
+        return ("household", household_id)
+    return ("application", pk)
+
+
+def envelope_beneficiaries(envelope: Envelope) -> set[Beneficiary]:
+    """The distinct beneficiaries of the payments the envelope's batches hold now (pending or paid)."""
+    rows = Payment.objects.filter(batch__envelope=envelope, status__in=LIVE).values_list(
+        "application__member_id", "application__entity_id", "application__household_id", "application_id"
+    )
+    return {beneficiary(*row) for row in rows}
+
+
 def envelope_usage(envelope: Envelope) -> Figure:
-    """What the envelope's batches hold now: payments pending at the bank or paid. Failed, reversed and
-    cancelled payments give their room back (the application is paid from a later batch)."""
-    return _figure(Payment.objects.filter(batch__envelope=envelope, status__in=LIVE))
+    """What the envelope's batches hold now: the distinct beneficiaries and the amount of payments pending
+    at the bank or paid. Failed, reversed and cancelled payments give their room back (the application
+    is paid from a later batch)."""
+    amount = _figure(Payment.objects.filter(batch__envelope=envelope, status__in=LIVE)).amount_fen
+    return Figure(len(envelope_beneficiaries(envelope)), amount)
 
 
 def envelope_room(envelope: Envelope) -> Figure:
@@ -172,8 +200,11 @@ def payable(user: Any, opening: Opening) -> Payable:
 
 
 def unpaid_approved(user: Any, opening: Opening) -> Figure:
-    """The default control totals of a new envelope: approved, unpaid and not yet in a batch."""
-    return _figure(payable_applications(user, opening))
+    """The default control totals of a new envelope: the distinct beneficiaries and the amount of the
+    approved applications that are unpaid and not yet in a batch."""
+    applications = payable_applications(user, opening)
+    rows = applications.values_list("member_id", "entity_id", "household_id", "id")
+    return Figure(len({beneficiary(*row) for row in rows}), _figure(applications).amount_fen)
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def set_control_totals(
         used = selectors.envelope_usage(current)
         if not errors and control_count < used.count:
             errors["control_count"] = [
-                lazy_format(_("Its batches already hold %(count)s payments."), count=f"{used.count:,}")
+                lazy_format(_("Its batches already pay %(count)s beneficiaries."), count=f"{used.count:,}")
             ]
         if not errors and control_amount_fen < used.amount_fen:
             errors["control_amount"] = [
@@ -232,7 +232,7 @@ def _make_batch(actor: Any, envelope: Envelope, application_ids: Sequence[int] |
         raise Refused(_("Nothing to pay: no approved application waits for payment."))
     count = len(ready)
     total = sum(int(a.amount_fen or 0) for a, _account in ready)
-    _check_room(current, count, total)
+    _check_room(current, [a for a, _account in ready], total)
     batch = Batch.objects.create(
         envelope=current,
         number=selectors.next_batch_number(current),
@@ -302,30 +302,34 @@ def _check_chosen(
         raise InvalidInput({"applications": problems})
 
 
-def _check_room(envelope: Envelope, count: int, total: int) -> None:
-    """Nothing beyond the envelope's control totals: refused with every figure the clerk needs."""
+def _check_room(envelope: Envelope, applications: Sequence[Application], total: int) -> None:
+    """Nothing beyond the envelope's control totals: refused with every figure the clerk needs.
+
+    The count is of distinct beneficiaries: a person already in the envelope's batches (another month
+    of a post) takes no more room, only money."""
+    held = selectors.envelope_beneficiaries(envelope)
+    adding = {selectors.beneficiary(a.member_id, a.entity_id, a.household_id, a.pk) for a in applications}
     used = selectors.envelope_usage(envelope)
-    if (
-        used.count + count <= envelope.control_count
-        and used.amount_fen + total <= envelope.control_amount_fen
-    ):
+    beneficiaries = len(held | adding)
+    if beneficiaries <= envelope.control_count and used.amount_fen + total <= envelope.control_amount_fen:
         return
     raise Refused(
         lazy_format(
             _(
-                "Nothing was made: the batch would hold %(count)s payments, %(amount)s yuan, but the "
-                "envelope has room for %(room_count)s payments, %(room_amount)s yuan (control totals "
-                "%(control_count)s payments, %(control_amount)s yuan; already in its batches "
-                "%(used_count)s payments, %(used_amount)s yuan). Choose fewer applications or change "
-                "the envelope's totals."
+                "Nothing was made: the batch would pay %(count)s beneficiaries (%(new)s not yet in the "
+                "envelope), %(amount)s yuan, but the envelope has room for %(room_count)s more "
+                "beneficiaries, %(room_amount)s yuan (control totals %(control_count)s beneficiaries, "
+                "%(control_amount)s yuan; already in its batches %(used_count)s beneficiaries, "
+                "%(used_amount)s yuan). Choose fewer applications or change the envelope's totals."
             ),
-            count=f"{count:,}",
+            count=f"{len(adding):,}",
+            new=f"{len(adding - held):,}",
             amount=_yuan(total),
-            room_count=f"{max(envelope.control_count - used.count, 0):,}",
+            room_count=f"{max(envelope.control_count - len(held), 0):,}",
             room_amount=_yuan(max(envelope.control_amount_fen - used.amount_fen, 0)),
             control_count=f"{envelope.control_count:,}",
             control_amount=_yuan(envelope.control_amount_fen),
-            used_count=f"{used.count:,}",
+            used_count=f"{len(held):,}",
             used_amount=_yuan(used.amount_fen),
         )
     )

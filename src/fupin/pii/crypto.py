@@ -44,8 +44,9 @@ class PiiCipher:
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
 
-    def decrypt(self, token: str) -> str:
-        return self._fernet.decrypt(token.encode()).decode()
+    def decrypt(self, token: str, ttl: int | None = None) -> str:
+        """The plain text; with ``ttl``, only of a token made at most that many seconds ago."""
+        return self._fernet.decrypt(token.encode(), ttl=ttl).decode()
 
     def blind_index(self, kind: str, normalized_value: str) -> str:
         """Deterministic keyed hash; ``kind`` separates ID numbers from phones."""

@@ -40,15 +40,21 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-def money_field(label: StrOrPromise) -> models.DecimalField:
-    """Yuan with fen, up to ten billion."""
-    return models.DecimalField(label, max_digits=12, decimal_places=2, default=Decimal(0))
-
-
-# Plausible ranges, enforced by the model so that forms, imports and the API refuse the same values
-# (each calls full_clean through the registry's services). A household's land beyond 100,000 mu or a
-# house beyond 10,000 m² is a typing error, not a farm.
+# Plausible ranges, enforced by the model so that forms and the API (both through the registry's
+# services, which call full_clean) and the bulk import (exchange.importer runs these validators on
+# every cell) refuse the same values. A household's land beyond 100,000 mu or a house beyond
+# 10,000 m² is a typing error, not a farm.
 NON_NEGATIVE = MinValueValidator(Decimal(0))
+# Every recorded income or expense is an amount received or spent: a loss is expenditure above
+# income, never a negative income.
+NO_NEGATIVE_AMOUNT = MinValueValidator(Decimal(0), message=_("Amounts cannot be negative."))
+
+
+def money_field(label: StrOrPromise) -> models.DecimalField:
+    """Yuan with fen, up to ten billion, never negative."""
+    return models.DecimalField(
+        label, max_digits=12, decimal_places=2, default=Decimal(0), validators=[NO_NEGATIVE_AMOUNT]
+    )
 
 
 def land_field(label: StrOrPromise) -> models.DecimalField:

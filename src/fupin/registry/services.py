@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -301,6 +301,10 @@ def create_household(
     village = _village(village_code, errors)
     if village is not None:
         require_capture(actor, village.path)
+        # One registration at a time per village: two clerks leaving the number blank at the same
+        # moment would otherwise both take the village's next number. The lock is the village's row
+        # (a no-op on SQLite, where writers are serialised anyway).
+        Area.objects.select_for_update().filter(pk=village.pk).first()
     number = number.strip()
     if village is not None and not number:
         number = next_household_number(village)
@@ -320,7 +324,11 @@ def create_household(
     _clean_instance(household, errors, exclude=["village", "phone_enc", "phone_bidx", "phone_masked"])
     if errors:
         raise InvalidInput(errors)
-    household.save()
+    try:
+        with transaction.atomic():
+            household.save()
+    except IntegrityError:  # the same number, typed by another clerk and saved a moment before
+        raise InvalidInput({"number": [_("A household with this number already exists.")]}) from None
     HouseholdTypeHistory.objects.create(
         household=household,
         household_type=household_type,
@@ -727,18 +735,6 @@ def save_income(
     this_year = clock.today().year
     if not (2010 <= year <= this_year):
         errors.setdefault("year", []).append(_("The year must be between 2010 and this year."))
-    for field in [
-        "wage",
-        "business",
-        "property_income",
-        "transfer",
-        "excluded_transfer",
-        "business_expenditure",
-        "compliant_oop_spending",
-    ]:
-        value = getattr(draft, field)
-        if isinstance(value, Decimal) and value < 0:
-            errors.setdefault(field, []).append(_("Amounts cannot be negative."))
     if draft.excluded_transfer and draft.excluded_transfer > draft.transfer:
         errors.setdefault("excluded_transfer", []).append(
             _("Excluded allowances are part of transfer income and cannot exceed it.")

@@ -30,7 +30,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household
 from fupin.twinning import export, forms, selectors, services
 from fupin.twinning.models import DEFAULT_RANK_LABELS
-from fupin.web import exports
+from fupin.web import exports, searchlinks
 from fupin.web.forms import apply_errors
 from fupin.web.pages import NO_CAPTURE_AREA, current_user, forbidden, page, require
 
@@ -80,12 +80,17 @@ def _helper_areas(user: User) -> list[Area]:
 
 def _helper_filter_form(request: HttpRequest, user: User) -> forms.HelperFilterForm:
     county_code = _county_code_of(user)
-    return forms.HelperFilterForm(request.GET, ranks=selectors.ranks_for(county_code) if county_code else [])
+    query, _expired = searchlinks.filters_of(request)
+    return forms.HelperFilterForm(query, ranks=selectors.ranks_for(county_code) if county_code else [])
 
 
 @page
 def helpers(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
+    if request.method == "POST":  # the filter form: a cadre's name leaves the address only sealed
+        return redirect(
+            f"{reverse('twinning:helpers')}?{searchlinks.address_query(request.POST).urlencode()}"
+        )
     form = _helper_filter_form(request, user)
     rows = selectors.helper_rows(user, form.filters())
     page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -100,6 +105,7 @@ def helpers(request: HttpRequest) -> HttpResponse:
             "has_scope": bool(scope.granted_paths(user, "view")),
             "can_add": user.can(Capability.MANAGE_HELPERS) and bool(_helper_areas(user)),
             "can_export": user.can(Capability.EXPORT),
+            "search_expired": searchlinks.filters_of(request)[1],
         },
     )
 

@@ -13,7 +13,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,7 +34,7 @@ from fupin.registry import services as registry
 from fupin.registry.choices import MonitoringCategory
 from fupin.registry.models import Household
 from fupin.screening import selectors as screening_selectors
-from fupin.web import exports, forms, history, panels
+from fupin.web import exports, forms, history, panels, searchlinks
 from fupin.web import selectors as web_selectors
 from fupin.web import services as web_services
 from fupin.web.pages import NO_CAPTURE_AREA, current_user, forbidden, is_htmx, page, require
@@ -139,7 +139,8 @@ def _worklist(user: User) -> dict[str, Any]:
 
 
 def _filter_form(request: HttpRequest) -> forms.HouseholdFilterForm:
-    return forms.HouseholdFilterForm(request.GET, areas=web_selectors.filter_areas(request.user))
+    query, _expired = searchlinks.filters_of(request)
+    return forms.HouseholdFilterForm(query, areas=web_selectors.filter_areas(request.user))
 
 
 def search_notes(user: User, filters: registry_selectors.HouseholdFilters) -> dict[str, Any]:
@@ -165,6 +166,18 @@ def search_notes(user: User, filters: registry_selectors.HouseholdFilters) -> di
 @page
 def household_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
+    if request.method == "POST":  # the search form: its text leaves the address only sealed
+        address = f"{reverse('web:households')}?{searchlinks.address_query(request.POST).urlencode()}"
+        if not is_htmx(request):
+            return redirect(address)
+        request.GET = QueryDict(address.partition("?")[2])  # the results' pager and buttons link from it
+        response = _household_results(request, user)
+        response["HX-Push-Url"] = address
+        return response
+    return _household_results(request, user)
+
+
+def _household_results(request: HttpRequest, user: User) -> HttpResponse:
     form = _filter_form(request)
     filters = form.filters()
     paginator = Paginator(web_selectors.household_rows(user, filters), PAGE_SIZE)
@@ -174,6 +187,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     )
     context = {
         **search_notes(user, filters),
+        "search_expired": searchlinks.filters_of(request)[1],
         "form": form,
         "page_obj": page_obj,
         "filtered": any(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -12,6 +12,9 @@ from fupin.core.i18n import bilingual
 from fupin.core.progress import ProgressBar
 from fupin.core.signals import announce, announced_at_the_end
 from fupin.demo import generator, loader
+
+if TYPE_CHECKING:
+    from fupin.demo.province import ProvinceSummary
 
 URL = "http://127.0.0.1:8000/"
 
@@ -36,6 +39,22 @@ class Command(BaseCommand):
             action="store_true",
             help="if the county already has households, load nothing and just print the demo logins",
         )
+        parser.add_argument(
+            "--province",
+            default="",
+            help="2-digit province code: load a whole province's registry in bulk (COPY) instead of a county",
+        )
+        parser.add_argument(
+            "--counties", type=int, default=0, help="with --province: only the first N counties (by code)"
+        )
+        parser.add_argument(
+            "--workers", type=int, default=0, help="with --province: generating processes (default: cores)"
+        )
+        parser.add_argument(
+            "--skip-loaded",
+            action="store_true",
+            help="with --province: leave out counties that already have households instead of refusing",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Indicator tables are rebuilt once the work is done, before the command exits.
@@ -43,6 +62,9 @@ class Command(BaseCommand):
             self._handle(*args, **options)
 
     def _handle(self, *args: Any, **options: Any) -> None:
+        if options["province"]:
+            self._province(options)
+            return
         code, households = options["county"].strip(), options["households"]
         existing = 0
         try:
@@ -88,6 +110,31 @@ class Command(BaseCommand):
         self._demo_cases()
         self._demo_benefits(options["seed"])
         self._print_logins(summary.logins)
+
+    def _province(self, options: dict[str, Any]) -> None:
+        """The registry of a province, written in bulk (fupin.demo.province); no feeds or casework."""
+        from fupin.demo import province
+
+        code, households = options["province"].strip(), options["households"]
+        self.stdout.write(
+            f"生成省级演示数据 / Generating province {code}: "
+            f"{households:,} households, seed {options['seed']} …"
+        )
+        bar = ProgressBar(self.stdout, "写入 / writing households")
+        try:
+            summary = province.load_province(
+                province_code=code,
+                households=households,
+                seed=options["seed"],
+                counties=options["counties"] or None,
+                workers=options["workers"] or None,
+                skip_loaded=options["skip_loaded"],
+                progress=bar,
+            )
+        except loader.DemoDataError as exc:
+            raise CommandError(bilingual(exc.message)) from None
+        bar.finish()
+        self.stdout.write(report(summary))
 
     def _figures_if_missing(self) -> None:
         """A database loaded before indicator tables existed gets its first figures now."""
@@ -147,3 +194,23 @@ class Command(BaseCommand):
         url = settings.PUBLIC_URL or URL
         self.stdout.write(f"\n打开 / Open {url} and log in with one of the accounts above.")
         self.stdout.write("演示密码仅供演示，切勿用于生产环境 / The demo password is for demonstration only.")
+
+
+def report(summary: ProvinceSummary) -> str:
+    """What ``fupin demo-data --province`` prints: counts, then seconds by stage."""
+    stages = summary.stages
+    return (
+        f"载入完成 / Loaded {summary.province_name} ({summary.province_code}) in {summary.seconds:.1f} s "
+        f"({summary.households / max(summary.seconds, 1e-9):,.0f} households/s, {summary.workers} workers): "
+        f"{summary.counties} counties, {summary.townships_created} townships and "
+        f"{summary.villages_created} villages created, {summary.households:,} households, "
+        f"{summary.members:,} members, {summary.income_records:,} income records, "
+        f"{summary.monitoring_objects:,} monitoring objects.\n"
+        f"  stages (s): generate {stages['generate']:.1f}, encrypt {stages['encrypt']:.1f}, "
+        f"rows {stages['rows']:.1f} (summed over the workers); waiting for workers {stages['wait']:.1f}, "
+        f"areas {stages['areas']:.1f}, write {stages['write']:.1f}, index {stages['index']:.1f}, "
+        f"analyze {stages['analyze']:.1f}"
+        + ("" if summary.fresh else " (appended: indexes kept)")
+        + "\n  风险筛查与指标请另行运行 / Screening and indicators are not run: "
+        "`fupin screen --area CODE`, `fupin indicators rebuild`."
+    )

@@ -33,11 +33,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from django_tasks_db.management.commands.db_worker import Worker
 
+        from fupin.api import idempotency
         from fupin.jobs import services
 
         worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(8)}"[:64]
         services.beat(worker_id)
         found = services.sweep()
+        idempotency.purge_expired()  # API pushes' keys older than IDEMPOTENCY_KEY_HOURS
         if any(found.values()):
             self.stdout.write(
                 f"jobs whose worker had stopped: {found['retried']} tried again, {found['failed']} failed"
@@ -56,6 +58,7 @@ class Command(BaseCommand):
                         services.beat(worker_id)
                         if time.monotonic() - last_sweep >= SWEEP_SECONDS:
                             services.sweep()
+                            idempotency.purge_expired()
                             last_sweep = time.monotonic()
                     except Exception:  # noqa: BLE001 - a busy database; the next beat tries again
                         logger.warning("the worker's heartbeat could not reach the database", exc_info=True)

@@ -1,0 +1,59 @@
+"""Forms of the supervision pages. They shape the input; the services decide what is acceptable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fupin.supervision.models import Kind, Severity, Source
+from fupin.web.forms import DateInput
+
+
+class ProblemForm(forms.Form):
+    source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
+    area = forms.ChoiceField(label=_("Area"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What is wrong, without ID numbers or phone numbers."),
+    )
+    found_on = forms.DateField(label=_("Found on"), widget=DateInput(), required=False)
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
+    lead_unit = forms.CharField(label=_("Lead unit"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, areas: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        area_field = self.fields["area"]
+        assert isinstance(area_field, forms.ChoiceField)
+        area_field.choices = [(a.code, a.name) for a in areas]
+
+
+class TaskForm(forms.Form):
+    responsible_unit = forms.CharField(label=_("Responsible unit"), max_length=100)
+    responsible_person = forms.CharField(label=_("Person responsible"), max_length=50)
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
+    measures = forms.CharField(label=_("Measures"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class RectificationForm(forms.Form):
+    description = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
+    done_on = forms.DateField(label=_("Done on"), widget=DateInput())
+    # Not "files": that name is the form's own dict of uploads.
+    evidence = forms.FileField(
+        label=_("Evidence files"),
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+        required=False,
+        help_text=_("PDF, JPEG or PNG, at most 10 MB each, at most 10 files."),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

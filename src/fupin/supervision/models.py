@@ -1,0 +1,204 @@
+"""Supervision: the problem list (问题清单), its task and responsibility list (任务清单、责任清单), and
+rectification (整改) with evidence and a second person's acceptance (验收销号).
+
+A ``Problem`` is found in an area (a county, township or village) by an inspection, an unannounced
+visit, an assessment, a complaint, an audit or a data check, optionally about one registry household.
+Its ``Task`` rows say which unit and person fix what, by when, with which measures. A ``Rectification``
+is one report of the fix with its ``Evidence`` files; another person accepts it (the problem is closed,
+销号) or rejects it with a reason (the problem is returned, 退回). A closed problem is reopened with a
+reason when the fault shows again (a data check still fails, say). ``ProblemEvent`` keeps the steps
+with their reasons for the problem's page; the audit log keeps them too.
+
+Statuses follow the province's ledgers: 待整改 → 整改中 → 待验收 → 已销号 | 退回.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fupin.accounts import scope
+
+
+class Source(models.TextChoices):
+    INSPECTION = "inspection", _("Inspection")
+    UNANNOUNCED_VISIT = "unannounced_visit", _("Unannounced visit")
+    ASSESSMENT = "assessment", _("Assessment")
+    COMPLAINT = "complaint", _("Complaint")
+    AUDIT = "audit", _("Audit")
+    DATA_CHECK = "data_check", _("Data check")
+
+
+class Kind(models.TextChoices):
+    """What kind of fault (the assessment's dimensions: responsibility, policy, work, results)."""
+
+    IDENTIFICATION = "identification", _("Monitoring and identification")
+    ASSISTANCE = "assistance", _("Assistance measures")
+    POLICY = "policy", _("Policy implementation")
+    FUNDS = "funds", _("Funds and projects")
+    DATA_QUALITY = "data_quality", _("Data quality")
+    WORK_STYLE = "work_style", _("Work style and responsibility")
+    OTHER = "other", _("Other")
+
+
+class Severity(models.TextChoices):
+    GENERAL = "general", _("General")
+    SERIOUS = "serious", _("Serious")
+    GRAVE = "grave", _("Grave")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Waiting for rectification")
+    IN_PROGRESS = "in_progress", _("Being rectified")
+    AWAITING_ACCEPTANCE = "awaiting_acceptance", _("Waiting for acceptance")
+    CLOSED = "closed", _("Closed")
+    RETURNED = "returned", _("Returned")
+
+
+OPEN_STATUSES = (Status.PENDING, Status.IN_PROGRESS, Status.AWAITING_ACCEPTANCE, Status.RETURNED)
+
+
+class Problem(models.Model):
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    household = models.ForeignKey(
+        "registry.Household",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("household"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    description = models.TextField(_("description"), max_length=1000)
+    found_on = models.DateField(_("found on"))
+    # The rectification deadline (限时整改); a problem from a data check gets it with its first task.
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    lead_unit = models.CharField(_("lead unit"), max_length=100, blank=True)
+    # For a problem from a data check: the check's code and what it showed (no identifiers).
+    check_code = models.CharField(max_length=60, blank=True)
+    check_values = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    closed_on = models.DateField(null=True, blank=True)
+    reopened = models.PositiveIntegerField(default=0)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-found_on", "-id"]
+        indexes = [models.Index(fields=["status", "deadline"])]
+        verbose_name = _("problem")
+
+    def __str__(self) -> str:
+        return f"problem {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+
+class Task(models.Model):
+    """One line of the task and responsibility list: who fixes what, by when, how."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="tasks")
+    responsible_unit = models.CharField(_("responsible unit"), max_length=100)
+    responsible_person = models.CharField(_("person responsible"), max_length=50)
+    deadline = models.DateField(_("deadline"))
+    measures = models.TextField(_("measures"), max_length=1000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deadline", "id"]
+
+    def __str__(self) -> str:
+        return f"task {self.pk} of problem {self.problem_id}"
+
+
+class Decision(models.TextChoices):
+    WAITING = "waiting", _("Waiting for acceptance")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Rectification(models.Model):
+    """A report of what was done, with evidence; accepted or rejected by a second person."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="rectifications")
+    description = models.TextField(_("what was done"), max_length=1000)
+    done_on = models.DateField(_("done on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.WAITING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"rectification {self.pk} of problem {self.problem_id}"
+
+
+class Evidence(models.Model):
+    """A file proving the fix, stored under a name the system makes up (``fupin.core.uploads``)."""
+
+    rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="evidence")
+    file = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"evidence {self.pk}"
+
+
+class EventKind(models.TextChoices):
+    RECORDED = "recorded", _("Recorded")
+    TASK = "task", _("Task assigned")
+    RECTIFIED = "rectified", _("Rectification reported")
+    ACCEPTED = "accepted", _("Accepted and closed")
+    REJECTED = "rejected", _("Returned")
+    REOPENED = "reopened", _("Reopened")
+
+
+class ProblemEvent(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of problem {self.problem_id}"
+
+
+scope.register(Problem, "area__path")
+scope.register(Task, "problem__area__path")
+scope.register(Rectification, "problem__area__path")
+scope.register(Evidence, "rectification__problem__area__path")

@@ -1,0 +1,187 @@
+"""Reads of supervision, always through the scoping layer: the problem list with its filters, one
+problem, an evidence file, the rectification ledger of an area and the counts per area.
+
+Overdue is read from ``fupin.core.clock.today()``: a problem is overdue on the day after its deadline
+while it is not closed; a closed problem was closed late when its closing day is after the deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+
+from fupin.accounts import scope
+from fupin.areas.models import Area, AreaLevel
+from fupin.core import clock
+from fupin.supervision.models import Evidence, Problem, Source, Status
+
+
+def overdue_q(today: dt.date) -> Q:
+    """Not closed and past the deadline (a problem without a deadline is never overdue)."""
+    return Q(deadline__lt=today) & ~Q(status=Status.CLOSED)
+
+
+def is_overdue(problem: Problem, today: dt.date | None = None) -> bool:
+    day = today or clock.today()
+    return problem.status != Status.CLOSED and problem.deadline is not None and problem.deadline < day
+
+
+@dataclass(frozen=True)
+class Filters:
+    source: str = ""
+    status: str = ""  # a Status, "open" or "" (all)
+    overdue: bool = False
+    area_code: str = ""
+
+    @classmethod
+    def from_query(cls, query: Any) -> Filters:
+        source = query.get("source", "")
+        status = query.get("status", "")
+        return cls(
+            source=source if source in Source.values else "",
+            status=status if status in (*Status.values, "open") else "",
+            overdue=query.get("overdue") == "1",
+            area_code=str(query.get("area", ""))[:12],
+        )
+
+    def as_audit(self) -> dict[str, Any]:
+        return {"source": self.source, "status": self.status, "overdue": self.overdue, "area": self.area_code}
+
+
+def visible_area(user: Any, code: str) -> Area | None:
+    """The area with this code when the user may read it; None otherwise (the caller answers 404)."""
+    area = Area.objects.filter(code=code).first()
+    if area is None or not scope.area_in_scope(user, area.path):
+        return None
+    return area
+
+
+def problems_for(user: Any, filters: Filters = Filters(), area: Area | None = None) -> QuerySet[Problem]:
+    """The problems in the user's view scope, narrowed by the filters (area: its subtree)."""
+    queryset = scope.scoped(Problem.objects.all(), user).select_related("area", "household")
+    if area is not None:
+        queryset = queryset.filter(area__path__startswith=area.path)
+    if filters.source:
+        queryset = queryset.filter(source=filters.source)
+    if filters.status == "open":
+        queryset = queryset.exclude(status=Status.CLOSED)
+    elif filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.overdue:
+        queryset = queryset.filter(overdue_q(clock.today()))
+    return queryset.order_by("deadline", "-found_on", "id")
+
+
+def get_problem(user: Any, pk: int) -> Problem:
+    """One problem in the user's view scope (``Problem.DoesNotExist`` otherwise: the page says 404)."""
+    return scope.scoped(Problem.objects.select_related("area", "household", "recorded_by"), user).get(pk=pk)
+
+
+def problem_page(problem: Problem) -> dict[str, Any]:
+    """What the problem's page shows: tasks, rectifications with their evidence, the steps."""
+    rectifications = list(
+        problem.rectifications.select_related("recorded_by", "decided_by").prefetch_related("evidence")
+    )
+    return {
+        "tasks": list(problem.tasks.all()),
+        "rectifications": rectifications,
+        "waiting": next((r for r in reversed(rectifications) if r.decision == "waiting"), None),
+        "events": list(problem.events.select_related("actor")),
+        "overdue": is_overdue(problem),
+    }
+
+
+def get_evidence(user: Any, pk: int) -> Evidence:
+    return scope.scoped(Evidence.objects.select_related("rectification__problem__area"), user).get(pk=pk)
+
+
+def ledger(user: Any, area: Area) -> QuerySet[Problem]:
+    """The rectification ledger (整改台账) of an area: every problem in its subtree, with its tasks."""
+    return (
+        scope.scoped(Problem.objects.all(), user)
+        .filter(area__path__startswith=area.path)
+        .select_related("area", "household")
+        .prefetch_related("tasks", "rectifications")
+        .order_by("area__code", "found_on", "id")
+    )
+
+
+@dataclass(frozen=True)
+class AreaCount:
+    area: Area
+    total: int
+    open: int
+    overdue: int
+    closed: int
+    closed_late: int
+
+    @property
+    def closed_on_time(self) -> int:
+        return self.closed - self.closed_late
+
+
+def _child_level(area: Area) -> int:
+    return min(int(area.level) + 1, AreaLevel.VILLAGE)
+
+
+def counts_by_area(user: Any, area: Area) -> list[AreaCount]:
+    """Problems of the area's subtree per area one level below (per village for a village itself), in
+    the user's scope: total, open, overdue, closed, closed late. One grouped query."""
+    today = clock.today()
+    level = int(area.level)
+    child = _child_level(area) if level < AreaLevel.VILLAGE else level
+    length = {AreaLevel.PREFECTURE: 4, AreaLevel.COUNTY: 6, AreaLevel.TOWNSHIP: 9, AreaLevel.VILLAGE: 12}[
+        AreaLevel(child)
+    ]
+    column = {4: "area__prefecture_code", 6: "area__county_code", 9: "area__township_code", 12: "area__code"}[
+        length
+    ]
+    rows = (
+        scope.scoped(Problem.objects.all(), user)
+        .filter(area__path__startswith=area.path)
+        .values(column)
+        .annotate(
+            total=Count("id"),
+            open=Count("id", filter=~Q(status=Status.CLOSED)),
+            overdue=Count("id", filter=overdue_q(today)),
+            closed=Count("id", filter=Q(status=Status.CLOSED)),
+            closed_late=Count("id", filter=Q(status=Status.CLOSED, closed_on__gt=F("deadline"))),
+        )
+    )
+    by_code = {row[column]: row for row in rows}
+    # A problem recorded for a whole township sits on the township, not a village: counted under it.
+    areas = {a.code: a for a in Area.objects.filter(code__in=[c for c in by_code if c])}
+    result = []
+    for code, row in sorted(by_code.items(), key=lambda item: item[0] or ""):
+        shown = areas.get(code) if code else area
+        result.append(
+            AreaCount(
+                area=shown or area,
+                total=row["total"],
+                open=row["open"],
+                overdue=row["overdue"],
+                closed=row["closed"],
+                closed_late=row["closed_late"],
+            )
+        )
+    return result
+
+
+def areas_for(user: Any) -> list[Area]:
+    """The user's granted areas (the list's area choices start here)."""
+    paths = scope.granted_paths(user, "view")
+    return list(Area.objects.filter(path__in=paths).order_by("path"))
+
+
+def capture_areas(user: Any) -> list[Area]:
+    """Areas where the user may record a problem: the granted capture areas and what lies inside."""
+    paths = scope.granted_paths(user, "capture")
+    if not paths:
+        return []
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return list(Area.objects.filter(condition, level__gte=AreaLevel.COUNTY).order_by("path")[:500])

@@ -1,0 +1,509 @@
+"""Writes of supervision: record a problem, assign tasks, report a rectification with evidence, accept
+or return it, reopen a closed problem. Every step checks the role and the capture scope on the server,
+locks the problem's row, and is audited.
+
+The rules the state machine test (tests/test_supervision_lifecycle.py) holds to:
+
+- a problem closes only by the acceptance of a rectification that has at least one evidence file, by
+  a person other than the one who reported the rectification;
+- a rectification is reported only for an open problem that has a task (someone is responsible) and is
+  not already waiting for acceptance; a returned or reopened problem needs a new one;
+- rejecting and reopening need a reason; reopening applies to a closed problem only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fupin.accounts import scope
+from fupin.accounts.roles import Capability
+from fupin.areas.models import Area
+from fupin.audit import services as audit
+from fupin.core import clock, uploads
+from fupin.core.errors import InvalidInput, Message, OutOfScope, Refused
+from fupin.registry.models import Household
+from fupin.registry.services import require_capability
+from fupin.supervision.models import (
+    Decision,
+    EventKind,
+    Evidence,
+    Kind,
+    Problem,
+    ProblemEvent,
+    Rectification,
+    Severity,
+    Source,
+    Status,
+    Task,
+)
+
+EVIDENCE_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG)
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_MAX_FILES = 10
+
+# Text a cadre types about a problem must not carry identifiers: an 18-character resident ID number or
+# an 11-digit mobile number is refused (the household link says who; the registry holds the rest).
+_ID_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+Errors = dict[str, list[Message]]
+
+
+def _add(errors: Errors, field: str, message: Message) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _no_identifiers(errors: Errors, field: str, text: str) -> None:
+    if _ID_NUMBER.search(text) or _MOBILE.search(text):
+        _add(
+            errors,
+            field,
+            _("Leave ID numbers and phone numbers out: link the household instead."),
+        )
+
+
+def _require_capture(actor: Any, area_path: str) -> None:
+    if not scope.area_in_scope(actor, area_path, "capture"):
+        raise OutOfScope()
+
+
+def _event(problem: Problem, kind: str, actor: Any, reason: str = "") -> None:
+    ProblemEvent.objects.create(problem=problem, kind=kind, actor=actor, reason=reason[:500])
+
+
+def _audit(actor: Any, action: str, problem: Problem, summary: str, **changes: Any) -> None:
+    audit.record(
+        actor=actor,
+        action=action,
+        object_type="supervision_problem",
+        object_id=problem.pk,
+        area_code=problem.area.code,
+        summary=summary,
+        changes=changes,
+    )
+
+
+def _locked(problem: Problem) -> Problem:
+    """The problem's row, locked and current (two cadres acting at once see each other's step)."""
+    fresh = Problem.objects.select_for_update().select_related("area").get(pk=problem.pk)
+    fresh.version += 1
+    return fresh
+
+
+# ---------------------------------------------------------------- recording
+
+
+@dataclass(frozen=True)
+class ProblemInput:
+    source: str
+    area_code: str
+    kind: str
+    severity: str
+    description: str
+    found_on: dt.date | None = None
+    deadline: dt.date | None = None
+    lead_unit: str = ""
+    household_id: int | None = None
+
+
+def _validate(actor: Any, data: ProblemInput) -> tuple[Area, Household | None, Errors]:
+    errors: Errors = {}
+    if data.source not in Source.values:
+        _add(errors, "source", _("Choose where the problem was found."))
+    if data.kind not in Kind.values:
+        _add(errors, "kind", _("Choose the kind of problem."))
+    if data.severity not in Severity.values:
+        _add(errors, "severity", _("Choose how serious the problem is."))
+    description = data.description.strip()
+    if not description:
+        _add(errors, "description", _("Describe the problem."))
+    elif len(description) > 1000:
+        _add(errors, "description", _("Keep the description under 1,000 characters."))
+    _no_identifiers(errors, "description", description)
+    if len(data.lead_unit) > 100:
+        _add(errors, "lead_unit", _("Keep the unit's name under 100 characters."))
+    today = clock.today()
+    found_on = data.found_on or today
+    if found_on > today:
+        _add(errors, "found_on", _("The day it was found cannot be in the future."))
+    if data.deadline is not None and data.deadline < found_on:
+        _add(errors, "deadline", _("The deadline cannot be before the day the problem was found."))
+    area = Area.objects.filter(code=data.area_code).first()
+    household = None
+    if data.household_id is not None:
+        household = (
+            scope.scoped(Household.objects.select_related("village"), actor, "capture")
+            .filter(pk=data.household_id)
+            .first()
+        )
+        if household is None:
+            _add(errors, "household", _("No such household in the area you keep records for."))
+        elif area is None:
+            area = household.village
+        elif not household.village.path.startswith(area.path):
+            _add(errors, "household", _("The household is not in the problem's area."))
+    if area is None or not scope.area_in_scope(actor, area.path, "capture"):
+        _add(errors, "area", _("Choose an area you keep records for."))
+    return area, household, errors  # type: ignore[return-value]
+
+
+@transaction.atomic
+def record_problem(
+    *, actor: Any, data: ProblemInput, check_code: str = "", check_values: Mapping[str, Any] | None = None
+) -> Problem:
+    """Put a problem on the area's list (待整改)."""
+    require_capability(actor, Capability.RECORD_PROBLEMS)
+    area, household, errors = _validate(actor, data)
+    if errors:
+        raise InvalidInput(errors)
+    problem = Problem.objects.create(
+        source=data.source,
+        area=area,
+        household=household,
+        kind=data.kind,
+        severity=data.severity,
+        description=data.description.strip(),
+        found_on=data.found_on or clock.today(),
+        deadline=data.deadline,
+        lead_unit=data.lead_unit.strip(),
+        check_code=check_code,
+        check_values=dict(check_values or {}),
+        recorded_by=actor,
+    )
+    _event(problem, EventKind.RECORDED, actor)
+    _audit(
+        actor,
+        "create",
+        problem,
+        f"problem recorded ({data.source}, {data.severity})",
+        source=data.source,
+        kind=data.kind,
+        severity=data.severity,
+        household_id=household.pk if household else None,
+        deadline=data.deadline,
+        check_code=check_code,
+    )
+    return problem
+
+
+def problem_from_check_failure(
+    actor: Any,
+    check_code: str,
+    household: Household,
+    values: Mapping[str, Any],
+    *,
+    deadline: dt.date | None = None,
+) -> Problem:
+    """A household failing a data check, put on its village's problem list in one step.
+
+    ``values`` is what the check showed for the household (field → value); identifiers are refused.
+    An open problem of the same check and household is returned instead of a second one, so a second
+    click (or a second clerk) does not double the list.
+    """
+    from fupin.supervision import checks_link
+
+    require_capability(actor, Capability.RECORD_PROBLEMS)
+    if not scope.scoped(Household.objects.filter(pk=household.pk), actor, "capture").exists():
+        raise OutOfScope()
+    errors: Errors = {}
+    check = checks_link.describe(check_code)
+    if check is None:
+        _add(errors, "check", _("No such data check."))
+    clean: dict[str, str] = {}
+    for key, value in dict(values).items():
+        text = "" if value is None else str(value)
+        clean[str(key)[:60]] = text[:200]
+        _no_identifiers(errors, "values", text)
+    if len(clean) > 20:
+        _add(errors, "values", _("Give at most 20 values of the check."))
+    if errors:
+        raise InvalidInput(errors)
+    assert check is not None
+    with transaction.atomic():
+        existing = (
+            Problem.objects.select_for_update()
+            .filter(check_code=check_code, household=household)
+            .exclude(status=Status.CLOSED)
+            .first()
+        )
+        if existing is not None:
+            return existing
+        detail = "; ".join(f"{k}: {v}" for k, v in clean.items())
+        description = str(check.title) + (f" ({detail})" if detail else "")
+        return record_problem(
+            actor=actor,
+            data=ProblemInput(
+                source=Source.DATA_CHECK,
+                area_code=household.village.code,
+                kind=Kind.DATA_QUALITY,
+                severity=Severity.SERIOUS if check.severity == "error" else Severity.GENERAL,
+                description=description[:1000],
+                deadline=deadline,
+                household_id=household.pk,
+            ),
+            check_code=check_code,
+            check_values=clean,
+        )
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@transaction.atomic
+def add_task(
+    *,
+    actor: Any,
+    problem: Problem,
+    responsible_unit: str,
+    responsible_person: str,
+    deadline: dt.date | None,
+    measures: str,
+) -> Task:
+    """A line of the task and responsibility list; the problem's deadline is set by its first task."""
+    require_capability(actor, Capability.RECORD_PROBLEMS)
+    _require_capture(actor, problem.area.path)
+    problem = _locked(problem)
+    if problem.status in (Status.CLOSED, Status.AWAITING_ACCEPTANCE):
+        raise Refused(_("Tasks are assigned while the problem is being rectified, not after."))
+    errors: Errors = {}
+    unit, person, text = responsible_unit.strip(), responsible_person.strip(), measures.strip()
+    if not unit:
+        _add(errors, "responsible_unit", _("Name the responsible unit."))
+    if not person:
+        _add(errors, "responsible_person", _("Name the person responsible."))
+    if len(unit) > 100:
+        _add(errors, "responsible_unit", _("Keep the unit's name under 100 characters."))
+    if len(person) > 50:
+        _add(errors, "responsible_person", _("Keep the name under 50 characters."))
+    if not text:
+        _add(errors, "measures", _("Say which measures fix the problem."))
+    _no_identifiers(errors, "measures", text)
+    if deadline is None:
+        _add(errors, "deadline", _("Set the deadline."))
+    elif deadline < problem.found_on:
+        _add(errors, "deadline", _("The deadline cannot be before the day the problem was found."))
+    if errors:
+        raise InvalidInput(errors)
+    assert deadline is not None
+    task = Task.objects.create(
+        problem=problem,
+        responsible_unit=unit,
+        responsible_person=person,
+        deadline=deadline,
+        measures=text,
+        created_by=actor,
+    )
+    if problem.deadline is None:
+        problem.deadline = deadline
+    if problem.status == Status.PENDING:
+        problem.status = Status.IN_PROGRESS
+    problem.save(update_fields=["deadline", "status", "version"])
+    _event(problem, EventKind.TASK, actor)
+    _audit(actor, "update", problem, f"task assigned to {unit}", task_id=task.pk, deadline=deadline)
+    return task
+
+
+# ---------------------------------------------------------------- rectification
+
+
+def rectify(
+    *,
+    actor: Any,
+    problem: Problem,
+    description: str,
+    done_on: dt.date | None,
+    files: Sequence[File],
+) -> Rectification:
+    """Report the fix with its evidence (at least one PDF, JPEG or PNG): the problem waits for acceptance.
+
+    All or nothing: a refused file refuses the whole report, and files stored before a later failure
+    are removed again.
+    """
+    require_capability(actor, Capability.RECTIFY_PROBLEMS)
+    _require_capture(actor, problem.area.path)
+    errors: Errors = {}
+    text = description.strip()
+    if not text:
+        _add(errors, "description", _("Say what was done."))
+    elif len(text) > 1000:
+        _add(errors, "description", _("Keep the description under 1,000 characters."))
+    _no_identifiers(errors, "description", text)
+    today = clock.today()
+    if done_on is None:
+        _add(errors, "done_on", _("Give the day the fix was done."))
+    elif done_on > today:
+        _add(errors, "done_on", _("The day of the fix cannot be in the future."))
+    if not files:
+        _add(errors, "files", _("Attach at least one evidence file: a photo or a scanned document."))
+    if len(files) > EVIDENCE_MAX_FILES:
+        _add(errors, "files", _("Attach at most 10 files."))
+    for upload in files:
+        for message in uploads.problems(upload, allowed=EVIDENCE_TYPES, max_bytes=EVIDENCE_MAX_BYTES):
+            name = str(getattr(upload, "name", "") or "")[-60:]
+            _add(errors, "files", f"{name}: {message}" if name else message)
+    if errors:
+        raise InvalidInput(errors)
+    assert done_on is not None
+    checked = [uploads.check(u, allowed=EVIDENCE_TYPES, max_bytes=EVIDENCE_MAX_BYTES) for u in files]
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            problem = _locked(problem)
+            if problem.status == Status.CLOSED:
+                raise Refused(_("The problem is closed. Reopen it first if the fault shows again."))
+            if problem.status == Status.AWAITING_ACCEPTANCE:
+                raise Refused(_("A rectification of this problem is already waiting for acceptance."))
+            if not problem.tasks.exists():
+                raise Refused(_("Assign the task first: someone must be responsible for the fix."))
+            rectification = Rectification.objects.create(
+                problem=problem, description=text, done_on=done_on, recorded_by=actor
+            )
+            for item in checked:
+                name = uploads.store(item, f"supervision/{problem.pk}")
+                stored.append(name)
+                Evidence.objects.create(
+                    rectification=rectification,
+                    file=name,
+                    content_type=item.content_type,
+                    size=item.size,
+                    sha256=item.sha256,
+                    original_name=item.original_name,
+                    uploaded_by=actor,
+                )
+            problem.status = Status.AWAITING_ACCEPTANCE
+            problem.save(update_fields=["status", "version"])
+            _event(problem, EventKind.RECTIFIED, actor)
+            _audit(
+                actor,
+                "update",
+                problem,
+                f"rectification reported with {len(checked)} files",
+                rectification_id=rectification.pk,
+                files=len(checked),
+            )
+    except Exception:
+        uploads.remove(stored)
+        raise
+    return rectification
+
+
+def _waiting(problem: Problem) -> Rectification:
+    rectification = problem.rectifications.filter(decision=Decision.WAITING).order_by("-id").first()
+    if problem.status != Status.AWAITING_ACCEPTANCE or rectification is None:
+        raise Refused(_("No rectification of this problem is waiting for acceptance."))
+    return rectification
+
+
+def _require_second_person(actor: Any, rectification: Rectification) -> None:
+    if rectification.recorded_by_id == actor.pk:
+        raise Refused(_("You reported this rectification: another person accepts or returns it."))
+
+
+@transaction.atomic
+def accept(*, actor: Any, problem: Problem) -> Problem:
+    """The second person's acceptance: the problem is closed (销号)."""
+    require_capability(actor, Capability.ACCEPT_RECTIFICATIONS)
+    _require_capture(actor, problem.area.path)
+    problem = _locked(problem)
+    rectification = _waiting(problem)
+    _require_second_person(actor, rectification)
+    if not rectification.evidence.exists():
+        raise Refused(_("The rectification has no evidence file: return it."))
+    rectification.decision = Decision.ACCEPTED
+    rectification.decided_by = actor
+    rectification.decided_at = timezone.now()
+    rectification.save(update_fields=["decision", "decided_by", "decided_at"])
+    problem.status = Status.CLOSED
+    problem.closed_on = clock.today()
+    problem.save(update_fields=["status", "closed_on", "version"])
+    _event(problem, EventKind.ACCEPTED, actor)
+    _audit(
+        actor, "update", problem, "rectification accepted, problem closed", rectification_id=rectification.pk
+    )
+    return problem
+
+
+def _reason(reason: str) -> str:
+    text = reason.strip()
+    errors: Errors = {}
+    if not text:
+        _add(errors, "reason", _("Give the reason."))
+    elif len(text) > 500:
+        _add(errors, "reason", _("Keep the reason under 500 characters."))
+    _no_identifiers(errors, "reason", text)
+    if errors:
+        raise InvalidInput(errors)
+    return text
+
+
+@transaction.atomic
+def reject(*, actor: Any, problem: Problem, reason: str) -> Problem:
+    """The rectification is not enough: the problem goes back (退回) with the reason."""
+    require_capability(actor, Capability.ACCEPT_RECTIFICATIONS)
+    _require_capture(actor, problem.area.path)
+    text = _reason(reason)
+    problem = _locked(problem)
+    rectification = _waiting(problem)
+    _require_second_person(actor, rectification)
+    rectification.decision = Decision.REJECTED
+    rectification.decided_by = actor
+    rectification.decided_at = timezone.now()
+    rectification.reason = text
+    rectification.save(update_fields=["decision", "decided_by", "decided_at", "reason"])
+    problem.status = Status.RETURNED
+    problem.save(update_fields=["status", "version"])
+    _event(problem, EventKind.REJECTED, actor, text)
+    _audit(actor, "update", problem, "rectification returned", rectification_id=rectification.pk)
+    return problem
+
+
+@transaction.atomic
+def reopen(*, actor: Any, problem: Problem, reason: str) -> Problem:
+    """A closed problem whose fault shows again (the check still fails): open again, a new fix needed."""
+    require_capability(actor, Capability.ACCEPT_RECTIFICATIONS)
+    _require_capture(actor, problem.area.path)
+    text = _reason(reason)
+    problem = _locked(problem)
+    if problem.status != Status.CLOSED:
+        raise Refused(_("Only a closed problem is reopened."))
+    problem.status = Status.IN_PROGRESS
+    problem.closed_on = None
+    problem.reopened += 1
+    problem.save(update_fields=["status", "closed_on", "reopened", "version"])
+    _event(problem, EventKind.REOPENED, actor, text)
+    _audit(actor, "update", problem, "problem reopened", reopened=problem.reopened)
+    return problem
+
+
+def record_evidence_view(*, actor: Any, evidence: Evidence) -> None:
+    """Opening an evidence file is audited (it may show a household's home or papers)."""
+    audit.record(
+        actor=actor,
+        action="reveal",
+        object_type="supervision_evidence",
+        object_id=evidence.pk,
+        area_code=evidence.rectification.problem.area.code,
+        summary=f"evidence of problem {evidence.rectification.problem_id} opened",
+    )
+
+
+__all__ = [
+    "ProblemInput",
+    "accept",
+    "add_task",
+    "problem_from_check_failure",
+    "record_evidence_view",
+    "record_problem",
+    "rectify",
+    "reject",
+    "reopen",
+]

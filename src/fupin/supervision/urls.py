@@ -1,0 +1,20 @@
+from django.urls import path
+
+from fupin.supervision import views
+
+app_name = "supervision"
+
+urlpatterns = [
+    path("", views.problem_list, name="problems"),
+    path("new/", views.problem_new, name="problem_new"),
+    path("from-check/", views.from_check, name="from_check"),
+    path("ledger/<str:code>/", views.ledger, name="ledger"),
+    path("ledger/<str:code>/export.xlsx", views.ledger_export, name="ledger_export"),
+    path("problems/<int:pk>/", views.problem, name="problem"),
+    path("problems/<int:pk>/task/", views.task_add, name="task_add"),
+    path("problems/<int:pk>/rectify/", views.rectify, name="rectify"),
+    path("problems/<int:pk>/accept/", views.accept, name="accept"),
+    path("problems/<int:pk>/return/", views.reject, name="reject"),
+    path("problems/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("evidence/<int:pk>/", views.evidence, name="evidence"),
+]

@@ -1,0 +1,324 @@
+"""Supervision pages: thin views over ``selectors`` (reads) and ``services`` (writes).
+
+Every page about one problem looks the problem up in the reader's view scope first (outside: 404),
+then checks the role (403 that says who may), then the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fupin.accounts.roles import Capability
+from fupin.core.errors import InvalidInput, Refused
+from fupin.registry.models import Household
+from fupin.supervision import forms, selectors, services
+from fupin.supervision.models import Evidence, Problem, Source, Status
+from fupin.web import exports
+from fupin.web.forms import apply_errors
+from fupin.web.pages import current_user, page, require
+
+PAGE_SIZE = 50
+
+
+def _problem(request: HttpRequest, pk: int) -> Problem:
+    try:
+        return selectors.get_problem(current_user(request), pk)
+    except Problem.DoesNotExist:
+        raise Http404(_("No such problem in your area.")) from None
+
+
+def _flash(request: HttpRequest, error: InvalidInput | Refused) -> None:
+    if isinstance(error, InvalidInput):
+        for found in error.field_errors.values():
+            for message in found:
+                messages.error(request, str(message))
+    else:
+        messages.error(request, str(error.message))
+
+
+@page
+def problem_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    filters = selectors.Filters.from_query(request.GET)
+    area = None
+    if filters.area_code:
+        area = selectors.visible_area(user, filters.area_code)
+        if area is None:
+            raise Http404(_("No such area in your scope."))
+    problems = selectors.problems_for(user, filters, area)
+    listing = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
+    areas = selectors.areas_for(user)
+    counts = selectors.counts_by_area(user, area or areas[0]) if (area or areas) else []
+    return render(
+        request,
+        "supervision/problems.html",
+        {
+            "page_obj": listing,
+            "filters": filters,
+            "sources": Source.choices,
+            "statuses": Status.choices,
+            "areas": areas,
+            "area": area,
+            "counts": counts,
+            "overdue_ids": {p.pk for p in listing if selectors.is_overdue(p)},
+            "can_record": user.can(Capability.RECORD_PROBLEMS) and bool(selectors.capture_areas(user)),
+            "can_export": user.can(Capability.EXPORT),
+        },
+    )
+
+
+@page
+def problem_new(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.RECORD_PROBLEMS)
+    areas = selectors.capture_areas(user)
+    form = forms.ProblemForm(request.POST or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            problem = services.record_problem(
+                actor=user,
+                data=services.ProblemInput(
+                    source=data["source"],
+                    area_code=data["area"],
+                    kind=data["kind"],
+                    severity=data["severity"],
+                    description=data["description"],
+                    found_on=data["found_on"],
+                    deadline=data["deadline"],
+                    lead_unit=data["lead_unit"],
+                ),
+            )
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The problem is on the list."))
+            return redirect("supervision:problem", pk=problem.pk)
+    return render(request, "supervision/problem_new.html", {"form": form})
+
+
+@page
+def problem(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    found = _problem(request, pk)
+    shown = selectors.problem_page(found)
+    return render(
+        request,
+        "supervision/problem.html",
+        {
+            "problem": found,
+            **shown,
+            "task_form": forms.TaskForm(),
+            "rectification_form": forms.RectificationForm(),
+            "reason_form": forms.ReasonForm(),
+            "can_assign": user.can(Capability.RECORD_PROBLEMS)
+            and found.status not in (Status.CLOSED, Status.AWAITING_ACCEPTANCE),
+            "can_rectify": user.can(Capability.RECTIFY_PROBLEMS)
+            and found.status in (Status.IN_PROGRESS, Status.RETURNED)
+            and bool(shown["tasks"]),
+            "can_decide": user.can(Capability.ACCEPT_RECTIFICATIONS)
+            and shown["waiting"] is not None
+            and shown["waiting"].recorded_by_id != user.pk,
+            "can_reopen": user.can(Capability.ACCEPT_RECTIFICATIONS) and found.status == Status.CLOSED,
+        },
+    )
+
+
+@require_POST
+@page
+def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    found = _problem(request, pk)
+    require(user, Capability.RECORD_PROBLEMS)
+    form = forms.TaskForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Fill in the unit, the person, the deadline and the measures."))
+        return redirect("supervision:problem", pk=pk)
+    try:
+        services.add_task(actor=user, problem=found, **form.cleaned_data)
+    except (InvalidInput, Refused) as error:
+        _flash(request, error)
+    else:
+        messages.success(request, _("The task is assigned."))
+    return redirect("supervision:problem", pk=pk)
+
+
+@require_POST
+@page
+def rectify(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    found = _problem(request, pk)
+    require(user, Capability.RECTIFY_PROBLEMS)
+    form = forms.RectificationForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Say what was done and when, and attach the evidence."))
+        return redirect("supervision:problem", pk=pk)
+    try:
+        services.rectify(
+            actor=user,
+            problem=found,
+            description=form.cleaned_data["description"],
+            done_on=form.cleaned_data["done_on"],
+            files=request.FILES.getlist("evidence"),
+        )
+    except (InvalidInput, Refused) as error:
+        _flash(request, error)
+    else:
+        messages.success(request, _("The rectification waits for another person's acceptance."))
+    return redirect("supervision:problem", pk=pk)
+
+
+def _decision(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    user = current_user(request)
+    found = _problem(request, pk)
+    require(user, Capability.ACCEPT_RECTIFICATIONS)
+    reason = forms.ReasonForm(request.POST)
+    text = reason.cleaned_data["reason"] if reason.is_valid() else ""
+    try:
+        if step == "accept":
+            services.accept(actor=user, problem=found)
+            messages.success(request, _("Accepted: the problem is closed."))
+        elif step == "reject":
+            services.reject(actor=user, problem=found, reason=text)
+            messages.success(request, _("The rectification is returned with your reason."))
+        else:
+            services.reopen(actor=user, problem=found, reason=text)
+            messages.success(request, _("The problem is open again."))
+    except (InvalidInput, Refused) as error:
+        _flash(request, error)
+    return redirect("supervision:problem", pk=pk)
+
+
+@require_POST
+@page
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decision(request, pk, "accept")
+
+
+@require_POST
+@page
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decision(request, pk, "reject")
+
+
+@require_POST
+@page
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decision(request, pk, "reopen")
+
+
+@page
+def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """An evidence file, to a reader who may see the problem; every opening audited."""
+    user = current_user(request)
+    try:
+        found = selectors.get_evidence(user, pk)
+    except Evidence.DoesNotExist:
+        raise Http404(_("No such file in your area.")) from None
+    services.record_evidence_view(actor=user, evidence=found)
+    from fupin.core import uploads
+
+    extension = found.file.rsplit(".", 1)[-1]
+    return uploads.file_response(
+        found.file, found.content_type, f"problem-{found.rectification.problem_id}-{found.pk}.{extension}"
+    )
+
+
+@require_POST
+@page
+def from_check(request: HttpRequest) -> HttpResponse:
+    """One click on a data check's failing household: ``check`` and ``household`` in the POST body."""
+    user = current_user(request)
+    require(user, Capability.RECORD_PROBLEMS)
+    try:
+        household = Household.objects.select_related("village").get(pk=int(request.POST.get("household", "")))
+    except (ValueError, Household.DoesNotExist):
+        raise Http404(_("No such household in your area.")) from None
+    values = {k.removeprefix("value_"): v for k, v in request.POST.items() if k.startswith("value_")}
+    try:
+        found = services.problem_from_check_failure(user, request.POST.get("check", ""), household, values)
+    except InvalidInput as error:
+        _flash(request, error)
+        return redirect("supervision:problems")
+    messages.success(request, _("The failed check is on the problem list."))
+    return redirect("supervision:problem", pk=found.pk)
+
+
+def _ledger_rows(user: Any, code: str) -> tuple[Any, Any]:
+    area = selectors.visible_area(user, code)
+    if area is None:
+        raise Http404(_("No such area in your scope."))
+    return area, selectors.ledger(user, area)
+
+
+@page
+def ledger(request: HttpRequest, code: str) -> HttpResponse:
+    user = current_user(request)
+    area, rows = _ledger_rows(user, code)
+    listing = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "supervision/ledger.html",
+        {
+            "area": area,
+            "page_obj": listing,
+            "counts": selectors.counts_by_area(user, area),
+            "can_export": user.can(Capability.EXPORT),
+        },
+    )
+
+
+def ledger_columns() -> list[exports.Column[Problem]]:
+    def tasks(p: Problem, attribute: str) -> str:
+        return "；".join(str(getattr(t, attribute)) for t in p.tasks.all())
+
+    def last_reason(p: Problem) -> str:
+        decided = [r for r in p.rectifications.all() if r.reason]
+        return decided[-1].reason if decided else ""
+
+    return [
+        exports.Column(_("Area"), lambda p: p.area.name, 16),
+        exports.Column(_("Household number"), lambda p: p.household.number if p.household else "", 20),
+        exports.Column(_("Source"), lambda p: p.get_source_display(), 12),
+        exports.Column(_("Kind"), lambda p: p.get_kind_display(), 14),
+        exports.Column(_("Severity"), lambda p: p.get_severity_display(), 8),
+        exports.Column(_("Problem"), lambda p: p.description, 40),
+        exports.Column(_("Found on"), lambda p: p.found_on, 12),
+        exports.Column(_("Lead unit"), lambda p: p.lead_unit, 16),
+        exports.Column(_("Responsible unit"), lambda p: tasks(p, "responsible_unit"), 18),
+        exports.Column(_("Person responsible"), lambda p: tasks(p, "responsible_person"), 12),
+        exports.Column(_("Measures"), lambda p: tasks(p, "measures"), 40),
+        exports.Column(_("Deadline"), lambda p: p.deadline, 12),
+        exports.Column(_("Status"), lambda p: p.get_status_display(), 12),
+        exports.Column(_("Overdue"), lambda p: selectors.is_overdue(p), 8),
+        exports.Column(_("Closed on"), lambda p: p.closed_on, 12),
+        exports.Column(_("Reopened"), lambda p: p.reopened, 8),
+        exports.Column(_("Reason returned"), last_reason, 24),
+    ]
+
+
+@page
+def ledger_export(request: HttpRequest, code: str) -> HttpResponseBase:
+    user = current_user(request)
+    exports.require_export(user)
+    area, rows = _ledger_rows(user, code)
+    return exports.export_list(
+        user,
+        "xlsx",
+        name="rectification_ledger",
+        columns=ledger_columns(),
+        rows=rows,
+        count=rows.count(),
+        filters={"area": area.code},
+        sheet_title=_("Rectification ledger"),
+        stem=f"rectification-ledger-{area.code}",
+        area_code=area.code,
+    )
