@@ -263,8 +263,40 @@ def _evidence_of(target: Records) -> int:
     ).pk
 
 
+def _problem_of(target: Records) -> int:
+    """A supervision problem about the target household, on its village's list."""
+    from fupin.supervision.models import Problem
+
+    return Problem.objects.create(
+        source="inspection",
+        area=target.household.village,
+        household=target.household,
+        kind="data_quality",
+        severity="general",
+        description="信息不全",
+        found_on=dt.date.today(),
+    ).pk
+
+
+def _problem_evidence_of(target: Records) -> int:
+    """An evidence file of a rectification of the target's problem, stored under MEDIA_ROOT."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from fupin.supervision.models import Evidence, Rectification
+
+    rectification = Rectification.objects.create(
+        problem_id=_problem_of(target), description="已补录", done_on=dt.date.today()
+    )
+    name = default_storage.save("supervision/matrix.pdf", ContentFile(b"%PDF-1.4\n%matrix\n"))
+    return Evidence.objects.create(
+        rectification=rectification, file=name, content_type="application/pdf", size=17, sha256="0" * 64
+    ).pk
+
+
 EDIT = Capability.EDIT_RECORDS
 HELPERS = Capability.MANAGE_HELPERS
+SUPERVISE = Capability.ACCEPT_RECTIFICATIONS
 RECORD_PAGES = [
     RecordPage("web:household", lambda r: [r.household.pk]),
     RecordPage("web:household_edit", lambda r: [r.household.pk], EDIT),
@@ -333,6 +365,18 @@ RECORD_PAGES = [
     RecordPage("employment:member", lambda r: [r.member.pk], EDIT),
     RecordPage("employment:area", lambda r: [r.household.village.code]),
     RecordPage("employment:targets", lambda r: [r.household.village.code], Capability.SET_EMPLOYMENT_TARGETS),
+    # Supervision: a problem and its evidence belong to the problem's area; a step on it redirects back to
+    # the problem (with a message when the step does not apply to its status).
+    RecordPage("supervision:problem", lambda r: [_problem_of(r)]),
+    RecordPage("supervision:task_add", lambda r: [_problem_of(r)], Capability.RECORD_PROBLEMS, True, ok=302),
+    RecordPage("supervision:rectify", lambda r: [_problem_of(r)], Capability.RECTIFY_PROBLEMS, True, ok=302),
+    *(
+        RecordPage(f"supervision:{step}", lambda r: [_problem_of(r)], SUPERVISE, True, ok=302)
+        for step in ("accept", "reject", "reopen")
+    ),
+    RecordPage("supervision:evidence", lambda r: [_problem_evidence_of(r)]),
+    RecordPage("supervision:ledger", lambda r: [r.household.village.code]),
+    RecordPage("supervision:ledger_export", lambda r: [r.household.village.code], Capability.EXPORT),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -411,6 +455,11 @@ COLLECTION_PAGES = {
     "benefits:notice_pdf",
     # The employment start page lists the user's own areas only.
     "employment:home",
+    # The problem list shows the user's areas; recording and the data-check button need the capture
+    # scope: tests/test_supervision_pages.py.
+    "supervision:problems",
+    "supervision:problem_new",
+    "supervision:from_check",
     # County-level payment rounds: their own role × inside/outside test in tests/test_payments_pages.py.
     *(f"payments:{p.name}" for p in payment_urls if isinstance(p, URLPattern)),
 }

@@ -20,6 +20,7 @@ urlpatterns = [
     path("benefits/", include("fupin.benefits.urls")),
     path("payments/", include("fupin.payments.urls")),
     path("employment/", include("fupin.employment.urls")),
+    path("supervision/", include("fupin.supervision.urls")),
     path("checks/", include("fupin.checks.urls")),
     path("linkage/", include("fupin.linkage.urls")),
     path("exchange/", include("fupin.exchange.urls")),

@@ -62,6 +62,8 @@ class Row:
     household_url: str
     fix_url: str
     fix_label: str
+    # whether the user may put this failure on the supervision problem list (supervision:from_check)
+    can_record_problem: bool = False
 
 
 def _fix_link(user: User, failure: report.Failure) -> tuple[str, str]:
@@ -105,9 +107,18 @@ def check_detail(request: HttpRequest, code: str) -> HttpResponse:
     ctx = CheckContext.for_area(area)
     page_obj = Paginator(selectors.failing(user, ctx, check), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
+    may_record_problems = user.can(Capability.RECORD_PROBLEMS)
     for failure in report.failures(check, ctx, page_obj.object_list):
         fix_url, fix_label = _fix_link(user, failure)
-        rows.append(Row(failure, reverse("web:household", args=[failure.household.pk]), fix_url, fix_label))
+        rows.append(
+            Row(
+                failure,
+                reverse("web:household", args=[failure.household.pk]),
+                fix_url,
+                fix_label,
+                may_record_problems and scope.area_in_scope(user, failure.household.village.path, "capture"),
+            )
+        )
     return render(
         request,
         "checks/detail.html",

@@ -43,11 +43,26 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files under one name. A plain FileField sees the widget's list as "no file submitted";
+    each file is checked here for being a file, its content by ``fupin.core.uploads`` in the service."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
 class RectificationForm(forms.Form):
     description = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
     done_on = forms.DateField(label=_("Done on"), widget=DateInput())
     # Not "files": that name is the form's own dict of uploads.
-    evidence = forms.FileField(
+    evidence = MultipleFileField(
         label=_("Evidence files"),
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
         required=False,

@@ -308,8 +308,8 @@ def ledger_columns() -> list[exports.Column[Problem]]:
 @page
 def ledger_export(request: HttpRequest, code: str) -> HttpResponseBase:
     user = current_user(request)
+    area, rows = _ledger_rows(user, code)  # an area outside the scope is "not found" for every role
     exports.require_export(user)
-    area, rows = _ledger_rows(user, code)
     return exports.export_list(
         user,
         "xlsx",
