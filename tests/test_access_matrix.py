@@ -294,6 +294,27 @@ def _problem_evidence_of(target: Records) -> int:
     ).pk
 
 
+def _inspection_of(target: Records) -> int:
+    """An inspection of the target's village whose sample holds the target household."""
+    from fupin.supervision.models import InspectedHousehold, Inspection
+
+    inspection = Inspection.objects.create(
+        source="inspection",
+        title="督查",
+        area=target.household.village,
+        starts_on=dt.date.today(),
+        ends_on=dt.date.today(),
+        team="县督查组",
+        sample_size=1,
+        seed=1,
+        population=1,
+    )
+    InspectedHousehold.objects.create(
+        inspection=inspection, household=target.household, stratum="lifted_out", draw_order=1
+    )
+    return inspection.pk
+
+
 EDIT = Capability.EDIT_RECORDS
 HELPERS = Capability.MANAGE_HELPERS
 SUPERVISE = Capability.ACCEPT_RECTIFICATIONS
@@ -377,6 +398,15 @@ RECORD_PAGES = [
     RecordPage("supervision:evidence", lambda r: [_problem_evidence_of(r)]),
     RecordPage("supervision:ledger", lambda r: [r.household.village.code]),
     RecordPage("supervision:ledger_export", lambda r: [r.household.village.code], Capability.EXPORT),
+    RecordPage("supervision:inspection", lambda r: [_inspection_of(r)]),
+    RecordPage("supervision:inspection_export", lambda r: [_inspection_of(r)], Capability.EXPORT),
+    RecordPage(
+        "supervision:inspection_visit",
+        lambda r: [_inspection_of(r), r.household.pk],
+        Capability.RECORD_PROBLEMS,
+        True,
+        ok=302,
+    ),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -460,6 +490,8 @@ COLLECTION_PAGES = {
     "supervision:problems",
     "supervision:problem_new",
     "supervision:from_check",
+    "supervision:inspections",
+    "supervision:inspection_new",
     # County-level payment rounds: their own role × inside/outside test in tests/test_payments_pages.py.
     *(f"payments:{p.name}" for p in payment_urls if isinstance(p, URLPattern)),
 }

@@ -167,6 +167,7 @@ def demo(db, settings, tmp_path) -> Demo:
     from fupin.cases.models import Case, Declaration, VillageNotice
     from fupin.demo import benefits as demo_benefits
     from fupin.demo import cases
+    from fupin.demo import supervision as demo_supervision
     from fupin.demo.loader import load_demo_county
     from fupin.exchange.models import ImportJob, JobStatus
     from fupin.indicators import services as indicators
@@ -174,6 +175,8 @@ def demo(db, settings, tmp_path) -> Demo:
     from fupin.registry.models import Household
     from fupin.screening import services as screening
     from fupin.screening.models import RunStatus, ScreeningRun
+    from fupin.supervision.models import InspectedHousehold, Inspection
+    from fupin.supervision.models import Problem as SupervisionProblem
     from fupin.twinning.models import Assignment, HelpingUnit, TaskForceMember, Visit, VisitPhoto
 
     settings.MEDIA_ROOT = tmp_path
@@ -183,6 +186,7 @@ def demo(db, settings, tmp_path) -> Demo:
         run = screening.run_screening(actor=None, area_code="220822", as_of=TODAY)
         assert cases.replay(TODAY) is not None
         assert demo_benefits.stage(5) is not None
+        assert demo_supervision.stage(5) is not None
         indicators.rebuild(as_of=TODAY)
     county = User.objects.get(username="demo-county")
     village_cadre = User.objects.get(username="demo-village")
@@ -238,6 +242,11 @@ def demo(db, settings, tmp_path) -> Demo:
         "envelope": Envelope.objects.values_list("pk", flat=True).first(),
         "batch": Batch.objects.values_list("pk", flat=True).first(),
         "payment": Payment.objects.filter(status="paid").values_list("pk", flat=True).first(),
+        "problem": SupervisionProblem.objects.filter(status="awaiting_acceptance")
+        .values_list("pk", flat=True)
+        .first(),
+        "inspection": Inspection.objects.values_list("pk", flat=True).first(),
+        "inspected": InspectedHousehold.objects.values_list("household_id", flat=True).first(),
     }
     users = {"county officer": county, "village cadre": village_cadre, "province viewer": province}
     return Demo(users, ids, {u.username for u in User.objects.all()})
@@ -362,6 +371,18 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "payments:return_upload": lambda: None,
         "payments:batch_cancel": lambda: None,
         "payments:reverse": one("payment"),
+        "supervision:ledger": lambda: [village],
+        "supervision:ledger_export": lambda: [village],
+        "supervision:problem": one("problem"),
+        "supervision:task_add": lambda: None,  # POST only
+        "supervision:rectify": lambda: None,
+        "supervision:accept": lambda: None,
+        "supervision:reject": lambda: None,
+        "supervision:reopen": lambda: None,
+        "supervision:evidence": lambda: None,  # a file: tests/test_supervision_pages.py
+        "supervision:inspection": one("inspection"),
+        "supervision:inspection_export": one("inspection"),
+        "supervision:inspection_visit": lambda: None,
     }
 
 

@@ -465,6 +465,17 @@ def test_command_loads_prints_logins_and_respects_if_empty(db):
     run = ScreeningRun.objects.get()  # a first screening, so that a new user finds clues waiting
     assert f"{run.new_clues:,} 条风险线索 / risk clues opened" in text
     assert RiskClue.objects.count() == run.new_clues
+    # supervision: an unannounced visit with its sample, and a problem at every stage of rectification
+    from fupin.supervision import selectors as supervision
+    from fupin.supervision.models import Inspection, Problem, Status
+
+    inspection = Inspection.objects.get()
+    assert inspection.households.count() == min(12, inspection.population) > 0
+    assert "Demo supervision" in text
+    stages = set(Problem.objects.values_list("status", flat=True))
+    assert stages == set(Status.values)
+    assert any(supervision.is_overdue(p) for p in Problem.objects.all())
+    assert Problem.objects.filter(inspection=inspection).exists()
 
     out = StringIO()
     call_command("demo_data", "--if-empty", stdout=out)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from fupin.accounts.roles import Role
-from fupin.registry.models import Member
+from fupin.registry.models import Household, Member
 from fupin.supervision import services
 from fupin.supervision.models import Problem, Status
 
@@ -223,3 +223,113 @@ def test_the_ledger_exports_the_areas_problems_without_identifiers(client, place
     assert "三村信息不全" not in cells
     head = household.members.get()
     assert head.name not in cells and "13812345678" not in "".join(cells)
+
+
+# ---------------------------------------------------------------- inspections
+
+
+def _plan(client, place, **values):
+    body = {
+        "source": "unannounced_visit",
+        "title": "十二月暗访",
+        "area": place.township_a.code,
+        "starts_on": dt.date.today().isoformat(),
+        "ends_on": (dt.date.today() + dt.timedelta(days=5)).isoformat(),
+        "team": "组长 王某（县纪委）\n成员 张某（县乡村振兴局）",
+        "sample_size": "4",
+        **values,
+    }
+    return client.post(reverse("supervision:inspection_new"), body)
+
+
+def test_an_inspection_draws_households_by_category_and_the_seed_draws_them_again(
+    client, place, staff, household_factory
+):
+    from fupin.supervision.models import InspectedHousehold, Inspection
+
+    for n in range(6):
+        household_factory(place.village_a1 if n % 2 else place.village_a2)
+    for _ in range(3):
+        household_factory(household_type="lifted_out", status="lifted")
+    monitored = household_factory(household_type="lifted_out", status="lifted")
+    Household.objects.filter(pk=monitored.pk).update(monitoring_category="marginal")  # under monitoring
+    household_factory(place.village_b1)  # another township: never drawn
+    _as(client, staff["recorder"])
+
+    response = _plan(client, place, seed="20261204")
+    first = Inspection.objects.get()
+    assert response["Location"] == reverse("supervision:inspection", args=[first.pk])
+    drawn = list(InspectedHousehold.objects.filter(inspection=first).values_list("household_id", "stratum"))
+    assert len(drawn) == 4 and first.population == 10
+    assert {s for _, s in drawn} == {"ordinary", "lifted_out", "marginal"}  # one from each category
+    assert (monitored.pk, "marginal") in drawn
+    drawn_ids = [pk for pk, _ in drawn]
+    villages = Household.objects.filter(pk__in=drawn_ids).values_list("village__parent", flat=True)
+    assert set(villages) == {place.township_a.pk}
+
+    _plan(client, place, seed="20261204", title="复查")
+    again = Inspection.objects.exclude(pk=first.pk).get()
+    assert sorted(again.households.values_list("household_id", flat=True)) == sorted(pk for pk, _ in drawn)
+
+    page = _text(client.get(reverse("supervision:inspection", args=[first.pk])))
+    assert "20261204" in page and monitored.number in page
+
+    # a finding about a drawn household is a problem of the inspection, in that household's village
+    finding = client.post(
+        reverse("supervision:problem_new") + f"?inspection={first.pk}&household={monitored.pk}",
+        {
+            "source": "unannounced_visit",
+            "area": monitored.village.code,
+            "kind": "assistance",
+            "severity": "serious",
+            "description": "帮扶措施未落实",
+            "deadline": (dt.date.today() + dt.timedelta(days=10)).isoformat(),
+        },
+    )
+    problem = Problem.objects.get()
+    assert finding.status_code == 302
+    assert problem.inspection == first and problem.household == monitored
+    listing = _text(client.get(reverse("supervision:inspections")))
+    assert "十二月暗访" in listing
+
+    # the visit list for the team: who and where, never an ID number or phone
+    export = client.get(reverse("supervision:inspection_export", args=[first.pk]))
+    raw = b"".join(export.streaming_content) if export.streaming else export.content
+    cells = "\t".join(
+        "" if v is None else str(v)
+        for sheet in load_workbook(io.BytesIO(raw), read_only=True).worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for v in row
+    )
+    assert monitored.number in cells and "13812345678" not in cells
+
+    # the village visited does not see the plan of the unannounced visit
+    client.logout()
+    _as(client, staff["cadre"])
+    assert "十二月暗访" not in _text(client.get(reverse("supervision:inspections")))
+    assert client.get(reverse("supervision:inspection", args=[first.pk])).status_code == 404
+
+
+def test_a_bad_inspection_plan_says_everything_wrong_and_draws_nothing(
+    client, place, staff, household_factory
+):
+    from fupin.supervision.models import Inspection
+
+    household_factory()
+    _as(client, staff["recorder"])
+    response = _plan(
+        client,
+        place,
+        title="",
+        team="联系电话 13812345678",
+        ends_on=(dt.date.today() - dt.timedelta(days=1)).isoformat(),
+    )
+    assert response.status_code == 200 and not Inspection.objects.exists()
+    page = _text(response)
+    assert "Leave ID numbers and phone numbers out" in page
+    assert "The last day cannot be before the first" in page
+    assert "This field is required" in page or "Give the inspection a title" in page
+
+    empty = _plan(client, place, area=place.township_b.code)
+    assert empty.status_code == 200 and "no household to visit" in _text(empty)
+    assert not Inspection.objects.exists()

@@ -32,6 +32,47 @@ class ProblemForm(forms.Form):
         area_field.choices = [(a.code, a.name) for a in areas]
 
 
+class InspectionForm(forms.Form):
+    source = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (Source.INSPECTION, Source.INSPECTION.label),
+            (Source.UNANNOUNCED_VISIT, Source.UNANNOUNCED_VISIT.label),
+            (Source.ASSESSMENT, Source.ASSESSMENT.label),
+        ],
+    )
+    # Not required here: the service says everything that is missing or wrong at once.
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    area = forms.ChoiceField(label=_("Area to inspect"))
+    starts_on = forms.DateField(label=_("From"), widget=DateInput(), required=False)
+    ends_on = forms.DateField(label=_("To"), widget=DateInput(), required=False)
+    team = forms.CharField(
+        label=_("Team"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The leader and members with their units."),
+    )
+    sample_size = forms.IntegerField(
+        label=_("Households to visit"),
+        required=False,
+        min_value=1,
+        max_value=500,
+        help_text=_("Drawn at random, in proportion to each category, at least one from each."),
+    )
+    seed = forms.IntegerField(
+        label=_("Seed (optional)"),
+        required=False,
+        min_value=0,
+        help_text=_("Leave empty for a fresh draw; give an earlier inspection's seed to repeat its draw."),
+    )
+
+    def __init__(self, *args: Any, areas: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        area_field = self.fields["area"]
+        assert isinstance(area_field, forms.ChoiceField)
+        area_field.choices = [(a.code, a.name) for a in areas]
+
+
 class TaskForm(forms.Form):
     responsible_unit = forms.CharField(label=_("Responsible unit"), max_length=100)
     responsible_person = forms.CharField(label=_("Person responsible"), max_length=50)

@@ -59,8 +59,68 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.PENDING, Status.IN_PROGRESS, Status.AWAITING_ACCEPTANCE, Status.RETURNED)
 
 
+class Stratum(models.TextChoices):
+    """The categories an inspection's sample is stratified by (``fupin.engine.sampling``)."""
+
+    UNSTABLE_LIFTED = "unstable_lifted", _("Unstable lifted-out household")
+    MARGINAL = "marginal", _("Marginal household prone to poverty")
+    SUDDEN_DIFFICULTY = "sudden_difficulty", _("Household in sudden severe difficulty")
+    LIFTED_OUT = "lifted_out", _("Lifted-out household, not monitored")
+    ORDINARY = "ordinary", _("Ordinary household")
+
+
+class Inspection(models.Model):
+    """An inspection, unannounced visit or assessment visit of an area (督查、暗访、考核), with its team
+    and the households drawn at random to visit. The draw is kept with its seed, so anyone can draw it
+    again and see that the team did not choose whom to see."""
+
+    source = models.CharField(_("kind"), max_length=20, choices=Source.choices)
+    title = models.CharField(_("title"), max_length=100)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+    team = models.TextField(_("team"), max_length=1000)
+    sample_size = models.PositiveIntegerField(_("households to visit"))
+    seed = models.BigIntegerField(_("seed"))
+    population = models.PositiveIntegerField(default=0)  # households the sample was drawn from
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = _("inspection")
+
+    def __str__(self) -> str:
+        return f"inspection {self.pk}"
+
+
+class InspectedHousehold(models.Model):
+    """A household of an inspection's sample, with the day the team visited it."""
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="households")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+")
+    stratum = models.CharField(max_length=20, choices=Stratum.choices)
+    draw_order = models.PositiveIntegerField()
+    visited_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["stratum", "draw_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "household"], name="uniq_inspected_household")
+        ]
+
+    def __str__(self) -> str:
+        return f"household {self.household_id} of inspection {self.inspection_id}"
+
+
 class Problem(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    # the inspection whose team found it, if one did
+    inspection = models.ForeignKey(
+        Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="problems"
+    )
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
     household = models.ForeignKey(
         "registry.Household",
@@ -198,6 +258,8 @@ class ProblemEvent(models.Model):
         return f"{self.kind} of problem {self.problem_id}"
 
 
+scope.register(Inspection, "area__path")
+scope.register(InspectedHousehold, "inspection__area__path")
 scope.register(Problem, "area__path")
 scope.register(Task, "problem__area__path")
 scope.register(Rectification, "problem__area__path")

@@ -16,7 +16,16 @@ from django.db.models import Count, F, Q, QuerySet
 from fupin.accounts import scope
 from fupin.areas.models import Area, AreaLevel
 from fupin.core import clock
-from fupin.supervision.models import Evidence, Problem, Source, Status
+from fupin.registry.models import Household
+from fupin.supervision.models import (
+    Evidence,
+    InspectedHousehold,
+    Inspection,
+    Problem,
+    Source,
+    Status,
+    Stratum,
+)
 
 
 def overdue_q(today: dt.date) -> Q:
@@ -185,3 +194,84 @@ def capture_areas(user: Any) -> list[Area]:
     for path in paths:
         condition |= Q(path__startswith=path)
     return list(Area.objects.filter(condition, level__gte=AreaLevel.COUNTY).order_by("path")[:500])
+
+
+# ---------------------------------------------------------------- inspections
+
+
+def stratum_of(household: Household) -> str:
+    """The sampling stratum: the monitoring category of a monitored household, else lifted-out or
+    ordinary (a registered-poor household counts with the lifted-out ones)."""
+    if household.monitoring_category in Stratum.values:
+        return household.monitoring_category
+    return Stratum.ORDINARY if household.household_type == "ordinary" else Stratum.LIFTED_OUT
+
+
+def sampling_frame(area: Area) -> list[tuple[int, str]]:
+    """Every household of the area that can be visited (not cancelled), as (id, stratum)."""
+    rows = (
+        Household.objects.filter(village__path__startswith=area.path)
+        .exclude(status="cancelled")
+        .values_list("pk", "monitoring_category", "household_type")
+    )
+    return [(pk, stratum_of(Household(monitoring_category=m, household_type=t))) for pk, m, t in rows]
+
+
+def inspections_for(user: Any) -> QuerySet[Inspection]:
+    """The inspections of areas in the user's view scope, with their counts, newest first.
+
+    An inspection belongs to the area it samples, so the villages and townships below it never see the
+    plan of an unannounced visit: only the levels whose scope holds the whole area do.
+    """
+    return (
+        scope.scoped(Inspection.objects.select_related("area"), user)
+        .annotate(
+            drawn=Count("households", distinct=True),
+            visited=Count("households", filter=Q(households__visited_on__isnull=False), distinct=True),
+            found=Count("problems", distinct=True),
+        )
+        .order_by("-starts_on", "-id")
+    )
+
+
+def get_inspection(user: Any, pk: int) -> Inspection:
+    return scope.scoped(Inspection.objects.select_related("area", "created_by"), user).get(pk=pk)
+
+
+@dataclass(frozen=True)
+class StratumRow:
+    stratum: str
+    label: str
+    population: int
+    drawn: int
+    visited: int
+
+
+def inspection_households(inspection: Inspection) -> QuerySet[InspectedHousehold]:
+    """The sample with each household's village and head (for the team's visit list)."""
+    from django.db.models import Prefetch
+
+    from fupin.registry.models import Member
+
+    heads = Member.objects.filter(relation="head", exit_reason="").only("household_id", "name").order_by("id")
+    return (
+        inspection.households.select_related("household__village__parent")
+        .prefetch_related(Prefetch("household__members", queryset=heads, to_attr="heads"))
+        .order_by("stratum", "draw_order")
+    )
+
+
+def inspection_strata(inspection: Inspection) -> list[StratumRow]:
+    """Per stratum: households in the area now, drawn, visited (the sample's make-up at a glance)."""
+    from collections import Counter
+
+    population = Counter(stratum for _, stratum in sampling_frame(inspection.area))
+    drawn = Counter(inspection.households.values_list("stratum", flat=True))
+    visited = Counter(
+        inspection.households.filter(visited_on__isnull=False).values_list("stratum", flat=True)
+    )
+    return [
+        StratumRow(value, str(label), population[value], drawn[value], visited[value])
+        for value, label in Stratum.choices
+        if population[value] or drawn[value]
+    ]

@@ -32,10 +32,13 @@ from fupin.core import clock, uploads
 from fupin.core.errors import InvalidInput, Message, OutOfScope, Refused
 from fupin.registry.models import Household
 from fupin.registry.services import require_capability
+from fupin.supervision import selectors
 from fupin.supervision.models import (
     Decision,
     EventKind,
     Evidence,
+    InspectedHousehold,
+    Inspection,
     Kind,
     Problem,
     ProblemEvent,
@@ -113,6 +116,7 @@ class ProblemInput:
     deadline: dt.date | None = None
     lead_unit: str = ""
     household_id: int | None = None
+    inspection_id: int | None = None  # a finding of this inspection's team
 
 
 def _validate(actor: Any, data: ProblemInput) -> tuple[Area, Household | None, Errors]:
@@ -153,6 +157,15 @@ def _validate(actor: Any, data: ProblemInput) -> tuple[Area, Household | None, E
             _add(errors, "household", _("The household is not in the problem's area."))
     if area is None or not scope.area_in_scope(actor, area.path, "capture"):
         _add(errors, "area", _("Choose an area you keep records for."))
+    if data.inspection_id is not None:
+        inspection = scope.scoped(Inspection.objects.select_related("area"), actor).filter(
+            pk=data.inspection_id
+        )
+        found = inspection.first()
+        if found is None:
+            _add(errors, "inspection", _("No such inspection in your area."))
+        elif area is not None and not area.path.startswith(found.area.path):
+            _add(errors, "area", _("A finding of an inspection lies in the inspected area."))
     return area, household, errors  # type: ignore[return-value]
 
 
@@ -167,6 +180,7 @@ def record_problem(
         raise InvalidInput(errors)
     problem = Problem.objects.create(
         source=data.source,
+        inspection_id=data.inspection_id,
         area=area,
         household=household,
         kind=data.kind,
@@ -253,6 +267,124 @@ def problem_from_check_failure(
             check_code=check_code,
             check_values=clean,
         )
+
+
+# ---------------------------------------------------------------- inspections
+
+INSPECTION_SOURCES = (Source.INSPECTION, Source.UNANNOUNCED_VISIT, Source.ASSESSMENT)
+MAX_SAMPLE = 500
+
+
+@dataclass(frozen=True)
+class InspectionInput:
+    source: str
+    title: str
+    area_code: str
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    team: str
+    sample_size: int | None
+    seed: int | None = None  # None: a fresh one (kept with the plan, so the draw can be repeated)
+
+
+@transaction.atomic
+def plan_inspection(*, actor: Any, data: InspectionInput) -> Inspection:
+    """An inspection of an area with its team, and the households drawn at random for it to visit."""
+    import secrets
+
+    from fupin.engine import sampling
+
+    require_capability(actor, Capability.RECORD_PROBLEMS)
+    errors: Errors = {}
+    if data.source not in INSPECTION_SOURCES:
+        _add(errors, "source", _("Choose an inspection, an unannounced visit or an assessment."))
+    title, team = data.title.strip(), data.team.strip()
+    if not title:
+        _add(errors, "title", _("Give the inspection a title."))
+    elif len(title) > 100:
+        _add(errors, "title", _("Keep the title under 100 characters."))
+    if not team:
+        _add(errors, "team", _("Name the team: its leader and members with their units."))
+    elif len(team) > 1000:
+        _add(errors, "team", _("Keep the team under 1,000 characters."))
+    _no_identifiers(errors, "team", team)
+    if data.starts_on is None:
+        _add(errors, "starts_on", _("Give the first day."))
+    if data.ends_on is None:
+        _add(errors, "ends_on", _("Give the last day."))
+    elif data.starts_on is not None and data.ends_on < data.starts_on:
+        _add(errors, "ends_on", _("The last day cannot be before the first."))
+    if data.sample_size is None or not 1 <= data.sample_size <= MAX_SAMPLE:
+        _add(
+            errors,
+            "sample_size",
+            _("Draw between 1 and %(most)s households to visit.") % {"most": MAX_SAMPLE},
+        )
+    if data.seed is not None and not 0 <= data.seed < 2**53:
+        _add(errors, "seed", _("The seed is a whole number from 0 to 9,007,199,254,740,991."))
+    area = Area.objects.filter(code=data.area_code).first()
+    if area is None or not scope.area_in_scope(actor, area.path, "capture"):
+        _add(errors, "area", _("Choose an area you keep records for."))
+    if errors:
+        raise InvalidInput(errors)
+    assert area is not None and data.sample_size is not None
+    assert data.starts_on is not None and data.ends_on is not None
+    seed = data.seed if data.seed is not None else secrets.randbelow(2**31)
+    frame = selectors.sampling_frame(area)
+    if not frame:
+        raise InvalidInput({"area": [_("The area has no household to visit.")]})
+    drawn = sampling.draw(frame, data.sample_size, seed)
+    inspection = Inspection.objects.create(
+        source=data.source,
+        title=title,
+        area=area,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        team=team,
+        sample_size=data.sample_size,
+        seed=seed,
+        population=len(frame),
+        created_by=actor,
+    )
+    InspectedHousehold.objects.bulk_create(
+        InspectedHousehold(inspection=inspection, household_id=pk, stratum=stratum, draw_order=n)
+        for stratum, ids in drawn.items()
+        for n, pk in enumerate(ids, start=1)
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="supervision_inspection",
+        object_id=inspection.pk,
+        area_code=area.code,
+        summary=f"inspection planned ({data.source}), {sum(map(len, drawn.values()))} households drawn",
+        changes={"seed": seed, "sample_size": data.sample_size, "population": len(frame)},
+    )
+    return inspection
+
+
+@transaction.atomic
+def mark_visited(*, actor: Any, visit: InspectedHousehold, visited_on: dt.date | None) -> None:
+    """The team was at the household (or, with no day, the mark is taken back)."""
+    require_capability(actor, Capability.RECORD_PROBLEMS)
+    _require_capture(actor, visit.inspection.area.path)
+    inspection = visit.inspection
+    last_day = min(inspection.ends_on, clock.today())
+    if visited_on is not None and not inspection.starts_on <= visited_on <= last_day:
+        raise InvalidInput(
+            {"visited_on": [_("The day of the visit lies within the inspection and not in the future.")]}
+        )
+    visit.visited_on = visited_on
+    visit.save(update_fields=["visited_on"])
+    audit.record(
+        actor=actor,
+        action="update",
+        object_type="supervision_inspection",
+        object_id=inspection.pk,
+        area_code=inspection.area.code,
+        summary="household visited" if visited_on else "visit mark taken back",
+        changes={"household_id": visit.household_id, "visited_on": visited_on},
+    )
 
 
 # ---------------------------------------------------------------- tasks

@@ -17,4 +17,9 @@ urlpatterns = [
     path("problems/<int:pk>/return/", views.reject, name="reject"),
     path("problems/<int:pk>/reopen/", views.reopen, name="reopen"),
     path("evidence/<int:pk>/", views.evidence, name="evidence"),
+    path("inspections/", views.inspections, name="inspections"),
+    path("inspections/new/", views.inspection_new, name="inspection_new"),
+    path("inspections/<int:pk>/", views.inspection, name="inspection"),
+    path("inspections/<int:pk>/visits.xlsx", views.inspection_export, name="inspection_export"),
+    path("inspections/<int:pk>/visit/<int:household>/", views.inspection_visit, name="inspection_visit"),
 ]

@@ -6,6 +6,7 @@ then checks the role (403 that says who may), then the form.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -17,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.roles import Capability
+from fupin.core import clock
 from fupin.core.errors import InvalidInput, Refused
 from fupin.registry.models import Household
 from fupin.supervision import forms, selectors, services
-from fupin.supervision.models import Evidence, Problem, Source, Status
+from fupin.supervision.models import Evidence, InspectedHousehold, Inspection, Problem, Source, Status
 from fupin.web import exports
 from fupin.web.forms import apply_errors
 from fupin.web.pages import current_user, page, require
@@ -80,7 +82,14 @@ def problem_new(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.RECORD_PROBLEMS)
     areas = selectors.capture_areas(user)
-    form = forms.ProblemForm(request.POST or None, areas=areas)
+    # A finding of an inspection's team: ?inspection=<id>&household=<id> from the inspection's page.
+    inspection, household = _finding_of(request, user)
+    initial: dict[str, Any] = {}
+    if inspection is not None:
+        initial = {"source": inspection.source, "area": inspection.area.code}
+        if household is not None:
+            initial["area"] = household.village.code
+    form = forms.ProblemForm(request.POST or None, areas=areas, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -95,6 +104,8 @@ def problem_new(request: HttpRequest) -> HttpResponse:
                     found_on=data["found_on"],
                     deadline=data["deadline"],
                     lead_unit=data["lead_unit"],
+                    household_id=household.pk if household is not None else None,
+                    inspection_id=inspection.pk if inspection is not None else None,
                 ),
             )
         except InvalidInput as error:
@@ -102,7 +113,34 @@ def problem_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The problem is on the list."))
             return redirect("supervision:problem", pk=problem.pk)
-    return render(request, "supervision/problem_new.html", {"form": form})
+    return render(
+        request,
+        "supervision/problem_new.html",
+        {"form": form, "inspection": inspection, "household": household},
+    )
+
+
+def _finding_of(request: HttpRequest, user: Any) -> tuple[Inspection | None, Household | None]:
+    """The inspection (and household of its sample) a new problem is a finding of, from the query."""
+    query = request.GET if request.method == "GET" else request.POST
+    try:
+        inspection_id = int(query.get("inspection", "") or request.GET.get("inspection", ""))
+    except ValueError:
+        return None, None
+    try:
+        inspection = selectors.get_inspection(user, inspection_id)
+    except Inspection.DoesNotExist:
+        raise Http404(_("No such inspection in your area.")) from None
+    try:
+        household_id = int(query.get("household", "") or request.GET.get("household", ""))
+    except ValueError:
+        return inspection, None
+    visit = (
+        inspection.households.select_related("household__village").filter(household_id=household_id).first()
+    )
+    if visit is None:
+        raise Http404(_("No such household in the inspection's sample."))
+    return inspection, visit.household
 
 
 @page
@@ -321,4 +359,140 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponseBase:
         sheet_title=_("Rectification ledger"),
         stem=f"rectification-ledger-{area.code}",
         area_code=area.code,
+    )
+
+
+# ---------------------------------------------------------------- inspections
+
+
+@page
+def inspections(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    listing = Paginator(selectors.inspections_for(user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "supervision/inspections.html",
+        {
+            "page_obj": listing,
+            "can_plan": user.can(Capability.RECORD_PROBLEMS) and bool(selectors.capture_areas(user)),
+        },
+    )
+
+
+@page
+def inspection_new(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.RECORD_PROBLEMS)
+    form = forms.InspectionForm(request.POST or None, areas=selectors.capture_areas(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            inspection = services.plan_inspection(
+                actor=user,
+                data=services.InspectionInput(
+                    source=data["source"],
+                    title=data["title"],
+                    area_code=data["area"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    team=data["team"],
+                    sample_size=data["sample_size"],
+                    seed=data["seed"],
+                ),
+            )
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The inspection is planned and its households are drawn."))
+            return redirect("supervision:inspection", pk=inspection.pk)
+    return render(request, "supervision/inspection_new.html", {"form": form})
+
+
+def _inspection(request: HttpRequest, pk: int) -> Inspection:
+    try:
+        return selectors.get_inspection(current_user(request), pk)
+    except Inspection.DoesNotExist:
+        raise Http404(_("No such inspection in your area.")) from None
+
+
+@page
+def inspection(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    found = _inspection(request, pk)
+    may_record = user.can(Capability.RECORD_PROBLEMS)
+    return render(
+        request,
+        "supervision/inspection.html",
+        {
+            "inspection": found,
+            "strata": selectors.inspection_strata(found),
+            "visits": list(selectors.inspection_households(found)),
+            "problems": list(found.problems.select_related("area").order_by("id")),
+            "can_record": may_record,
+            "can_export": user.can(Capability.EXPORT),
+            "today": clock.today(),
+        },
+    )
+
+
+@require_POST
+@page
+def inspection_visit(request: HttpRequest, pk: int, household: int) -> HttpResponse:
+    user = current_user(request)
+    found = _inspection(request, pk)
+    require(user, Capability.RECORD_PROBLEMS)
+    visit = InspectedHousehold.objects.filter(inspection=found, household_id=household).first()
+    if visit is None:
+        raise Http404(_("No such household in the inspection's sample."))
+    visit.inspection = found
+    raw = request.POST.get("visited_on", "")
+    try:
+        day = dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        messages.error(request, _("Give the day of the visit as a date."))
+        return redirect("supervision:inspection", pk=pk)
+    try:
+        services.mark_visited(actor=user, visit=visit, visited_on=day)
+    except (InvalidInput, Refused) as error:
+        _flash(request, error)
+    return redirect("supervision:inspection", pk=pk)
+
+
+def visit_columns() -> list[exports.Column[InspectedHousehold]]:
+    def head(v: InspectedHousehold) -> str:
+        heads = getattr(v.household, "heads", [])
+        return heads[0].name if heads else ""
+
+    def village(v: InspectedHousehold) -> str:
+        place = v.household.village
+        return f"{place.parent.name} {place.name}" if place.parent else place.name
+
+    return [
+        exports.Column(_("Category"), lambda v: v.get_stratum_display(), 24),
+        exports.Column(_("Order drawn"), lambda v: v.draw_order, 8),
+        exports.Column(_("Household number"), lambda v: v.household.number, 20),
+        exports.Column(_("Village"), village, 20),
+        exports.Column(_("Head of household"), head, 12),
+        exports.Column(_("Address"), lambda v: v.household.address, 30),
+        exports.Column(_("Visited on"), lambda v: v.visited_on, 12),
+    ]
+
+
+@page
+def inspection_export(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The team's visit list (Excel): who to see, where; no ID numbers or phones."""
+    user = current_user(request)
+    found = _inspection(request, pk)
+    rows = selectors.inspection_households(found)
+    return exports.export_list(
+        user,
+        "xlsx",
+        name="inspection_visits",
+        columns=visit_columns(),
+        rows=rows,
+        count=rows.count(),
+        filters={"inspection": found.pk},
+        sheet_title=_("Households to visit"),
+        stem=f"inspection-{found.pk}-visits",
+        area_code=found.area.code,
     )

@@ -109,6 +109,7 @@ class Command(BaseCommand):
         self._first_screening(code)
         self._demo_cases()
         self._demo_benefits(options["seed"])
+        self._demo_supervision(options["seed"])
         self._print_logins(summary.logins)
 
     def _province(self, options: dict[str, Any]) -> None:
@@ -175,6 +176,18 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"演示补贴 / Demo benefits: {staged.openings} programmes, "
                 f"{staged.applications} applications, {staged.approved} approved, {staged.paid} paid."
+            )
+
+    def _demo_supervision(self, seed: int) -> None:
+        """An unannounced visit with its sample, and problems at every stage of their rectification."""
+        from fupin.demo import supervision
+
+        staged = supervision.stage(seed)
+        if staged is not None:
+            self.stdout.write(
+                f"演示督查 / Demo supervision: 1 unannounced visit "
+                f"({staged.inspection_households} households drawn), "
+                f"{staged.problems} problems at every stage."
             )
 
     def _print_logins(self, logins: list[loader.DemoLogin]) -> None:
