@@ -106,7 +106,7 @@ class RecordPage:
 
     route: str
     args: Callable[[Records], list[Any]]
-    needs: Capability | None = None
+    needs: Capability | tuple[Capability, ...] | None = None  # a tuple: any one of them
     post_only: bool = False
     ok: int = 200  # what the role that may gets inside (a form's POST redirects back)
 
@@ -315,6 +315,19 @@ def _inspection_of(target: Records) -> int:
     return inspection.pk
 
 
+def _situation_of(target: Records) -> int:
+    """An important situation reported from the target's village."""
+    from fupin.supervision.models import SituationReport
+
+    return SituationReport.objects.create(
+        area=target.household.village,
+        kind="disaster",
+        title="暴雨",
+        occurred_on=dt.date.today(),
+        description="房屋进水",
+    ).pk
+
+
 EDIT = Capability.EDIT_RECORDS
 HELPERS = Capability.MANAGE_HELPERS
 SUPERVISE = Capability.ACCEPT_RECTIFICATIONS
@@ -407,6 +420,21 @@ RECORD_PAGES = [
         True,
         ok=302,
     ),
+    RecordPage("supervision:situation", lambda r: [_situation_of(r)]),
+    RecordPage(
+        "supervision:situation_acknowledge",
+        lambda r: [_situation_of(r)],
+        Capability.ACKNOWLEDGE_SITUATIONS,
+        True,
+        ok=302,
+    ),
+    RecordPage(
+        "supervision:situation_follow_up",
+        lambda r: [_situation_of(r)],
+        (Capability.REPORT_SITUATIONS, Capability.ACKNOWLEDGE_SITUATIONS),
+        True,
+        ok=302,
+    ),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -492,6 +520,8 @@ COLLECTION_PAGES = {
     "supervision:from_check",
     "supervision:inspections",
     "supervision:inspection_new",
+    "supervision:situations",
+    "supervision:situation_new",
     # County-level payment rounds: their own role × inside/outside test in tests/test_payments_pages.py.
     *(f"payments:{p.name}" for p in payment_urls if isinstance(p, URLPattern)),
 }
@@ -545,7 +575,8 @@ def test_pages_show_what_is_inside_and_nothing_outside(client, make_user, record
     _login(client, user)
 
     for page in RECORD_PAGES:
-        allowed = page.needs is None or has_capability(role, page.needs)
+        needed = page.needs if isinstance(page.needs, tuple) else (page.needs,)
+        allowed = page.needs is None or any(has_capability(role, c) for c in needed if c is not None)
         method = client.post if page.post_only else client.get
         in_response = method(page.url(inside))
         assert in_response.status_code == (page.ok if allowed else 403), (page.route, "inside")

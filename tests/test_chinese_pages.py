@@ -383,6 +383,9 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "supervision:inspection": one("inspection"),
         "supervision:inspection_export": one("inspection"),
         "supervision:inspection_visit": lambda: None,
+        "supervision:situation": lambda: None,  # none in the demo: tests/test_situations.py
+        "supervision:situation_acknowledge": lambda: None,
+        "supervision:situation_follow_up": lambda: None,
     }
 
 

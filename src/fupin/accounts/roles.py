@@ -50,6 +50,10 @@ class Capability(StrEnum):
     RECORD_PROBLEMS = "record_problems"  # put a problem on the list, assign its tasks
     RECTIFY_PROBLEMS = "rectify_problems"  # report a rectification with its evidence
     ACCEPT_RECTIFICATIONS = "accept_rectifications"  # accept (close), return or reopen; never one's own
+    # Important situation reports (重要情况报告): sent up at once from where it happened; the county and the
+    # province acknowledge receipt and follow it.
+    REPORT_SITUATIONS = "report_situations"
+    ACKNOWLEDGE_SITUATIONS = "acknowledge_situations"
     # Employment (fupin.employment): the yearly targets of persons in work, for the areas below one's own.
     SET_EMPLOYMENT_TARGETS = "set_employment_targets"
 
@@ -63,6 +67,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VILLAGE_STEPS,
             Capability.RECORD_VISITS,
             Capability.RECTIFY_PROBLEMS,
+            Capability.REPORT_SITUATIONS,
         }
     ),
     # Township officers often keep the records for villages without a clerk, so they may do the village
@@ -80,6 +85,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.ENTER_APPLICATIONS,
             Capability.RECORD_PROBLEMS,
             Capability.RECTIFY_PROBLEMS,
+            Capability.REPORT_SITUATIONS,
         }
     ),
     Role.COUNTY_OFFICER: frozenset(
@@ -98,6 +104,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.RECORD_PROBLEMS,
             Capability.RECTIFY_PROBLEMS,
             Capability.ACCEPT_RECTIFICATIONS,
+            Capability.REPORT_SITUATIONS,
+            Capability.ACKNOWLEDGE_SITUATIONS,
         }
     ),
     Role.COUNTY_ADMIN: frozenset(
@@ -123,13 +131,16 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.RECTIFY_PROBLEMS,
             Capability.ACCEPT_RECTIFICATIONS,
             Capability.SET_EMPLOYMENT_TARGETS,
+            Capability.REPORT_SITUATIONS,
+            Capability.ACKNOWLEDGE_SITUATIONS,
         }
     ),
     # Departments send data, read the registry to match it and refer households; they never see full
     # identifiers.
     Role.DEPARTMENT_USER: frozenset({Capability.REFER_CASE}),
-    # Province staff watch figures and lists; personal data stays masked.
-    Role.PROVINCE_VIEWER: frozenset({Capability.EXPORT}),
+    # Province staff watch figures and lists; personal data stays masked. They acknowledge the important
+    # situations reported up to them.
+    Role.PROVINCE_VIEWER: frozenset({Capability.EXPORT, Capability.ACKNOWLEDGE_SITUATIONS}),
     # The county's finance or employment bureau staff who check and pay what clerks entered.
     Role.BENEFIT_REVIEWER: frozenset(
         {Capability.EXPORT, Capability.APPROVE_APPLICATIONS, Capability.MANAGE_PAYMENTS}
@@ -178,6 +189,8 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.RECTIFY_PROBLEMS: _("report the rectification of a problem"),
     Capability.ACCEPT_RECTIFICATIONS: _("accept, return or reopen a problem's rectification"),
     Capability.SET_EMPLOYMENT_TARGETS: _("set the employment targets of the areas below one's own"),
+    Capability.REPORT_SITUATIONS: _("report an important situation up to the county and the province"),
+    Capability.ACKNOWLEDGE_SITUATIONS: _("acknowledge and follow the important situations reported up"),
 }
 
 

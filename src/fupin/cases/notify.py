@@ -49,6 +49,18 @@ MESSAGES: dict[str, Promise] = {
 }
 
 
+def register_message(kind: str, template: Promise) -> None:
+    """A message kind of another app (supervision's situation reports, say), known to ``text_of``.
+
+    Its notifications carry ``params["link"]``, the path of the page they are about, for the list."""
+    MESSAGES[kind] = template
+
+
+def send(users: Iterable[User], kind: str, params: dict[str, Any]) -> None:
+    """Notify ``users`` in the application, and by text those with a phone (a registered ``kind``)."""
+    _send(users, kind, params)
+
+
 def text_of(notification: Notification) -> str:
     """The notification in the active language, values put in."""
     template = MESSAGES.get(notification.kind)

@@ -6,3 +6,14 @@ class SupervisionConfig(AppConfig):
     name = "fupin.supervision"
     label = "supervision"
     verbose_name = _("Supervision")
+
+    def ready(self) -> None:
+        from fupin.cases import notify
+
+        notify.register_message(
+            "situation_reported",
+            _("Important situation in %(area)s: %(title)s (%(kind)s). Acknowledge it and follow it up."),
+        )
+        notify.register_message(
+            "situation_updated", _("The important situation “%(title)s” in %(area)s was followed up.")
+        )

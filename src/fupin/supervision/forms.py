@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fupin.supervision.models import Kind, Severity, Source
+from fupin.supervision.models import Kind, Severity, SituationKind, Source
 from fupin.web.forms import DateInput
 
 
@@ -113,3 +113,32 @@ class RectificationForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SituationForm(forms.Form):
+    # Shapes only: the service says everything that is missing or wrong at once.
+    kind = forms.ChoiceField(label=_("Kind"), choices=SituationKind.choices)
+    area = forms.ChoiceField(label=_("Where"))
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    occurred_on = forms.DateField(label=_("Happened on"), widget=DateInput(), required=False)
+    households_affected = forms.IntegerField(label=_("Households affected"), required=False)
+    people_affected = forms.IntegerField(label=_("People affected"), required=False)
+    description = forms.CharField(
+        label=_("What happened"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Without ID numbers or phone numbers."),
+    )
+    measures = forms.CharField(
+        label=_("Measures taken"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args: Any, areas: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        area_field = self.fields["area"]
+        assert isinstance(area_field, forms.ChoiceField)
+        area_field.choices = [(a.code, a.name) for a in areas]
+
+
+class FollowUpForm(forms.Form):
+    text = forms.CharField(label=_("Follow-up"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

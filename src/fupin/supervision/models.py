@@ -258,7 +258,68 @@ class ProblemEvent(models.Model):
         return f"{self.kind} of problem {self.problem_id}"
 
 
+class SituationKind(models.TextChoices):
+    RETURN_TO_POVERTY = "return_to_poverty", _("Many households at risk of returning to poverty")
+    DISASTER = "disaster", _("Natural disaster or extreme weather")
+    ACCIDENT = "accident", _("Accident or death")
+    UNEMPLOYMENT = "unemployment", _("Mass unemployment or unpaid wages")
+    PUBLIC_OPINION = "public_opinion", _("Media exposure or public complaint")
+    OTHER = "other", _("Other emergency")
+
+
+class SituationReport(models.Model):
+    """An important situation (重要情况), reported up at once from where it happened: the county and the
+    province are told in the application and by text, acknowledge receipt, and follow it up."""
+
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    kind = models.CharField(_("kind"), max_length=20, choices=SituationKind.choices)
+    title = models.CharField(_("title"), max_length=100)
+    occurred_on = models.DateField(_("happened on"))
+    households_affected = models.PositiveIntegerField(_("households affected"), default=0)
+    people_affected = models.PositiveIntegerField(_("people affected"), default=0)
+    description = models.TextField(_("what happened"), max_length=2000)
+    measures = models.TextField(_("measures taken"), max_length=2000, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reported_at = models.DateTimeField(auto_now_add=True)
+    county_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    county_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    province_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    province_acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("important situation report")
+
+    def __str__(self) -> str:
+        return f"situation report {self.pk}"
+
+
+class SituationUpdate(models.Model):
+    """A follow-up of a situation report: what was done since, or what the level above asks."""
+
+    report = models.ForeignKey(SituationReport, on_delete=models.CASCADE, related_name="updates")
+    text = models.TextField(max_length=2000)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    written_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["written_at", "id"]
+
+    def __str__(self) -> str:
+        return f"update {self.pk} of situation report {self.report_id}"
+
+
 scope.register(Inspection, "area__path")
+scope.register(SituationReport, "area__path")
+scope.register(SituationUpdate, "report__area__path")
 scope.register(InspectedHousehold, "inspection__area__path")
 scope.register(Problem, "area__path")
 scope.register(Task, "problem__area__path")

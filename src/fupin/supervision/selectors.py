@@ -22,6 +22,7 @@ from fupin.supervision.models import (
     InspectedHousehold,
     Inspection,
     Problem,
+    SituationReport,
     Source,
     Status,
     Stratum,
@@ -275,3 +276,25 @@ def inspection_strata(inspection: Inspection) -> list[StratumRow]:
         for value, label in Stratum.choices
         if population[value] or drawn[value]
     ]
+
+
+# ---------------------------------------------------------------- important situation reports
+
+
+def situations_for(user: Any, *, waiting_only: bool = False) -> QuerySet[SituationReport]:
+    """Reports of areas in the user's view scope, newest first; ``waiting_only``: not yet acknowledged
+    at the user's level (the county's or the province's)."""
+    queryset = scope.scoped(SituationReport.objects.select_related("area", "reported_by"), user)
+    if waiting_only:
+        field = "province_acknowledged_at" if user.role == "province_viewer" else "county_acknowledged_at"
+        queryset = queryset.filter(**{f"{field}__isnull": True})
+    return queryset.annotate(follow_ups=Count("updates")).order_by("-reported_at", "-id")
+
+
+def get_situation(user: Any, pk: int) -> SituationReport:
+    return scope.scoped(
+        SituationReport.objects.select_related(
+            "area", "reported_by", "county_acknowledged_by", "province_acknowledged_by"
+        ),
+        user,
+    ).get(pk=pk)

@@ -44,6 +44,9 @@ from fupin.supervision.models import (
     ProblemEvent,
     Rectification,
     Severity,
+    SituationKind,
+    SituationReport,
+    SituationUpdate,
     Source,
     Status,
     Task,
@@ -639,3 +642,165 @@ __all__ = [
     "reject",
     "reopen",
 ]
+
+
+# ---------------------------------------------------------------- important situation reports
+
+MAX_AFFECTED = 10_000_000
+
+
+@dataclass(frozen=True)
+class SituationInput:
+    kind: str
+    area_code: str
+    title: str
+    occurred_on: dt.date | None
+    households_affected: int | None
+    people_affected: int | None
+    description: str
+    measures: str = ""
+
+
+def _receivers(area: Area, exclude: Any = None) -> list[Any]:
+    """Who is told at once: every active county and province user whose areas hold ``area``."""
+    from fupin.accounts.models import User
+    from fupin.accounts.roles import roles_with
+
+    ancestors = [Area.path_of(code) for code in Area.ancestor_codes_of(area.code)]
+    users = User.objects.filter(
+        is_active=True,
+        role__in=roles_with(Capability.ACKNOWLEDGE_SITUATIONS),
+        area_grants__area__path__in=ancestors,
+    ).distinct()
+    return [u for u in users if exclude is None or u.pk != exclude.pk]
+
+
+def _tell(report: SituationReport, kind: str, exclude: Any) -> None:
+    from django.urls import reverse
+
+    from fupin.cases import notify
+
+    params = {
+        "area": report.area.name,
+        "title": report.title,
+        "kind": str(SituationKind(report.kind).label),
+        "link": reverse("supervision:situation", args=[report.pk]),
+    }
+    receivers = _receivers(report.area, exclude)
+    if kind == "situation_updated" and report.reported_by is not None and report.reported_by != exclude:
+        receivers.append(report.reported_by)
+    notify.send(receivers, kind, params)
+
+
+def _situation_audit(actor: Any, action: str, report: SituationReport, summary: str, **changes: Any) -> None:
+    audit.record(
+        actor=actor,
+        action=action,
+        object_type="situation_report",
+        object_id=report.pk,
+        area_code=report.area.code,
+        summary=summary,
+        changes=changes,
+    )
+
+
+@transaction.atomic
+def report_situation(*, actor: Any, data: SituationInput) -> SituationReport:
+    """Report an important situation up: stored, and the county and province told at once."""
+    require_capability(actor, Capability.REPORT_SITUATIONS)
+    errors: Errors = {}
+    if data.kind not in SituationKind.values:
+        _add(errors, "kind", _("Choose what kind of situation it is."))
+    title, description, measures = data.title.strip(), data.description.strip(), data.measures.strip()
+    if not title:
+        _add(errors, "title", _("Give the situation a short title."))
+    elif len(title) > 100:
+        _add(errors, "title", _("Keep the title under 100 characters."))
+    _no_identifiers(errors, "title", title)
+    if not description:
+        _add(errors, "description", _("Say what happened."))
+    elif len(description) > 2000:
+        _add(errors, "description", _("Keep it under 2,000 characters."))
+    _no_identifiers(errors, "description", description)
+    if len(measures) > 2000:
+        _add(errors, "measures", _("Keep it under 2,000 characters."))
+    _no_identifiers(errors, "measures", measures)
+    today = clock.today()
+    if data.occurred_on is None:
+        _add(errors, "occurred_on", _("Give the day it happened."))
+    elif data.occurred_on > today:
+        _add(errors, "occurred_on", _("The day it happened cannot be in the future."))
+    elif data.occurred_on < today - dt.timedelta(days=366):
+        _add(errors, "occurred_on", _("A situation of more than a year ago is not reported this way."))
+    counts = {"households_affected": data.households_affected, "people_affected": data.people_affected}
+    for field, value in counts.items():
+        if value is not None and not 0 <= value <= MAX_AFFECTED:
+            _add(errors, field, _("Give a number from 0 to 10,000,000."))
+    households, people = data.households_affected or 0, data.people_affected or 0
+    if 0 <= households <= MAX_AFFECTED and 0 <= people <= MAX_AFFECTED and people < households:
+        _add(errors, "people_affected", _("Every household affected has at least one person affected."))
+    area = Area.objects.filter(code=data.area_code).first()
+    if area is None or not scope.area_in_scope(actor, area.path, "capture"):
+        _add(errors, "area", _("Choose an area you keep records for."))
+    if errors:
+        raise InvalidInput(errors)
+    assert area is not None and data.occurred_on is not None
+    report = SituationReport.objects.create(
+        area=area,
+        kind=data.kind,
+        title=title,
+        occurred_on=data.occurred_on,
+        households_affected=households,
+        people_affected=people,
+        description=description,
+        measures=measures,
+        reported_by=actor,
+    )
+    _situation_audit(actor, "create", report, f"important situation reported ({data.kind})", kind=data.kind)
+    transaction.on_commit(lambda: _tell(report, "situation_reported", actor))
+    return report
+
+
+@transaction.atomic
+def acknowledge_situation(*, actor: Any, report: SituationReport) -> SituationReport:
+    """The county (or the province) has read the report: the time and the person are kept, once."""
+    require_capability(actor, Capability.ACKNOWLEDGE_SITUATIONS)
+    if not scope.area_in_scope(actor, report.area.path):
+        raise OutOfScope()
+    report = SituationReport.objects.select_for_update().select_related("area").get(pk=report.pk)
+    level = "province" if actor.role == "province_viewer" else "county"
+    if getattr(report, f"{level}_acknowledged_at") is not None:
+        raise Refused(
+            _("The %(level)s acknowledged this report already.")
+            % {"level": _("province") if level == "province" else _("county")}
+        )
+    setattr(report, f"{level}_acknowledged_by", actor)
+    setattr(report, f"{level}_acknowledged_at", timezone.now())
+    report.save(update_fields=[f"{level}_acknowledged_by", f"{level}_acknowledged_at"])
+    _situation_audit(actor, "update", report, f"acknowledged by the {level}", level=level)
+    return report
+
+
+@transaction.atomic
+def follow_up_situation(*, actor: Any, report: SituationReport, text: str) -> SituationUpdate:
+    """A follow-up: from where it happened (capture scope) or from a level that received it."""
+    path = report.area.path
+    if not actor.can(Capability.ACKNOWLEDGE_SITUATIONS):
+        require_capability(actor, Capability.REPORT_SITUATIONS)
+    may_report = actor.can(Capability.REPORT_SITUATIONS) and scope.area_in_scope(actor, path, "capture")
+    may_receive = actor.can(Capability.ACKNOWLEDGE_SITUATIONS) and scope.area_in_scope(actor, path)
+    if not (may_report or may_receive):
+        raise OutOfScope()
+    body = text.strip()
+    errors: Errors = {}
+    if not body:
+        _add(errors, "text", _("Write the follow-up."))
+    elif len(body) > 2000:
+        _add(errors, "text", _("Keep it under 2,000 characters."))
+    _no_identifiers(errors, "text", body)
+    if errors:
+        raise InvalidInput(errors)
+    update = SituationUpdate.objects.create(report=report, text=body, written_by=actor)
+    _situation_audit(actor, "update", report, "important situation followed up", update_id=update.pk)
+    transaction.on_commit(lambda: _tell(report, "situation_updated", actor))
+    return update

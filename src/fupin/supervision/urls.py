@@ -22,4 +22,9 @@ urlpatterns = [
     path("inspections/<int:pk>/", views.inspection, name="inspection"),
     path("inspections/<int:pk>/visits.xlsx", views.inspection_export, name="inspection_export"),
     path("inspections/<int:pk>/visit/<int:household>/", views.inspection_visit, name="inspection_visit"),
+    path("situations/", views.situations, name="situations"),
+    path("situations/new/", views.situation_new, name="situation_new"),
+    path("situations/<int:pk>/", views.situation, name="situation"),
+    path("situations/<int:pk>/acknowledge/", views.situation_acknowledge, name="situation_acknowledge"),
+    path("situations/<int:pk>/follow-up/", views.situation_follow_up, name="situation_follow_up"),
 ]

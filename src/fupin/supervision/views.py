@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -22,7 +23,15 @@ from fupin.core import clock
 from fupin.core.errors import InvalidInput, Refused
 from fupin.registry.models import Household
 from fupin.supervision import forms, selectors, services
-from fupin.supervision.models import Evidence, InspectedHousehold, Inspection, Problem, Source, Status
+from fupin.supervision.models import (
+    Evidence,
+    InspectedHousehold,
+    Inspection,
+    Problem,
+    SituationReport,
+    Source,
+    Status,
+)
 from fupin.web import exports
 from fupin.web.forms import apply_errors
 from fupin.web.pages import current_user, page, require
@@ -496,3 +505,126 @@ def inspection_export(request: HttpRequest, pk: int) -> HttpResponseBase:
         stem=f"inspection-{found.pk}-visits",
         area_code=found.area.code,
     )
+
+
+# ---------------------------------------------------------------- important situation reports
+
+
+def _report_areas(user: Any) -> list[Any]:
+    """Where the user may report from: the capture areas, villages included."""
+    from fupin.accounts import scope
+    from fupin.areas.models import Area
+
+    paths = scope.granted_paths(user, "capture")
+    if not paths:
+        return []
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return list(Area.objects.filter(condition, level__gte=3).order_by("path")[:1000])
+
+
+@page
+def situations(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    waiting = request.GET.get("waiting") == "1"
+    listing = Paginator(selectors.situations_for(user, waiting_only=waiting), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "supervision/situations.html",
+        {
+            "page_obj": listing,
+            "waiting": waiting,
+            "can_report": user.can(Capability.REPORT_SITUATIONS) and bool(_report_areas(user)),
+            "can_acknowledge": user.can(Capability.ACKNOWLEDGE_SITUATIONS),
+        },
+    )
+
+
+@page
+def situation_new(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.REPORT_SITUATIONS)
+    form = forms.SituationForm(request.POST or None, areas=_report_areas(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = services.report_situation(
+                actor=user,
+                data=services.SituationInput(
+                    kind=data["kind"],
+                    area_code=data["area"],
+                    title=data["title"],
+                    occurred_on=data["occurred_on"],
+                    households_affected=data["households_affected"],
+                    people_affected=data["people_affected"],
+                    description=data["description"],
+                    measures=data["measures"],
+                ),
+            )
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Reported: the county and the province are told now."))
+            return redirect("supervision:situation", pk=report.pk)
+    return render(request, "supervision/situation_new.html", {"form": form})
+
+
+def _situation(request: HttpRequest, pk: int) -> SituationReport:
+    try:
+        return selectors.get_situation(current_user(request), pk)
+    except SituationReport.DoesNotExist:
+        raise Http404(_("No such report in your area.")) from None
+
+
+@page
+def situation(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    found = _situation(request, pk)
+    level_field = "province_acknowledged_at" if user.role == "province_viewer" else "county_acknowledged_at"
+    return render(
+        request,
+        "supervision/situation.html",
+        {
+            "report": found,
+            "updates": list(found.updates.select_related("written_by")),
+            "follow_up_form": forms.FollowUpForm(),
+            "can_acknowledge": user.can(Capability.ACKNOWLEDGE_SITUATIONS)
+            and getattr(found, level_field) is None,
+            "can_follow_up": user.can(Capability.ACKNOWLEDGE_SITUATIONS)
+            or user.can(Capability.REPORT_SITUATIONS),
+        },
+    )
+
+
+@require_POST
+@page
+def situation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    found = _situation(request, pk)
+    require(user, Capability.ACKNOWLEDGE_SITUATIONS)
+    try:
+        services.acknowledge_situation(actor=user, report=found)
+    except Refused as error:
+        _flash(request, error)
+    else:
+        messages.success(request, _("Acknowledged: the reporter sees that you have it."))
+    return redirect("supervision:situation", pk=pk)
+
+
+@require_POST
+@page
+def situation_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    found = _situation(request, pk)
+    if not user.can(Capability.ACKNOWLEDGE_SITUATIONS):
+        require(user, Capability.REPORT_SITUATIONS)
+    try:
+        services.follow_up_situation(actor=user, report=found, text=request.POST.get("text", ""))
+    except (InvalidInput, Refused) as error:
+        _flash(request, error)
+    else:
+        messages.success(request, _("The follow-up is added and the others are told."))
+    return redirect("supervision:situation", pk=pk)
