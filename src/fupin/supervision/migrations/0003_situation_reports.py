@@ -6,49 +6,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('areas', '0002_load_divisions'),
-        ('supervision', '0002_inspections'),
+        ("areas", "0002_load_divisions"),
+        ("supervision", "0002_inspections"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SituationReport',
+            name="SituationReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('return_to_poverty', 'Many households at risk of returning to poverty'), ('disaster', 'Natural disaster or extreme weather'), ('accident', 'Accident or death'), ('unemployment', 'Mass unemployment or unpaid wages'), ('public_opinion', 'Media exposure or public complaint'), ('other', 'Other emergency')], max_length=20, verbose_name='kind')),
-                ('title', models.CharField(max_length=100, verbose_name='title')),
-                ('occurred_on', models.DateField(verbose_name='happened on')),
-                ('households_affected', models.PositiveIntegerField(default=0, verbose_name='households affected')),
-                ('people_affected', models.PositiveIntegerField(default=0, verbose_name='people affected')),
-                ('description', models.TextField(max_length=2000, verbose_name='what happened')),
-                ('measures', models.TextField(blank=True, max_length=2000, verbose_name='measures taken')),
-                ('reported_at', models.DateTimeField(auto_now_add=True)),
-                ('county_acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('province_acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='area')),
-                ('county_acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('province_acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reported_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("return_to_poverty", "Many households at risk of returning to poverty"),
+                            ("disaster", "Natural disaster or extreme weather"),
+                            ("accident", "Accident or death"),
+                            ("unemployment", "Mass unemployment or unpaid wages"),
+                            ("public_opinion", "Media exposure or public complaint"),
+                            ("other", "Other emergency"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="title")),
+                ("occurred_on", models.DateField(verbose_name="happened on")),
+                (
+                    "households_affected",
+                    models.PositiveIntegerField(default=0, verbose_name="households affected"),
+                ),
+                ("people_affected", models.PositiveIntegerField(default=0, verbose_name="people affected")),
+                ("description", models.TextField(max_length=2000, verbose_name="what happened")),
+                ("measures", models.TextField(blank=True, max_length=2000, verbose_name="measures taken")),
+                ("reported_at", models.DateTimeField(auto_now_add=True)),
+                ("county_acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("province_acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "county_acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "province_acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'important situation report',
-                'ordering': ['-reported_at', '-id'],
+                "verbose_name": "important situation report",
+                "ordering": ["-reported_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SituationUpdate',
+            name="SituationUpdate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(max_length=2000)),
-                ('written_at', models.DateTimeField(auto_now_add=True)),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='supervision.situationreport')),
-                ('written_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(max_length=2000)),
+                ("written_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="updates",
+                        to="supervision.situationreport",
+                    ),
+                ),
+                (
+                    "written_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['written_at', 'id'],
+                "ordering": ["written_at", "id"],
             },
         ),
     ]
