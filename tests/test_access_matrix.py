@@ -328,6 +328,32 @@ def _situation_of(target: Records) -> int:
     ).pk
 
 
+def _round_of(target: Records) -> int:
+    """A scheduling round issued from the target's village, with the village's own submission (rounds
+    go to the areas below; made directly so that the one village holds both ends)."""
+    from fupin.supervision import schedules
+    from fupin.supervision.models import ReportRound, ReportSubmission
+
+    village = target.household.village
+    issued = ReportRound.objects.create(
+        form_code="monthly_monitoring",
+        title="月调度",
+        fields=[f.as_data() for f in schedules.forms()["monthly_monitoring"].fields],
+        issuer_area=village,
+        filler_level=5,
+        period=dt.date.today().strftime("%Y-%m"),
+        deadline=dt.date.today(),
+    )
+    ReportSubmission.objects.create(round=issued, area=village)
+    return issued.pk
+
+
+def _submission_of(target: Records) -> int:
+    from fupin.supervision.models import ReportSubmission
+
+    return ReportSubmission.objects.get(round_id=_round_of(target)).pk
+
+
 EDIT = Capability.EDIT_RECORDS
 HELPERS = Capability.MANAGE_HELPERS
 SUPERVISE = Capability.ACCEPT_RECTIFICATIONS
@@ -435,6 +461,12 @@ RECORD_PAGES = [
         True,
         ok=302,
     ),
+    RecordPage("supervision:round", lambda r: [_round_of(r)]),
+    RecordPage("supervision:round_remind", lambda r: [_round_of(r)], Capability.ISSUE_REPORTS, True, ok=302),
+    RecordPage("supervision:submission", lambda r: [_submission_of(r)]),
+    RecordPage(
+        "supervision:submission_decide", lambda r: [_submission_of(r)], Capability.ISSUE_REPORTS, True, ok=302
+    ),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -522,6 +554,8 @@ COLLECTION_PAGES = {
     "supervision:inspection_new",
     "supervision:situations",
     "supervision:situation_new",
+    "supervision:reports",
+    "supervision:round_new",
     # County-level payment rounds: their own role × inside/outside test in tests/test_payments_pages.py.
     *(f"payments:{p.name}" for p in payment_urls if isinstance(p, URLPattern)),
 }

@@ -54,6 +54,10 @@ class Capability(StrEnum):
     # province acknowledge receipt and follow it.
     REPORT_SITUATIONS = "report_situations"
     ACKNOWLEDGE_SITUATIONS = "acknowledge_situations"
+    # Scheduling reports (调度): a level issues a round to the areas below, accepts or returns what they
+    # filled; the areas fill and submit theirs.
+    ISSUE_REPORTS = "issue_reports"
+    FILL_REPORTS = "fill_reports"
     # Employment (fupin.employment): the yearly targets of persons in work, for the areas below one's own.
     SET_EMPLOYMENT_TARGETS = "set_employment_targets"
 
@@ -86,6 +90,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.RECORD_PROBLEMS,
             Capability.RECTIFY_PROBLEMS,
             Capability.REPORT_SITUATIONS,
+            Capability.FILL_REPORTS,
         }
     ),
     Role.COUNTY_OFFICER: frozenset(
@@ -106,6 +111,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.ACCEPT_RECTIFICATIONS,
             Capability.REPORT_SITUATIONS,
             Capability.ACKNOWLEDGE_SITUATIONS,
+            Capability.ISSUE_REPORTS,
+            Capability.FILL_REPORTS,
         }
     ),
     Role.COUNTY_ADMIN: frozenset(
@@ -133,14 +140,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.SET_EMPLOYMENT_TARGETS,
             Capability.REPORT_SITUATIONS,
             Capability.ACKNOWLEDGE_SITUATIONS,
+            Capability.ISSUE_REPORTS,
+            Capability.FILL_REPORTS,
         }
     ),
     # Departments send data, read the registry to match it and refer households; they never see full
     # identifiers.
     Role.DEPARTMENT_USER: frozenset({Capability.REFER_CASE}),
     # Province staff watch figures and lists; personal data stays masked. They acknowledge the important
-    # situations reported up to them.
-    Role.PROVINCE_VIEWER: frozenset({Capability.EXPORT, Capability.ACKNOWLEDGE_SITUATIONS}),
+    # situations reported up to them and issue the scheduling reports the counties fill.
+    Role.PROVINCE_VIEWER: frozenset(
+        {Capability.EXPORT, Capability.ACKNOWLEDGE_SITUATIONS, Capability.ISSUE_REPORTS}
+    ),
     # The county's finance or employment bureau staff who check and pay what clerks entered.
     Role.BENEFIT_REVIEWER: frozenset(
         {Capability.EXPORT, Capability.APPROVE_APPLICATIONS, Capability.MANAGE_PAYMENTS}
@@ -191,6 +202,8 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.SET_EMPLOYMENT_TARGETS: _("set the employment targets of the areas below one's own"),
     Capability.REPORT_SITUATIONS: _("report an important situation up to the county and the province"),
     Capability.ACKNOWLEDGE_SITUATIONS: _("acknowledge and follow the important situations reported up"),
+    Capability.ISSUE_REPORTS: _("issue scheduling reports to the areas below, accept or return them"),
+    Capability.FILL_REPORTS: _("fill in and submit the scheduling reports of one's area"),
 }
 
 

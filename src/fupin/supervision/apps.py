@@ -17,3 +17,16 @@ class SupervisionConfig(AppConfig):
         notify.register_message(
             "situation_updated", _("The important situation “%(title)s” in %(area)s was followed up.")
         )
+        notify.register_message(
+            "report_issued", _("Scheduling report “%(title)s” for %(area)s: fill it in by %(deadline)s.")
+        )
+        notify.register_message(
+            "report_returned", _("Scheduling report “%(title)s” of %(area)s was returned: %(reason)s")
+        )
+        notify.register_message(
+            "report_due", _("Reminder: the scheduling report “%(title)s” of %(area)s is due %(deadline)s.")
+        )
+        notify.register_message(
+            "report_overdue",
+            _("Overdue: the scheduling report “%(title)s” of %(area)s was due %(deadline)s. Submit it now."),
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django import forms as django_forms
 from django.utils.translation import gettext_lazy as _
 
 from fupin.supervision.models import Kind, Severity, SituationKind, Source
@@ -142,3 +143,29 @@ class SituationForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     text = forms.CharField(label=_("Follow-up"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class RoundForm(forms.Form):
+    form_code = forms.ChoiceField(label=_("Report form"))
+    issuer = forms.ChoiceField(label=_("Issued by"))
+    filler_level = forms.ChoiceField(label=_("Filled in by the level"))
+    period = forms.CharField(
+        label=_("Month of the figures"),
+        max_length=7,
+        required=False,
+        help_text=_("As YYYY-MM, e.g. 2026-11."),
+    )
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput(), required=False)
+    title = forms.CharField(label=_("Title (optional)"), max_length=100, required=False)
+    note = forms.CharField(
+        label=_("Note to the areas"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(
+        self, *args: Any, forms: list[Any], areas: list[Any], levels: list[Any], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in (("form_code", forms), ("issuer", areas), ("filler_level", levels)):
+            field = self.fields[name]
+            assert isinstance(field, django_forms.ChoiceField)
+            field.choices = choices

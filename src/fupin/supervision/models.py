@@ -317,7 +317,75 @@ class SituationUpdate(models.Model):
         return f"update {self.pk} of situation report {self.report_id}"
 
 
+class ReportRound(models.Model):
+    """A scheduling report (调度) a level issued to the areas below it, for a period, with a deadline.
+
+    ``fields`` is the form's field list as it was when issued (``fupin.supervision.schedules``), so a
+    later change to the form does not change what was asked."""
+
+    form_code = models.CharField(max_length=40)
+    title = models.CharField(_("title"), max_length=100)
+    fields = models.JSONField(default=list)
+    issuer_area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    filler_level = models.PositiveSmallIntegerField()  # the AreaLevel of the areas that fill it
+    period = models.CharField(_("period"), max_length=7)  # "YYYY-MM": the month whose figures are asked
+    deadline = models.DateField(_("deadline"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("scheduling report")
+
+    def __str__(self) -> str:
+        return f"report round {self.pk}"
+
+
+class SubmissionStatus(models.TextChoices):
+    PENDING = "pending", _("Not submitted")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+class ReportSubmission(models.Model):
+    """One area's filling of a round: the figures from the system and the ones typed in."""
+
+    round = models.ForeignKey(ReportRound, on_delete=models.CASCADE, related_name="submissions")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.PENDING
+    )
+    values = models.JSONField(default=dict)  # field code → value (numbers as strings: exact)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_on = models.DateField(null=True, blank=True)  # the business day, for "late"
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reminders = models.PositiveIntegerField(default=0)
+    reminded_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["area__code"]
+        constraints = [models.UniqueConstraint(fields=["round", "area"], name="one_submission_per_area")]
+        indexes = [models.Index(fields=["status", "round"])]
+
+    def __str__(self) -> str:
+        return f"submission {self.pk} of round {self.round_id}"
+
+
 scope.register(Inspection, "area__path")
+scope.register(ReportRound, "issuer_area__path")
+scope.register(ReportSubmission, "area__path")
 scope.register(SituationReport, "area__path")
 scope.register(SituationUpdate, "report__area__path")
 scope.register(InspectedHousehold, "inspection__area__path")

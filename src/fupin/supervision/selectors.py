@@ -22,6 +22,8 @@ from fupin.supervision.models import (
     InspectedHousehold,
     Inspection,
     Problem,
+    ReportRound,
+    ReportSubmission,
     SituationReport,
     Source,
     Status,
@@ -298,3 +300,86 @@ def get_situation(user: Any, pk: int) -> SituationReport:
         ),
         user,
     ).get(pk=pk)
+
+
+# ---------------------------------------------------------------- scheduling reports
+
+
+def rounds_for(user: Any) -> QuerySet[ReportRound]:
+    """Rounds issued from an area in the user's view scope, with their counts, newest first."""
+    return (
+        scope.scoped(ReportRound.objects.select_related("issuer_area"), user)
+        .annotate(
+            areas=Count("submissions", distinct=True),
+            submitted=Count("submissions", filter=~Q(submissions__status="pending"), distinct=True),
+            accepted=Count("submissions", filter=Q(submissions__status="accepted"), distinct=True),
+        )
+        .order_by("-issued_at", "-id")
+    )
+
+
+def get_round(user: Any, pk: int) -> ReportRound:
+    return scope.scoped(ReportRound.objects.select_related("issuer_area", "issued_by"), user).get(pk=pk)
+
+
+def to_fill(user: Any) -> QuerySet[ReportSubmission]:
+    """The reports the user's own areas fill (their capture grants), open ones first."""
+    paths = scope.granted_paths(user, "capture")
+    return (
+        ReportSubmission.objects.filter(area__path__in=paths)
+        .select_related("round", "area")
+        .order_by("status", "round__deadline", "id")
+    )
+
+
+def get_submission(user: Any, pk: int) -> ReportSubmission:
+    """A submission the user may read: its own area's (view scope), or one of a round the user issued
+    from an area in scope."""
+    queryset = ReportSubmission.objects.select_related("round__issuer_area", "area", "submitted_by")
+    visible = scope.scoped(queryset, user).filter(pk=pk).first()
+    if visible is not None:
+        return visible
+    return queryset.get(pk=pk, round__in=scope.scoped(ReportRound.objects.all(), user))
+
+
+def is_late(submission: ReportSubmission, today: dt.date | None = None) -> bool:
+    """Submitted after the deadline, or not in and the deadline has passed."""
+    deadline = submission.round.deadline
+    if submission.submitted_on is not None:
+        return submission.submitted_on > deadline
+    return (today or clock.today()) > deadline
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    area: Area | None  # None: the issuer's total
+    accepted: int
+    of: int
+    sums: dict[str, Any]
+
+
+def rollup(round: ReportRound) -> tuple[list[Any], list[RollupRow]]:
+    """The numeric fields and, per area one level below the issuer and for the whole, the sum of the
+    accepted submissions (a figure is summed exactly: Decimal)."""
+    from decimal import Decimal
+
+    from fupin.supervision import schedules
+
+    fields = [f for f in schedules.fields_of(round.fields) if f.numeric]
+    submissions = list(round.submissions.select_related("area"))
+    issuer = round.issuer_area
+    child_length = {0: 2, 1: 4, 2: 6, 3: 9, 4: 12}.get(int(issuer.level), 12)
+    groups: dict[str, list[ReportSubmission]] = {}
+    for submission in submissions:
+        groups.setdefault(submission.area.code[:child_length], []).append(submission)
+
+    def row(area: Area | None, members: list[ReportSubmission]) -> RollupRow:
+        accepted = [m for m in members if m.status == "accepted"]
+        sums = {
+            f.code: sum((Decimal(m.values.get(f.code) or 0) for m in accepted), Decimal(0)) for f in fields
+        }
+        return RollupRow(area, len(accepted), len(members), sums)
+
+    areas = {a.code: a for a in Area.objects.filter(code__in=list(groups))}
+    rows = [row(areas.get(code), members) for code, members in sorted(groups.items())]
+    return fields, [*rows, row(None, submissions)]

@@ -27,4 +27,10 @@ urlpatterns = [
     path("situations/<int:pk>/", views.situation, name="situation"),
     path("situations/<int:pk>/acknowledge/", views.situation_acknowledge, name="situation_acknowledge"),
     path("situations/<int:pk>/follow-up/", views.situation_follow_up, name="situation_follow_up"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/new/", views.round_new, name="round_new"),
+    path("reports/<int:pk>/", views.report_round, name="round"),
+    path("reports/<int:pk>/remind/", views.round_remind, name="round_remind"),
+    path("reports/filled/<int:pk>/", views.submission, name="submission"),
+    path("reports/filled/<int:pk>/decide/", views.submission_decide, name="submission_decide"),
 ]

@@ -28,6 +28,8 @@ from fupin.supervision.models import (
     InspectedHousehold,
     Inspection,
     Problem,
+    ReportRound,
+    ReportSubmission,
     SituationReport,
     Source,
     Status,
@@ -628,3 +630,206 @@ def situation_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The follow-up is added and the others are told."))
     return redirect("supervision:situation", pk=pk)
+
+
+# ---------------------------------------------------------------- scheduling reports
+
+
+def _level_choices() -> list[tuple[int, str]]:
+    from fupin.areas.models import AreaLevel
+
+    return [
+        (int(level), str(label)) for level, label in AreaLevel.choices if int(level) >= AreaLevel.PREFECTURE
+    ]
+
+
+@page
+def reports(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    mine = list(selectors.to_fill(user)[:200]) if user.can(Capability.FILL_REPORTS) else []
+    listing = Paginator(selectors.rounds_for(user), PAGE_SIZE).get_page(request.GET.get("page"))
+    today = clock.today()
+    return render(
+        request,
+        "supervision/reports.html",
+        {
+            "page_obj": listing,
+            "mine": [(s, selectors.is_late(s, today)) for s in mine],
+            "can_issue": user.can(Capability.ISSUE_REPORTS),
+        },
+    )
+
+
+@page
+def round_new(request: HttpRequest) -> HttpResponse:
+    from fupin.supervision import schedules, scheduling
+
+    user = current_user(request)
+    require(user, Capability.ISSUE_REPORTS)
+    form = forms.RoundForm(
+        request.POST or None,
+        forms=[(f.code, f.name) for f in schedules.forms().values()],
+        areas=[(a.code, a.name) for a in selectors.areas_for(user)],
+        levels=_level_choices(),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            issued = scheduling.issue_round(
+                actor=user,
+                data=scheduling.RoundInput(
+                    form_code=data["form_code"],
+                    issuer_code=data["issuer"],
+                    filler_level=int(data["filler_level"]),
+                    period=data["period"],
+                    deadline=data["deadline"],
+                    title=data["title"],
+                    note=data["note"],
+                ),
+            )
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Issued: every area below is told and fills it in."))
+            return redirect("supervision:round", pk=issued.pk)
+    return render(request, "supervision/round_new.html", {"form": form})
+
+
+def _round(request: HttpRequest, pk: int) -> ReportRound:
+    try:
+        return selectors.get_round(current_user(request), pk)
+    except ReportRound.DoesNotExist:
+        raise Http404(_("No such report in your area.")) from None
+
+
+@page
+def report_round(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    found = _round(request, pk)
+    today = clock.today()
+    submissions = list(found.submissions.select_related("area", "submitted_by").order_by("area__code"))
+    fields, rows = selectors.rollup(found)
+    return render(
+        request,
+        "supervision/round.html",
+        {
+            "round": found,
+            "rows": [(s, selectors.is_late(s, today)) for s in submissions],
+            "fields": fields,
+            "rollup": rows,
+            "late": sum(
+                1 for s in submissions if s.status in ("pending", "returned") and today > found.deadline
+            ),
+            "can_remind": user.can(Capability.ISSUE_REPORTS)
+            and any(s.status in ("pending", "returned") for s in submissions),
+        },
+    )
+
+
+@require_POST
+@page
+def round_remind(request: HttpRequest, pk: int) -> HttpResponse:
+    from fupin.supervision import scheduling
+
+    user = current_user(request)
+    found = _round(request, pk)
+    require(user, Capability.ISSUE_REPORTS)
+    count = scheduling.remind_now(actor=user, round=found)
+    messages.success(request, _("%(n)s areas were reminded.") % {"n": count})
+    return redirect("supervision:round", pk=pk)
+
+
+def _submission(request: HttpRequest, pk: int) -> ReportSubmission:
+    try:
+        return selectors.get_submission(current_user(request), pk)
+    except ReportSubmission.DoesNotExist:
+        raise Http404(_("No such report in your area.")) from None
+
+
+@page
+def submission(request: HttpRequest, pk: int) -> HttpResponse:
+    from fupin.accounts import scope
+    from fupin.supervision import schedules, scheduling
+
+    user = current_user(request)
+    found = _submission(request, pk)
+    fields = schedules.fields_of(found.round.fields)
+    may_fill = (
+        user.can(Capability.FILL_REPORTS)
+        and found.status in scheduling.OPEN
+        and scope.area_in_scope(user, found.area.path, "capture")
+    )
+    errors: dict[str, list[str]] = {}
+    typed: dict[str, Any] = {f.code: found.values.get(f.code, "") for f in fields}
+    if request.method == "POST":
+        if not may_fill:
+            require(user, Capability.FILL_REPORTS)
+            raise Http404(_("No such report in your area."))
+        typed = {f.code: request.POST.get(f.code, "") for f in fields if not f.from_system}
+        submit = request.POST.get("action") == "submit"
+        try:
+            scheduling.save(actor=user, submission=found, typed=typed, submit=submit)
+        except InvalidInput as error:
+            errors = {k: [str(m) for m in v] for k, v in error.field_errors.items()}
+        except Refused as error:
+            _flash(request, error)
+            return redirect("supervision:submission", pk=pk)
+        else:
+            messages.success(
+                request,
+                _("Submitted to the level above.") if submit else _("Kept as a draft: not submitted yet."),
+            )
+            return redirect("supervision:submission", pk=pk)
+    system = scheduling.system_figures(found) if found.status in scheduling.OPEN else {}
+    shown = [
+        {
+            "field": f,
+            "value": (found.values.get(f.code) if found.status not in scheduling.OPEN else system.get(f.code))
+            if f.from_system
+            else typed.get(f.code, ""),
+            "errors": errors.get(f.code, []),
+        }
+        for f in fields
+    ]
+    may_decide = (
+        user.can(Capability.ISSUE_REPORTS)
+        and found.status == "submitted"
+        and found.submitted_by_id != user.pk
+        and scope.area_in_scope(user, found.round.issuer_area.path)
+    )
+    return render(
+        request,
+        "supervision/submission.html",
+        {
+            "submission": found,
+            "shown": shown,
+            "may_fill": may_fill,
+            "may_decide": may_decide,
+            "late": selectors.is_late(found),
+            "has_errors": bool(errors),
+            "reason_form": forms.ReasonForm(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+@require_POST
+@page
+def submission_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    from fupin.supervision import scheduling
+
+    user = current_user(request)
+    found = _submission(request, pk)
+    require(user, Capability.ISSUE_REPORTS)
+    try:
+        if request.POST.get("action") == "accept":
+            scheduling.accept(actor=user, submission=found)
+            messages.success(request, _("Accepted: it counts in the roll-up."))
+        else:
+            scheduling.return_for_correction(
+                actor=user, submission=found, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("Returned with your reason; the area is told."))
+    except (InvalidInput, Refused) as error:
+        _flash(request, error)
+    return redirect("supervision:submission", pk=pk)
