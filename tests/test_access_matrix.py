@@ -461,6 +461,8 @@ RECORD_PAGES = [
         True,
         ok=302,
     ),
+    RecordPage("supervision:scorecard", lambda r: [r.household.village.code]),
+    RecordPage("supervision:scorecard_export", lambda r: [r.household.village.code], Capability.EXPORT),
     RecordPage("supervision:round", lambda r: [_round_of(r)]),
     RecordPage("supervision:round_remind", lambda r: [_round_of(r)], Capability.ISSUE_REPORTS, True, ok=302),
     RecordPage("supervision:submission", lambda r: [_submission_of(r)]),

@@ -386,6 +386,8 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "supervision:situation": lambda: None,  # none in the demo: tests/test_situations.py
         "supervision:situation_acknowledge": lambda: None,
         "supervision:situation_follow_up": lambda: None,
+        "supervision:scorecard": lambda: ["220822"],
+        "supervision:scorecard_export": lambda: ["220822"],
         "supervision:round": lambda: None,  # none in the demo: tests/test_scheduling.py
         "supervision:round_remind": lambda: None,
         "supervision:submission": lambda: None,

@@ -16,6 +16,7 @@ import yaml
 
 if TYPE_CHECKING:
     from fupin.engine.programmes import Programme
+    from fupin.engine.scorecards import Scorecard
 
 CATEGORIES = ("unstable_lifted", "marginal", "sudden_difficulty")
 RISK_TYPES = (
@@ -138,6 +139,7 @@ class Pack:
     extends: str | None = None
     lines: dict[str, int] = field(default_factory=dict, compare=False)
     programmes: tuple[Programme, ...] = ()  # benefit programmes (fupin.engine.programmes)
+    scorecards: tuple[Scorecard, ...] = ()  # assessment scorecards (fupin.engine.scorecards)
 
     @property
     def label(self) -> str:
@@ -435,6 +437,9 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
     from fupin.engine.programmes import parse_programmes
 
     programmes = parse_programmes(reader, data.get("programmes"))
+    from fupin.engine.scorecards import parse_scorecards
+
+    scorecards = parse_scorecards(reader, data.get("scorecards"))
     if reader.problems:
         raise PackError(reader.problems)
     assert start is not None
@@ -452,6 +457,7 @@ def parse_pack(text: str, file: str = "<pack>") -> Pack:
         file=file,
         extends=data.get("extends"),
         programmes=programmes,
+        scorecards=scorecards,
     )
 
 
@@ -529,6 +535,7 @@ def merge(base: Pack, overlay: Pack) -> Pack:
         file=overlay.file,
         extends=overlay.extends,
         programmes=tuple(programmes.values()),
+        scorecards=tuple({c.id: c for c in (*base.scorecards, *overlay.scorecards)}.values()),
     )
 
 

@@ -33,4 +33,6 @@ urlpatterns = [
     path("reports/<int:pk>/remind/", views.round_remind, name="round_remind"),
     path("reports/filled/<int:pk>/", views.submission, name="submission"),
     path("reports/filled/<int:pk>/decide/", views.submission_decide, name="submission_decide"),
+    path("scorecards/<str:code>/", views.scorecard, name="scorecard"),
+    path("scorecards/<str:code>/export.xlsx", views.scorecard_export, name="scorecard_export"),
 ]

@@ -833,3 +833,72 @@ def submission_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except (InvalidInput, Refused) as error:
         _flash(request, error)
     return redirect("supervision:submission", pk=pk)
+
+
+# ---------------------------------------------------------------- assessment scorecards
+
+
+def _scored(request: HttpRequest, code: str) -> tuple[Any, Any, list[Any]]:
+    from fupin.supervision import scorecards
+
+    user = current_user(request)
+    area = selectors.visible_area(user, code)
+    if area is None:
+        raise Http404(_("No such area in your scope."))
+    card = scorecards.card_for(clock.today().year, area.code)
+    return area, card, scorecards.score(user, area, card) if card is not None else []
+
+
+@page
+def scorecard(request: HttpRequest, code: str) -> HttpResponse:
+    user = current_user(request)
+    area, card, scored = _scored(request, code)
+    return render(
+        request,
+        "supervision/scorecard.html",
+        {
+            "area": area,
+            "card": card,
+            "scored": scored,
+            "language": "zh" if (request.LANGUAGE_CODE or "").startswith("zh") else "en",
+            "can_export": user.can(Capability.EXPORT),
+            "areas": selectors.areas_for(user),
+        },
+    )
+
+
+def _item_cell(index: int, part: int) -> Any:
+    """The value (part 1) or the points (part 2) of item ``index`` of a scored area."""
+    return lambda scored: scored.items[index][part]
+
+
+@page
+def scorecard_export(request: HttpRequest, code: str) -> HttpResponseBase:
+    user = current_user(request)
+    area, card, scored = _scored(request, code)
+    exports.require_export(user)
+    if card is None:
+        raise Http404(_("No scorecard for this year."))
+    language = "zh" if (request.LANGUAGE_CODE or "").startswith("zh") else "en"
+    columns: list[exports.Column[Any]] = [
+        exports.Column(_("Ranking"), lambda s: s.rank, 6),
+        exports.Column(_("Area"), lambda s: s.area.name, 16),
+        exports.Column(_("Total points"), lambda s: s.total, 10),
+    ]
+    points = _("points")
+    for index, item in enumerate(card.items):
+        title = item.title.get(language) or item.id
+        columns.append(exports.Column(title, _item_cell(index, 1), 14))
+        columns.append(exports.Column(f"{title} · {points}", _item_cell(index, 2), 10))
+    return exports.export_list(
+        user,
+        "xlsx",
+        name="scorecard",
+        columns=columns,
+        rows=scored,
+        count=len(scored),
+        filters={"area": area.code, "card": card.id},
+        sheet_title=_("Scorecard"),
+        stem=f"scorecard-{area.code}",
+        area_code=area.code,
+    )
