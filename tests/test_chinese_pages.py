@@ -175,7 +175,7 @@ def demo(db, settings, tmp_path) -> Demo:
     from fupin.registry.models import Household
     from fupin.screening import services as screening
     from fupin.screening.models import RunStatus, ScreeningRun
-    from fupin.supervision.models import InspectedHousehold, Inspection
+    from fupin.supervision.models import InspectedHousehold, Inspection, ReportRound, ReportSubmission
     from fupin.supervision.models import Problem as SupervisionProblem
     from fupin.twinning.models import Assignment, HelpingUnit, TaskForceMember, Visit, VisitPhoto
 
@@ -247,6 +247,10 @@ def demo(db, settings, tmp_path) -> Demo:
         .first(),
         "inspection": Inspection.objects.values_list("pk", flat=True).first(),
         "inspected": InspectedHousehold.objects.values_list("household_id", flat=True).first(),
+        "round": ReportRound.objects.values_list("pk", flat=True).first(),
+        "submission": ReportSubmission.objects.filter(status="submitted")
+        .values_list("pk", flat=True)
+        .first(),
     }
     users = {"county officer": county, "village cadre": village_cadre, "province viewer": province}
     return Demo(users, ids, {u.username for u in User.objects.all()})
@@ -388,9 +392,9 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "supervision:situation_follow_up": lambda: None,
         "supervision:scorecard": lambda: ["220822"],
         "supervision:scorecard_export": lambda: ["220822"],
-        "supervision:round": lambda: None,  # none in the demo: tests/test_scheduling.py
+        "supervision:round": one("round"),
         "supervision:round_remind": lambda: None,
-        "supervision:submission": lambda: None,
+        "supervision:submission": one("submission"),
         "supervision:submission_decide": lambda: None,
     }
 

@@ -476,6 +476,10 @@ def test_command_loads_prints_logins_and_respects_if_empty(db):
     assert stages == set(Status.values)
     assert any(supervision.is_overdue(p) for p in Problem.objects.all())
     assert Problem.objects.filter(inspection=inspection).exists()
+    from fupin.supervision.models import ReportRound
+
+    round_ = ReportRound.objects.get()  # the province's monthly report, the demo county's submitted
+    assert round_.submissions.filter(status="submitted").count() == 1
 
     out = StringIO()
     call_command("demo_data", "--if-empty", stdout=out)

@@ -43,6 +43,7 @@ FINDINGS = (
 class DemoSupervision:
     inspection_households: int
     problems: int
+    report_areas: int = 0  # the areas the demo scheduling round went to
 
 
 def _evidence(name: str) -> SimpleUploadedFile:
@@ -125,7 +126,43 @@ def stage(seed: int = 2024) -> DemoSupervision | None:
         elif step == "closed":
             services.accept(actor=acceptor, problem=problem)
     made += _from_a_data_check(inspector, village)
-    return DemoSupervision(inspection_households=len(visits), problems=made)
+    areas = _scheduling_round(inspector, township.parent)
+    return DemoSupervision(inspection_households=len(visits), problems=made, report_areas=areas)
+
+
+def _scheduling_round(county_officer: User, county: Area | None) -> int:
+    """The province's monthly report issued to the counties of the demo county's prefecture; the demo
+    county has filled and submitted its own, which waits for the province's acceptance."""
+    from fupin.areas.models import AreaLevel
+    from fupin.supervision import scheduling
+
+    province = User.objects.filter(username="demo-province").first()
+    if province is None or county is None or county.parent is None:
+        return 0
+    today = clock.today()
+    issued = scheduling.issue_round(
+        actor=province,
+        data=scheduling.RoundInput(
+            form_code="monthly_monitoring",
+            issuer_code=county.parent.code,
+            filler_level=int(AreaLevel.COUNTY),
+            period=today.strftime("%Y-%m"),
+            deadline=today + dt.timedelta(days=3),
+        ),
+    )
+    ours = issued.submissions.select_related("round", "area").filter(area=county).first()
+    if ours is not None:
+        scheduling.save(
+            actor=county_officer,
+            submission=ours,
+            typed={
+                "problems_found": "7",
+                "problems_fixed": "5",
+                "notes": "暗访发现问题已建立台账，限期整改。",
+            },
+            submit=True,
+        )
+    return issued.submissions.count()
 
 
 def _from_a_data_check(actor: User, village: Area) -> int:

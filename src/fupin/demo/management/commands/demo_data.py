@@ -187,7 +187,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"演示督查 / Demo supervision: 1 unannounced visit "
                 f"({staged.inspection_households} households drawn), "
-                f"{staged.problems} problems at every stage."
+                f"{staged.problems} problems at every stage, "
+                f"a scheduling report to {staged.report_areas} counties."
             )
 
     def _print_logins(self, logins: list[loader.DemoLogin]) -> None:
