@@ -78,7 +78,7 @@ class TaskForm(forms.Form):
     responsible_unit = forms.CharField(label=_("Responsible unit"), max_length=100)
     responsible_person = forms.CharField(label=_("Person responsible"), max_length=50)
     deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
-    measures = forms.CharField(label=_("Measures"), widget=forms.Textarea(attrs={"rows": 2}))
+    measures = forms.CharField(label=_("Rectification measures"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -155,7 +155,7 @@ class RoundForm(forms.Form):
         required=False,
         help_text=_("As YYYY-MM, e.g. 2026-11."),
     )
-    deadline = forms.DateField(label=_("Deadline"), widget=DateInput(), required=False)
+    deadline = forms.DateField(label=_("Submit by"), widget=DateInput(), required=False)
     title = forms.CharField(label=_("Title (optional)"), max_length=100, required=False)
     note = forms.CharField(
         label=_("Note to the areas"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
