@@ -437,6 +437,7 @@ RECORD_PAGES = [
     RecordPage("supervision:evidence", lambda r: [_problem_evidence_of(r)]),
     RecordPage("supervision:ledger", lambda r: [r.household.village.code]),
     RecordPage("supervision:ledger_export", lambda r: [r.household.village.code], Capability.EXPORT),
+    RecordPage("supervision:ledger_recheck", lambda r: [r.household.village.code], SUPERVISE, True, ok=302),
     RecordPage("supervision:inspection", lambda r: [_inspection_of(r)]),
     RecordPage("supervision:inspection_export", lambda r: [_inspection_of(r)], Capability.EXPORT),
     RecordPage(

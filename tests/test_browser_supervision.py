@@ -151,6 +151,11 @@ def test_a_failed_check_becomes_a_problem_fixed_with_evidence_and_accepted(serve
     page.get_by_role("button", name="提交", exact=True).click()
     expect(page.get_by_text("整改报告等待另一人验收。")).to_be_visible()
     expect(page.get_by_role("button", name="验收销号")).to_have_count(0)  # not by the one who fixed it
+    # the record is corrected too: acceptance is refused while the data check still fails
+    page.goto(f"{server}/checks/no_medical_insurance/?area=220822100201")
+    page.get_by_role("link", name="修改家庭成员").first.click()
+    page.get_by_label("参加城乡居民基本医疗保险").check()
+    page.get_by_role("button", name="保存", exact=True).click()
     clerk.close()
 
     admin, page = _session(browser, server, "qian", problem_url.removeprefix(server))

@@ -377,6 +377,7 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "payments:reverse": one("payment"),
         "supervision:ledger": lambda: [village],
         "supervision:ledger_export": lambda: [village],
+        "supervision:ledger_recheck": lambda: None,  # POST only
         "supervision:problem": one("problem"),
         "supervision:task_add": lambda: None,  # POST only
         "supervision:rectify": lambda: None,

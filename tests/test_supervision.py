@@ -283,3 +283,36 @@ def test_a_failed_data_check_becomes_a_problem_once(place, people, household_fac
     with pytest.raises(NotPermitted):
         services.problem_from_check_failure(people["cadre"], "no_medical_insurance", household, {})
     assert Problem.objects.count() == 1
+
+
+def test_a_data_check_problem_closes_only_once_the_check_passes_and_reopens_when_it_fails_again(
+    place, people, household_factory
+):
+    from fupin.registry.models import Member
+
+    household = household_factory(household_type="lifted_out", status="lifted")
+    Member.objects.filter(household=household).update(basic_medical_insurance=False)
+    problem = services.problem_from_check_failure(people["inspector"], "no_medical_insurance", household, {})
+    _task(people["township"], problem, dt.date.today() + dt.timedelta(days=5))
+    services.rectify(
+        actor=people["cadre"],
+        problem=problem,
+        description="已补办",
+        done_on=dt.date.today(),
+        files=_files(PDF),
+    )
+    with pytest.raises(Refused):  # the evidence says fixed, the registry says not
+        services.accept(actor=people["acceptor"], problem=problem)
+    problem.refresh_from_db()
+    assert problem.status == Status.AWAITING_ACCEPTANCE
+
+    Member.objects.filter(household=household).update(basic_medical_insurance=True)
+    services.accept(actor=people["acceptor"], problem=problem)
+    problem.refresh_from_db()
+    assert problem.status == Status.CLOSED
+    assert services.recheck_closed(actor=people["acceptor"], area=place.county) == 0
+
+    Member.objects.filter(household=household).update(basic_medical_insurance=False)  # fails again
+    assert services.recheck_closed(actor=people["acceptor"], area=place.county) == 1
+    problem.refresh_from_db()
+    assert problem.status == Status.IN_PROGRESS and problem.reopened == 1

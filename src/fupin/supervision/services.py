@@ -553,6 +553,8 @@ def accept(*, actor: Any, problem: Problem) -> Problem:
     _require_second_person(actor, rectification)
     if not rectification.evidence.exists():
         raise Refused(_("The rectification has no evidence file: return it."))
+    if _check_still_fails(problem):
+        raise Refused(_("The data check still fails for this household: the fault is not fixed. Return it."))
     rectification.decision = Decision.ACCEPTED
     rectification.decided_by = actor
     rectification.decided_at = timezone.now()
@@ -617,6 +619,32 @@ def reopen(*, actor: Any, problem: Problem, reason: str) -> Problem:
     _event(problem, EventKind.REOPENED, actor, text)
     _audit(actor, "update", problem, "problem reopened", reopened=problem.reopened)
     return problem
+
+
+def _check_still_fails(problem: Problem) -> bool:
+    """Whether a problem from a data check still shows in the check (never for other problems)."""
+    from fupin.supervision import checks_link
+
+    if not problem.check_code or problem.household_id is None:
+        return False
+    household = Household.objects.select_related("village").get(pk=problem.household_id)
+    return bool(checks_link.still_fails(problem.check_code, household))
+
+
+def recheck_closed(*, actor: Any, area: Area) -> int:
+    """Run again the data checks of the area's closed data-check problems; reopen those that fail again
+    (data corrected back, a new import): returns how many were reopened."""
+    require_capability(actor, Capability.ACCEPT_RECTIFICATIONS)
+    _require_capture(actor, area.path)
+    closed = Problem.objects.filter(
+        area__path__startswith=area.path, status=Status.CLOSED, household__isnull=False
+    ).exclude(check_code="")
+    reopened = 0
+    for problem in closed.select_related("area"):
+        if _check_still_fails(problem):
+            reopen(actor=actor, problem=problem, reason=str(_("The data check fails again.")))
+            reopened += 1
+    return reopened
 
 
 def record_evidence_view(*, actor: Any, evidence: Evidence) -> None:

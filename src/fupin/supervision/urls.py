@@ -10,6 +10,7 @@ urlpatterns = [
     path("from-check/", views.from_check, name="from_check"),
     path("ledger/<str:code>/", views.ledger, name="ledger"),
     path("ledger/<str:code>/export.xlsx", views.ledger_export, name="ledger_export"),
+    path("ledger/<str:code>/recheck/", views.ledger_recheck, name="ledger_recheck"),
     path("problems/<int:pk>/", views.problem, name="problem"),
     path("problems/<int:pk>/task/", views.task_add, name="task_add"),
     path("problems/<int:pk>/rectify/", views.rectify, name="rectify"),

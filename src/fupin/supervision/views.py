@@ -308,6 +308,20 @@ def _ledger_rows(user: Any, code: str) -> tuple[Any, Any]:
     return area, selectors.ledger(user, area)
 
 
+@require_POST
+@page
+def ledger_recheck(request: HttpRequest, code: str) -> HttpResponse:
+    """Run the data checks of the area's closed data-check problems again; reopen those failing."""
+    user = current_user(request)
+    area, _rows = _ledger_rows(user, code)
+    require(user, Capability.ACCEPT_RECTIFICATIONS)
+    count = services.recheck_closed(actor=user, area=area)
+    messages.success(
+        request, _("Checked again: %(n)s closed problems fail again and are reopened.") % {"n": count}
+    )
+    return redirect("supervision:ledger", code=code)
+
+
 @page
 def ledger(request: HttpRequest, code: str) -> HttpResponse:
     user = current_user(request)
@@ -321,6 +335,7 @@ def ledger(request: HttpRequest, code: str) -> HttpResponse:
             "page_obj": listing,
             "counts": selectors.counts_by_area(user, area),
             "can_export": user.can(Capability.EXPORT),
+            "can_recheck": user.can(Capability.ACCEPT_RECTIFICATIONS),
         },
     )
 
