@@ -26,44 +26,26 @@ COLUMNS = (
     "share_eliminated",
     "overdue_case_share",
     "problems_on_time_share",
+    "employment_vs_target",
 )
 
-# code → the five figures (coverage with a measure, with a helper, share eliminated, overdue case share,
-# problems on time), and the points worked out by hand from the card (25, 15, 25, 15, 20 points;
-# targets 1.0, 1.0, 0.7, 0, 1.0; floors 0.8, 0.8, 0.3, 0.1, 0.6).
+# code → the six figures (coverage with a measure, with a helper, share eliminated, overdue case share,
+# problems on time, employment against target), and the points worked out by hand from the card
+# (20, 15, 20, 10, 15, 20 points; targets 1.0, 1.0, 0.7, 0, 1.0, 1.0; floors 0.8, 0.8, 0.3, 0.1, 0.6, 0.8).
+D = Decimal
 WORKED = {
-    # half-way on four items: 25 + 7.5 + 12.5 + 7.5 + 10
-    "A": (
-        (1.0, 0.9, 0.5, 0.05, 0.8),
-        (Decimal("25"), Decimal("7.5"), Decimal("12.5"), Decimal("7.5"), Decimal("10")),
-        Decimal("62.5"),
-    ),
+    # half-way on every item but the first: 20 + 7.5 + 10 + 5 + 7.5 + 10
+    "A": ((1.0, 0.9, 0.5, 0.05, 0.8, 0.9), (D(20), D("7.5"), D(10), D(5), D("7.5"), D(10)), D(60)),
     # every target met
-    "B": (
-        (1.0, 1.0, 0.7, 0.0, 1.0),
-        (Decimal(25), Decimal(15), Decimal(25), Decimal(15), Decimal(20)),
-        Decimal(100),
-    ),
+    "B": ((1.0, 1.0, 0.7, 0.0, 1.0, 1.0), (D(20), D(15), D(20), D(10), D(15), D(20)), D(100)),
     # every floor missed: nothing
-    "C": ((0.7, 0.5, 0.2, 0.2, 0.5), (Decimal(0),) * 5, Decimal(0)),
+    "C": ((0.7, 0.5, 0.2, 0.2, 0.5, 0.5), (D(0),) * 6, D(0)),
     # beyond the target is capped; a missing figure earns nothing
-    "D": (
-        (1.0, 1.0, 0.9, 0.0, None),
-        (Decimal(25), Decimal(15), Decimal(25), Decimal(15), Decimal(0)),
-        Decimal(80),
-    ),
+    "D": ((1.0, 1.0, 0.9, 0.0, None, 1.2), (D(20), D(15), D(20), D(10), D(0), D(20)), D(85)),
     # the same as A: the same rank
-    "E": (
-        (1.0, 0.9, 0.5, 0.05, 0.8),
-        (Decimal("25"), Decimal("7.5"), Decimal("12.5"), Decimal("7.5"), Decimal("10")),
-        Decimal("62.5"),
-    ),
+    "E": ((1.0, 0.9, 0.5, 0.05, 0.8, 0.9), (D(20), D("7.5"), D(10), D(5), D("7.5"), D(10)), D(60)),
     # a third decimal: 15 × (0.8333 − 0.8) / 0.2 = 2.4975 → 2.50 (half up, as the oracle does)
-    "F": (
-        (0.8, 0.8333, 0.3, 0.1, 0.6),
-        (Decimal(0), Decimal("2.50"), Decimal(0), Decimal(0), Decimal(0)),
-        Decimal("2.50"),
-    ),
+    "F": ((0.8, 0.8333, 0.3, 0.1, 0.6, 0.8), (D(0), D("2.50"), D(0), D(0), D(0), D(0)), D("2.50")),
 }
 RANKS = {"B": 1, "D": 2, "A": 3, "E": 3, "F": 5, "C": 6}
 
@@ -172,7 +154,8 @@ def test_the_scorecard_page_ranks_the_townships_of_a_county(client, place, make_
     client.force_login(officer)
     page = client.get(reverse("supervision:scorecard", args=[place.county.code])).content.decode()
     assert "开通镇" in page and "瞻榆镇" in page and "Total points" in page
-    # 开通镇 has no problem due (full points on that item), 瞻榆镇 one overdue (none): 开通镇 ranks above
+    # 开通镇 has no problem due (full points on that item), 瞻榆镇 one overdue (none): 开通镇 ranks above;
+    # neither has an employment target (no points, "no figure")
     assert page.index("开通镇") < page.index("瞻榆镇")
 
     export = client.get(reverse("supervision:scorecard_export", args=[place.county.code]))
@@ -180,7 +163,7 @@ def test_the_scorecard_page_ranks_the_townships_of_a_county(client, place, make_
     sheet = load_workbook(io.BytesIO(raw), read_only=True).worksheets[-1]
     rows = [row for row in sheet.iter_rows(values_only=True) if row and row[1] in ("开通镇", "瞻榆镇")]
     assert [row[1] for row in rows] == ["开通镇", "瞻榆镇"] and rows[0][0] == 1
-    assert Decimal(str(rows[0][2])) - Decimal(str(rows[1][2])) == 20  # the problems item's 20 points
+    assert Decimal(str(rows[0][2])) - Decimal(str(rows[1][2])) == 15  # the problems item's 15 points
 
     client.logout()
     cadre = make_user(Role.VILLAGE_CADRE, place.village_a1.code)

@@ -3,8 +3,9 @@
 figures. Reads only.
 
 The figures of an area: the current indicator build's values (coverage, share eliminated, open and
-overdue cases) and, from the problem list, the share of problems rectified by their deadline among
-those closed or past it (1 when none was due: nothing was late).
+overdue cases); from the problem list, the share of problems rectified by their deadline among those
+closed or past it (1 when none was due: nothing was late); from employment, the persons in work this
+month against the year's target (none without a target: no points, and the page says so).
 """
 
 from __future__ import annotations
@@ -48,6 +49,16 @@ def _share(part: int, whole: int, empty: float) -> float:
     return part / whole if whole else empty
 
 
+def _employment_shares(user: Any, area: Area) -> dict[str, float | None]:
+    """Per area below: persons in work this month against the year's target (None without a target)."""
+    from fupin.core import clock
+    from fupin.employment import selectors as employment
+
+    today = clock.today()
+    shown = employment.progress(user, area, today.year, today.month)
+    return {row.area.code: None if row.percent is None else float(row.percent) / 100 for row in shown.rows}
+
+
 def figures(user: Any, area: Area, card: Scorecard) -> tuple[pa.Table, dict[str, Area]]:
     """One row per area one level below ``area`` that has figures: ``code`` and the card's indicators."""
     from fupin.indicators import selectors as indicators
@@ -57,6 +68,7 @@ def figures(user: Any, area: Area, card: Scorecard) -> tuple[pa.Table, dict[str,
     children = indicators.children(build, area.code) if build is not None else []
     areas = {a.code: a for a in Area.objects.filter(code__in=[c.code for c in children])}
     problems = {c.area.code: c for c in selectors.counts_by_area(user, area)} if children else {}
+    employment = _employment_shares(user, area) if children else {}
     columns: dict[str, list[Any]] = {"code": []}
     wanted = [item.indicator for item in card.items]
     for name in wanted:
@@ -71,6 +83,7 @@ def figures(user: Any, area: Area, card: Scorecard) -> tuple[pa.Table, dict[str,
         due = (counted.closed + counted.overdue) if counted else 0
         on_time = counted.closed_on_time if counted else 0
         values["problems_on_time_share"] = _share(on_time, due, 1.0)
+        values["employment_vs_target"] = employment.get(child.code)
         columns["code"].append(child.code)
         for name in wanted:
             raw = values.get(name)
