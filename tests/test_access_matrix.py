@@ -1009,6 +1009,23 @@ API_MATRIX.update(
             lambda r: None,
             Capability.EXPORT,
         ),
+        # Supervision: pushes without a path parameter are tested in tests/test_api_supervision.py.
+        ("GET", "/problems"): (lambda r: {}, lambda r: None, None),
+        ("POST", "/problems"): (lambda r: {}, lambda r: None, Capability.RECORD_PROBLEMS),
+        ("GET", "/problems/{problem_id}"): (lambda r: {"problem_id": _problem_of(r)}, lambda r: None, None),
+        ("GET", "/situations"): (lambda r: {}, lambda r: None, None),
+        ("POST", "/situations"): (lambda r: {}, lambda r: None, Capability.REPORT_SITUATIONS),
+        ("GET", "/reports/to-fill"): (lambda r: {}, lambda r: None, None),
+        ("GET", "/reports/submissions/{submission_id}"): (
+            lambda r: {"submission_id": _submission_of(r)},
+            lambda r: None,
+            None,
+        ),
+        ("PUT", "/reports/submissions/{submission_id}"): (
+            lambda r: {"submission_id": _submission_of(r)},
+            lambda r: {"values": {"problems_found": "2", "problems_fixed": "1"}, "submit": True},
+            Capability.FILL_REPORTS,
+        ),
     }
 )
 

@@ -167,6 +167,7 @@ def _register_routers() -> None:
         indicators,
         members,
         screening,
+        supervision,
         twinning,
         visits,
     )
@@ -184,6 +185,7 @@ def _register_routers() -> None:
     api.add_router("", benefits.router)
     api.add_router("", visits.router)
     api.add_router("", exports.router)
+    api.add_router("", supervision.router)
 
 
 _register_routers()
