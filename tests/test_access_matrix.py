@@ -463,6 +463,7 @@ RECORD_PAGES = [
         ok=302,
     ),
     RecordPage("supervision:scorecard", lambda r: [r.household.village.code]),
+    RecordPage("supervision:dashboard_panel", lambda r: [r.household.village.code]),
     RecordPage("supervision:scorecard_export", lambda r: [r.household.village.code], Capability.EXPORT),
     RecordPage("supervision:round", lambda r: [_round_of(r)]),
     RecordPage("supervision:round_remind", lambda r: [_round_of(r)], Capability.ISSUE_REPORTS, True, ok=302),

@@ -392,6 +392,7 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "supervision:situation_acknowledge": lambda: None,
         "supervision:situation_follow_up": lambda: None,
         "supervision:scorecard": lambda: ["220822"],
+        "supervision:dashboard_panel": lambda: ["220822"],
         "supervision:scorecard_export": lambda: ["220822"],
         "supervision:round": one("round"),
         "supervision:round_remind": lambda: None,

@@ -165,6 +165,14 @@ def test_the_scorecard_page_ranks_the_townships_of_a_county(client, place, make_
     assert [row[1] for row in rows] == ["开通镇", "瞻榆镇"] and rows[0][0] == 1
     assert Decimal(str(rows[0][2])) - Decimal(str(rows[1][2])) == 15  # the problems item's 15 points
 
+    # the dashboard's area page loads supervision's figures by URL, and they say the same
+    dashboard = client.get(reverse("dashboard:area", args=[place.county.code])).content.decode()
+    panel_url = reverse("supervision:dashboard_panel", args=[place.county.code])
+    assert f'hx-get="{panel_url}"' in dashboard
+    panel = client.get(panel_url).content.decode()
+    assert "Scorecard: 开通镇 first" in panel and "Problems overdue" in panel
+    assert '<span class="num">1</span><span>Problems overdue' in panel
+
     client.logout()
     cadre = make_user(Role.VILLAGE_CADRE, place.village_a1.code)
     client.force_login(cadre)

@@ -36,4 +36,5 @@ urlpatterns = [
     path("reports/filled/<int:pk>/decide/", views.submission_decide, name="submission_decide"),
     path("scorecards/<str:code>/", views.scorecard, name="scorecard"),
     path("scorecards/<str:code>/export.xlsx", views.scorecard_export, name="scorecard_export"),
+    path("panel/<str:code>/", views.dashboard_panel, name="dashboard_panel"),
 ]

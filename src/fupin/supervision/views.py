@@ -917,3 +917,39 @@ def scorecard_export(request: HttpRequest, code: str) -> HttpResponseBase:
         stem=f"scorecard-{area.code}",
         area_code=area.code,
     )
+
+
+# ---------------------------------------------------------------- the dashboard's panel
+
+
+@page
+def dashboard_panel(request: HttpRequest, code: str) -> HttpResponse:
+    """The supervision figures of an area for the dashboard's area page, which loads this fragment by
+    URL (the dashboard imports nothing of supervision): problems open, overdue and closed late, the
+    important situations waiting, and the best and last of the scorecard of the areas below."""
+    from fupin.supervision import scorecards
+
+    user = current_user(request)
+    area = selectors.visible_area(user, code)
+    if area is None:
+        raise Http404(_("No such area in your scope."))
+    counts = selectors.counts_by_area(user, area)
+    card = scorecards.card_for(clock.today().year, area.code) if area.level < 5 else None
+    scored = scorecards.score(user, area, card) if card is not None else []
+    return render(
+        request,
+        "supervision/_dashboard_panel.html",
+        {
+            "area": area,
+            "open": sum(c.open for c in counts),
+            "overdue": sum(c.overdue for c in counts),
+            "closed_late": sum(c.closed_late for c in counts),
+            "waiting": selectors.situations_for(user, waiting_only=True)
+            .filter(area__path__startswith=area.path)
+            .count()
+            if user.can(Capability.ACKNOWLEDGE_SITUATIONS)
+            else None,
+            "best": scored[:3],
+            "last": scored[-1] if len(scored) > 3 else None,
+        },
+    )
