@@ -323,3 +323,16 @@ def test_every_form_takes_indicators_that_exist():
                 }
             ]
         )
+
+
+def test_the_workers_sweep_sends_the_reminders(people, place, django_capture_on_commit_callbacks):
+    from fupin.jobs import services as jobs
+
+    issued = _issue(people["province"], deadline=clock.today())
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.run_periodic()  # what every worker runs every few seconds
+    assert Notification.objects.filter(recipient=people["county"], kind="report_due").exists()
+    assert all(s.reminders == 1 for s in issued.submissions.all())
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.run_periodic()  # the same day again: nobody is reminded twice
+    assert Notification.objects.filter(recipient=people["county"], kind="report_due").count() == 1

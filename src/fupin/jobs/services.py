@@ -135,6 +135,27 @@ def alive_workers() -> set[str]:
     return alive
 
 
+# Upkeep that apps ask the worker to do every little while (reminders due, expired keys), registered
+# from their AppConfig.ready so that the worker imports no app above it. Each must be cheap when there
+# is nothing to do.
+_periodic: list[Callable[[], object]] = []
+
+
+def every_sweep(task: Callable[[], object]) -> None:
+    """Run ``task`` with every sweep of every worker (once registered; registering twice runs it once)."""
+    if task not in _periodic:
+        _periodic.append(task)
+
+
+def run_periodic() -> None:
+    """Run the registered upkeep; one that fails is logged and the others still run."""
+    for task in list(_periodic):
+        try:
+            task()
+        except Exception:  # noqa: BLE001 - upkeep must not stop the worker's heartbeat
+            logger.warning("periodic upkeep %s failed", getattr(task, "__qualname__", task), exc_info=True)
+
+
 def sweep() -> dict[str, int]:
     """Jobs that were running when their worker stopped: another attempt, or failed with the reason.
 

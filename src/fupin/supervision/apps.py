@@ -9,6 +9,11 @@ class SupervisionConfig(AppConfig):
 
     def ready(self) -> None:
         from fupin.cases import notify
+        from fupin.jobs import services as jobs
+        from fupin.supervision import scheduling
+
+        # scheduling reports not in by the day before their deadline: reminded by the worker's sweep
+        jobs.every_sweep(scheduling.send_due_reminders)
 
         notify.register_message(
             "situation_reported",

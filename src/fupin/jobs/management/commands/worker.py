@@ -35,13 +35,12 @@ class Command(BaseCommand):
 
         from fupin.api import idempotency
         from fupin.jobs import services
-        from fupin.supervision import scheduling
 
         worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(8)}"[:64]
         services.beat(worker_id)
         found = services.sweep()
         idempotency.purge_expired()  # API pushes' keys older than IDEMPOTENCY_KEY_HOURS
-        scheduling.send_due_reminders()  # scheduling reports not in by the day before the deadline
+        services.run_periodic()  # upkeep the apps registered (scheduling reminders, say)
         if any(found.values()):
             self.stdout.write(
                 f"jobs whose worker had stopped: {found['retried']} tried again, {found['failed']} failed"
@@ -61,7 +60,7 @@ class Command(BaseCommand):
                         if time.monotonic() - last_sweep >= SWEEP_SECONDS:
                             services.sweep()
                             idempotency.purge_expired()
-                            scheduling.send_due_reminders()
+                            services.run_periodic()
                             last_sweep = time.monotonic()
                     except Exception:  # noqa: BLE001 - a busy database; the next beat tries again
                         logger.warning("the worker's heartbeat could not reach the database", exc_info=True)
