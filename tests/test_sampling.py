@@ -76,3 +76,9 @@ def test_a_worked_split():
     shares = sampling.allocate(60, sizes)
     # exact extra shares 40.07, 11.99, 3.17, 0.76 → 40, 11, 3, 0 and the two largest remainders (.99, .76)
     assert shares == {"ordinary": 41, "lifted_out": 13, "marginal": 4, "unstable_lifted": 2}
+
+
+def test_equal_remainders_go_by_the_strata_names():
+    # 2 left after one each, over room 4 : 1 : 1 → exact shares 4/3, 1/3, 1/3: "a" gets 1, and the one
+    # left goes to the largest remainder, a tie of 1/3 everywhere, broken by name: "a" again
+    assert sampling.allocate(5, {"a": 5, "b": 2, "c": 2}) == {"a": 3, "b": 1, "c": 1}

@@ -336,3 +336,26 @@ def test_the_workers_sweep_sends_the_reminders(people, place, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         jobs.run_periodic()  # the same day again: nobody is reminded twice
     assert Notification.objects.filter(recipient=people["county"], kind="report_due").count() == 1
+
+
+def test_a_return_reason_carries_no_identifiers_and_a_returned_report_is_late_past_the_deadline(
+    people, place
+):
+    start = dt.datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
+    with time_machine.travel(start, tick=False):
+        issued = _issue(people["province"], deadline=dt.date(2026, 11, 22))
+        ours = _submission(issued, "220822")
+        scheduling.save(
+            actor=people["county"],
+            submission=ours,
+            typed={"problems_found": "1", "problems_fixed": "1"},
+            submit=True,
+        )
+        with pytest.raises(InvalidInput):  # the reason goes to the county by text message
+            scheduling.return_for_correction(
+                actor=people["province"], submission=ours, reason="户主电话13912345678不对"
+            )
+        scheduling.return_for_correction(actor=people["province"], submission=ours, reason="户数不对")
+    ours.refresh_from_db()
+    assert not selectors.is_late(ours, dt.date(2026, 11, 22))
+    assert selectors.is_late(ours, dt.date(2026, 11, 23))  # sent back and not in again after the deadline

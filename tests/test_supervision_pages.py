@@ -32,6 +32,7 @@ def staff(place, make_user):
         "acceptor": make_user(Role.COUNTY_ADMIN, place.county.code),
         "cadre": make_user(Role.VILLAGE_CADRE, place.village_a1.code),
         "neighbour": make_user(Role.VILLAGE_CADRE, place.village_b1.code),
+        "township": make_user(Role.TOWNSHIP_OFFICER, place.township_a.code),
     }
 
 
@@ -303,11 +304,12 @@ def test_an_inspection_draws_households_by_category_and_the_seed_draws_them_agai
     )
     assert monitored.number in cells and "13812345678" not in cells
 
-    # the village visited does not see the plan of the unannounced visit
-    client.logout()
-    _as(client, staff["cadre"])
-    assert "十二月暗访" not in _text(client.get(reverse("supervision:inspections")))
-    assert client.get(reverse("supervision:inspection", args=[first.pk])).status_code == 404
+    # neither the township visited nor its villages see the plan of the unannounced visit
+    for outsider in (staff["cadre"], staff["township"]):
+        client.logout()
+        _as(client, outsider)
+        assert "十二月暗访" not in _text(client.get(reverse("supervision:inspections")))
+        assert client.get(reverse("supervision:inspection", args=[first.pk])).status_code == 404
 
 
 def test_a_bad_inspection_plan_says_everything_wrong_and_draws_nothing(

@@ -43,12 +43,13 @@ def allocate(total: int, sizes: Mapping[str, int]) -> dict[str, int]:
     room = {name: available[name] - 1 for name in names}
     pool = sum(room.values())
     if left and pool:
-        exact = {name: left * room[name] / pool for name in names}
+        # In whole numbers (quotient and remainder of left × room / pool), so that equal remainders are
+        # equal and the tie goes by the stratum's name, as said above.
+        split = {name: divmod(left * room[name], pool) for name in names}
         for name in names:
-            shares[name] += int(exact[name])
-        remaining = left - sum(int(exact[name]) for name in names)
-        by_remainder = sorted(names, key=lambda n: (-(exact[n] - int(exact[n])), n))
-        for name in by_remainder:
+            shares[name] += split[name][0]
+        remaining = left - sum(quotient for quotient, _ in split.values())
+        for name in sorted(names, key=lambda n: (-split[n][1], n)):
             if remaining == 0:
                 break
             if shares[name] < available[name]:

@@ -18,7 +18,8 @@ confidence, like the pack's parameters.
 ``compile_scorecard`` gives the query (DuckDB's dialect, transpiled by SQLGlot for PostgreSQL and
 Spark) over a table ``figures`` (``code`` and one column per indicator, numbers or NULL): per area the
 value, the points of every item (0 for a missing value), the total and the rank (1 the best, equal
-totals share a rank). Points are rounded to hundredths in the same DECIMAL arithmetic on every engine.
+totals share a rank). Each item's points are points × gained / span kept to 6 decimals (DuckDB divides
+decimals in DOUBLE, so the quotient is cast back to DECIMAL), capped, and rounded to hundredths.
 """
 
 from __future__ import annotations
@@ -181,11 +182,16 @@ def compile_scorecard(card: Scorecard) -> CompiledScorecard:
     for item in card.items:
         value = f"CAST({item.indicator} AS DECIMAL(18, 6))"
         if item.good == "high":
-            ratio = f"({value} - {_decimal(item.floor)}) / {_decimal(item.target - item.floor)}"
+            gained = f"({value} - {_decimal(item.floor)})"
+            span = item.target - item.floor
         else:
-            ratio = f"({_decimal(item.floor)} - {value}) / {_decimal(item.floor - item.target)}"
-        capped = f"LEAST(GREATEST({ratio}, CAST(0 AS DECIMAL(18, 6))), CAST(1 AS DECIMAL(18, 6)))"
-        earned = f"COALESCE(ROUND(CAST({_decimal(item.points)} * {capped} AS DECIMAL(18, 6)), 2), 0)"
+            gained = f"({_decimal(item.floor)} - {value})"
+            span = item.floor - item.target
+        # Points × gained / span, the product first; DuckDB divides decimals in DOUBLE, so the quotient
+        # is cast back to DECIMAL(18, 6) before it is capped and rounded, as PostgreSQL's NUMERIC keeps it.
+        raw = f"CAST({_decimal(item.points)} * {gained} / {_decimal(span)} AS DECIMAL(18, 6))"
+        capped = f"LEAST(GREATEST({raw}, CAST(0 AS DECIMAL(18, 6))), {_decimal(item.points)})"
+        earned = f"COALESCE(ROUND({capped}, 2), 0)"
         selects.append(f"{value} AS value_{item.id}")
         selects.append(f"CAST({earned} AS DECIMAL(18, 2)) AS points_{item.id}")
         points.append(f"points_{item.id}")
@@ -209,11 +215,14 @@ def score_row(card: Scorecard, values: dict[str, Any]) -> dict[str, Decimal]:
         if raw is None:
             earned[item.id] = Decimal("0.00")
             continue
-        value = Decimal(str(raw))
+        # as the query: the value kept to 6 decimals, points × gained / span to 6, capped, then hundredths
+        six = Decimal("0.000001")
+        value = Decimal(str(raw)).quantize(six, rounding=ROUND_HALF_UP)
         if item.good == "high":
-            ratio = (value - item.floor) / (item.target - item.floor)
+            gained, span = value - item.floor, item.target - item.floor
         else:
-            ratio = (item.floor - value) / (item.floor - item.target)
-        ratio = min(max(ratio, Decimal(0)), Decimal(1))
-        earned[item.id] = (item.points * ratio).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            gained, span = item.floor - value, item.floor - item.target
+        points = (item.points * gained / span).quantize(six, rounding=ROUND_HALF_UP)
+        points = min(max(points, Decimal(0)), item.points)
+        earned[item.id] = points.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return earned

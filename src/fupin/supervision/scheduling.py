@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -110,9 +111,14 @@ def issue_round(*, actor: Any, data: RoundInput) -> ReportRound:
         _add(errors, "deadline", _("Set the deadline."))
     elif data.deadline < today:
         _add(errors, "deadline", _("The deadline cannot be in the past."))
+    from fupin.supervision.services import has_identifiers
+
     title = data.title.strip()
     if len(title) > 100:
         _add(errors, "title", _("Keep the title under 100 characters."))
+    for field, text in (("title", title), ("note", data.note)):
+        if has_identifiers(text):  # both reach every filler, the title by text message
+            _add(errors, field, _("Leave ID numbers and phone numbers out: link the household instead."))
     if len(data.note) > 500:
         _add(errors, "note", _("Keep the note under 500 characters."))
     targets: list[Area] = []
@@ -259,11 +265,17 @@ def accept(*, actor: Any, submission: ReportSubmission) -> ReportSubmission:
 
 @transaction.atomic
 def return_for_correction(*, actor: Any, submission: ReportSubmission, reason: str) -> ReportSubmission:
+    from fupin.supervision.services import has_identifiers
+
     text = reason.strip()
     if not text:
         raise InvalidInput({"reason": [_("Say why it is returned: what to correct.")]})
     if len(text) > 500:
         raise InvalidInput({"reason": [_("Keep the reason under 500 characters.")]})
+    if has_identifiers(text):  # the reason goes to the area by text message
+        raise InvalidInput(
+            {"reason": [_("Leave ID numbers and phone numbers out: link the household instead.")]}
+        )
     submission = _decide(actor, submission)
     submission.status = SubmissionStatus.RETURNED
     submission.decided_by, submission.decided_at = actor, timezone.now()
@@ -293,7 +305,7 @@ def send_due_reminders(today: dt.date | None = None, *, round_id: int | None = N
     for submission in due:
         with transaction.atomic():
             claimed = ReportSubmission.objects.filter(pk=submission.pk).exclude(reminded_on=day)
-            if not claimed.update(reminded_on=day, reminders=submission.reminders + 1):
+            if not claimed.update(reminded_on=day, reminders=F("reminders") + 1):
                 continue  # another worker reminded it just now
             kind = "report_overdue" if submission.round.deadline < day else "report_due"
             people = fillers_of(submission.area)

@@ -227,7 +227,8 @@ def inspections_for(user: Any) -> QuerySet[Inspection]:
     plan of an unannounced visit: only the levels whose scope holds the whole area do.
     """
     return (
-        scope.scoped(Inspection.objects.select_related("area"), user)
+        visible_inspections(user)
+        .select_related("area")
         .annotate(
             drawn=Count("households", distinct=True),
             visited=Count("households", filter=Q(households__visited_on__isnull=False), distinct=True),
@@ -237,8 +238,18 @@ def inspections_for(user: Any) -> QuerySet[Inspection]:
     )
 
 
+def visible_inspections(user: Any) -> QuerySet[Inspection]:
+    """Inspections in the user's view scope; an unannounced visit (暗访) of a township or village only to
+    those whose areas are above it: the township or village visited does not see the plan."""
+    strictly_above = Q(pk__in=[])
+    for path in scope.granted_paths(user, "view"):
+        strictly_above |= Q(area__path__startswith=path) & ~Q(area__path=path)
+    plan_is_open = ~Q(source=Source.UNANNOUNCED_VISIT) | Q(area__level__lte=AreaLevel.COUNTY)
+    return scope.scoped(Inspection.objects.all(), user).filter(plan_is_open | strictly_above)
+
+
 def get_inspection(user: Any, pk: int) -> Inspection:
-    return scope.scoped(Inspection.objects.select_related("area", "created_by"), user).get(pk=pk)
+    return visible_inspections(user).select_related("area", "created_by").get(pk=pk)
 
 
 @dataclass(frozen=True)
@@ -343,11 +354,11 @@ def get_submission(user: Any, pk: int) -> ReportSubmission:
 
 
 def is_late(submission: ReportSubmission, today: dt.date | None = None) -> bool:
-    """Submitted after the deadline, or not in and the deadline has passed."""
+    """Not in (never submitted, or returned) and the deadline has passed; or submitted after it."""
     deadline = submission.round.deadline
-    if submission.submitted_on is not None:
-        return submission.submitted_on > deadline
-    return (today or clock.today()) > deadline
+    if submission.status in ("pending", "returned"):  # not in (a returned one is not in either)
+        return (today or clock.today()) > deadline
+    return submission.submitted_on is not None and submission.submitted_on > deadline
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,13 @@ def _add(errors: Errors, field: str, message: Message) -> None:
     errors.setdefault(field, []).append(message)
 
 
+def has_identifiers(text: str) -> bool:
+    """Whether the text holds a resident ID number or a mobile number (it goes into texts and lists)."""
+    return bool(_ID_NUMBER.search(text) or _MOBILE.search(text))
+
+
 def _no_identifiers(errors: Errors, field: str, text: str) -> None:
-    if _ID_NUMBER.search(text) or _MOBILE.search(text):
+    if has_identifiers(text):
         _add(
             errors,
             field,
@@ -161,10 +166,9 @@ def _validate(actor: Any, data: ProblemInput) -> tuple[Area, Household | None, E
     if area is None or not scope.area_in_scope(actor, area.path, "capture"):
         _add(errors, "area", _("Choose an area you keep records for."))
     if data.inspection_id is not None:
-        inspection = scope.scoped(Inspection.objects.select_related("area"), actor).filter(
-            pk=data.inspection_id
+        found = (
+            selectors.visible_inspections(actor).select_related("area").filter(pk=data.inspection_id).first()
         )
-        found = inspection.first()
         if found is None:
             _add(errors, "inspection", _("No such inspection in your area."))
         elif area is not None and not area.path.startswith(found.area.path):
