@@ -22,21 +22,15 @@ from fupin.assistance.models import Measure, MeasureCategory, MeasureStatus, Mea
 from fupin.assistance.selectors import catalogue_for, lazy_name
 from fupin.audit import services as audit
 from fupin.core import clock
-from fupin.core.errors import InvalidInput, Message, NotPermitted
+from fupin.core.errors import Errors, InvalidInput, NotPermitted, add_error
 from fupin.core.i18n import lazy_format
 from fupin.registry.choices import RiskType
 from fupin.registry.models import Household
 from fupin.registry.services import _diff, require_capability, require_capture, versioned_update
 
-Errors = dict[str, list[Message]]
-
 
 def _pack(codes: list[str]) -> str:
     return "," + ",".join(codes) + "," if codes else ""
-
-
-def _add(errors: Errors, field: str, message: Message) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 # ---------------------------------------------------------------- measures of a plan
@@ -58,7 +52,7 @@ def _measure_type(household: Household, value: Any, errors: Errors, keep: int | 
     """The catalogue entry, if the household's county uses it (or it is the measure's entry already)."""
     pk = value.pk if isinstance(value, MeasureType) else value
     if pk in (None, ""):
-        _add(errors, "measure_type", _("Choose the measure from the catalogue."))
+        add_error(errors, "measure_type", _("Choose the measure from the catalogue."))
         return None
     try:
         pk = int(pk)
@@ -68,7 +62,7 @@ def _measure_type(household: Household, value: Any, errors: Errors, keep: int | 
         return MeasureType.objects.get(pk=pk)
     entry = catalogue_for(household.village.code[:6]).filter(pk=pk).first()
     if entry is None:
-        _add(errors, "measure_type", _("This measure is not in the county's catalogue."))
+        add_error(errors, "measure_type", _("This measure is not in the county's catalogue."))
     return entry
 
 
@@ -84,12 +78,12 @@ def _risk_types(
         return _pack([risk for risk in recorded if risk in answers])
     codes = list(dict.fromkeys(chosen))
     if any(code not in recorded for code in codes):
-        _add(errors, "risk_types", _("A measure can only answer risk types recorded for the household."))
+        add_error(errors, "risk_types", _("A measure can only answer risk types recorded for the household."))
         return ""
     wrong = [code for code in codes if code not in answers]
     if wrong:
         for code in wrong:
-            _add(
+            add_error(
                 errors,
                 "risk_types",
                 lazy_format(
@@ -112,7 +106,7 @@ def _date(raw: Mapping[str, Any], field: str, errors: Errors) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        _add(errors, field, _("Enter a real date."))
+        add_error(errors, field, _("Enter a real date."))
         return None
 
 
@@ -121,18 +115,18 @@ def _check_dates_and_status(values: Mapping[str, Any], errors: Errors) -> None:
     started, ended = values["started_on"], values["ended_on"]
     today = clock.today()
     if status not in MeasureStatus.values:
-        _add(errors, "status", _("Unknown status."))
+        add_error(errors, "status", _("Unknown status."))
         return
     if status in rules.TAKEN and started is None:
-        _add(errors, "started_on", _("A measure that has begun needs its start date."))
+        add_error(errors, "started_on", _("A measure that has begun needs its start date."))
     if status in rules.TAKEN and started is not None and started > today:
-        _add(errors, "started_on", _("A measure that has begun cannot start in the future."))
+        add_error(errors, "started_on", _("A measure that has begun cannot start in the future."))
     if status == MeasureStatus.DONE and ended is None:
-        _add(errors, "ended_on", _("Say when the measure was completed."))
+        add_error(errors, "ended_on", _("Say when the measure was completed."))
     if status in (MeasureStatus.DONE, MeasureStatus.STOPPED) and ended is not None and ended > today:
-        _add(errors, "ended_on", _("A completed or stopped measure cannot end in the future."))
+        add_error(errors, "ended_on", _("A completed or stopped measure cannot end in the future."))
     if started is not None and ended is not None and ended < started:
-        _add(errors, "ended_on", _("The end date is before the start date."))
+        add_error(errors, "ended_on", _("The end date is before the start date."))
 
 
 def _clean_measure(
@@ -144,11 +138,11 @@ def _clean_measure(
         try:
             amount = Decimal(str(amount))
         except ArithmeticError:
-            _add(errors, "amount", _("Enter an amount in yuan."))
+            add_error(errors, "amount", _("Enter an amount in yuan."))
             amount = None
         else:
             if amount < 0 or amount >= Decimal("1e10"):
-                _add(errors, "amount", _("The amount must be between 0 and 10 billion yuan."))
+                add_error(errors, "amount", _("The amount must be between 0 and 10 billion yuan."))
     else:
         amount = None
     responsible = str(raw.get("responsible") or "").strip()
@@ -164,9 +158,9 @@ def _clean_measure(
         "ended_on": _date(raw, "ended_on", errors),
     }
     if len(responsible) > 100:
-        _add(errors, "responsible", _("At most 100 characters."))
+        add_error(errors, "responsible", _("At most 100 characters."))
     if values["status"] != MeasureStatus.STOPPED and not responsible:
-        _add(errors, "responsible", _("Name the person or department responsible for the measure."))
+        add_error(errors, "responsible", _("Name the person or department responsible for the measure."))
     _check_dates_and_status(values, errors)
     return values
 
@@ -244,15 +238,15 @@ def stop_measure(
     require_capture(actor, household.village.path)
     errors: Errors = {}
     if measure.status == MeasureStatus.STOPPED:
-        _add(errors, "status", _("The measure is already stopped."))
+        add_error(errors, "status", _("The measure is already stopped."))
     if not reason.strip():
-        _add(errors, "reason", _("Say why the measure stops."))
+        add_error(errors, "reason", _("Say why the measure stops."))
     if ended_on is not None and ended_on > clock.today():
-        _add(errors, "ended_on", _("The date cannot be in the future."))
+        add_error(errors, "ended_on", _("The date cannot be in the future."))
     if ended_on is not None and measure.started_on is not None and ended_on < measure.started_on:
-        _add(errors, "ended_on", _("The end date is before the start date."))
+        add_error(errors, "ended_on", _("The end date is before the start date."))
     if measure.status in rules.TAKEN and ended_on is None:
-        _add(errors, "ended_on", _("Say when the measure stopped."))
+        add_error(errors, "ended_on", _("Say when the measure stopped."))
     if errors:
         raise InvalidInput(errors)
     values = {
@@ -292,17 +286,17 @@ def add_measure(
     require_capture(actor, household.village.path)
     errors: Errors = {}
     if category not in MeasureCategory.values:
-        _add(errors, "category", _("Unknown kind of measure."))
+        add_error(errors, "category", _("Unknown kind of measure."))
     recorded = set(household.risk_type_list)
     chosen = list(dict.fromkeys(risk_types))
     if not chosen:
-        _add(errors, "risk_types", _("Say which risk the measure answers."))
+        add_error(errors, "risk_types", _("Say which risk the measure answers."))
     elif not recorded:
-        _add(errors, "risk_types", _("The household has no recorded risk types."))
+        add_error(errors, "risk_types", _("The household has no recorded risk types."))
     elif any(code not in recorded for code in chosen):
-        _add(errors, "risk_types", _("A measure can only answer risk types recorded for the household."))
+        add_error(errors, "risk_types", _("A measure can only answer risk types recorded for the household."))
     if started_on > clock.today():
-        _add(errors, "started_on", _("The date cannot be in the future."))
+        add_error(errors, "started_on", _("The date cannot be in the future."))
     if errors:
         raise InvalidInput(errors)
     measure = Measure.objects.create(
@@ -343,21 +337,21 @@ def _clean_entry(raw: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
     category = str(raw.get("category") or "")
     answers = list(dict.fromkeys(raw.get("answers") or []))
     if not name_zh:
-        _add(errors, "name_zh", _("Give the measure's Chinese name."))
+        add_error(errors, "name_zh", _("Give the measure's Chinese name."))
     for field, value in (("name_zh", name_zh), ("name_en", name_en)):
         if len(value) > 100:
-            _add(errors, field, _("At most 100 characters."))
+            add_error(errors, field, _("At most 100 characters."))
     if category not in MeasureCategory.values:
-        _add(errors, "category", _("Choose the measure's category."))
+        add_error(errors, "category", _("Choose the measure's category."))
     unknown = [code for code in answers if code not in RiskType.values]
     if unknown:
-        _add(errors, "answers", _("Unknown risk type."))
+        add_error(errors, "answers", _("Unknown risk type."))
     elif not answers:
-        _add(errors, "answers", _("Say which risk types the measure answers."))
+        add_error(errors, "answers", _("Say which risk types the measure answers."))
     elif category in MeasureCategory.values:
         for risk in answers:
             if not rules.category_may_answer(category, risk):
-                _add(
+                add_error(
                     errors,
                     "answers",
                     lazy_format(
@@ -420,7 +414,7 @@ def update_county_entry(
     errors: Errors = {}
     cleaned = _clean_entry(values, errors)
     if cleaned["category"] != entry.category and Measure.objects.filter(measure_type=entry).exists():
-        _add(
+        add_error(
             errors,
             "category",
             _("Measures already use this entry, so its category stays. Add a new entry instead."),

@@ -47,7 +47,7 @@ from fupin.benefits.models import (
     OpeningStatus,
 )
 from fupin.core import clock
-from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, Refused
+from fupin.core.errors import Errors, InvalidInput, Message, NotPermitted, OutOfScope, Refused, add_error
 from fupin.core.i18n import lazy_format
 from fupin.domain import bankaccount, idnumber
 from fupin.engine import benefits as engine
@@ -59,8 +59,6 @@ from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import HouseholdType
 from fupin.registry.models import Household, Member
 from fupin.registry.services import require_capability, require_capture, versioned_update
-
-Errors = dict[str, list[Message]]
 
 MAX_AMOUNT = Decimal(100_000_000)  # yuan: no fact of a county's subsidy is larger
 MAX_COUNT = 100_000
@@ -80,10 +78,6 @@ BANK_PROBLEMS: dict[str, Message] = {
 }
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "有", "对"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "无", "没有"}
-
-
-def _add(errors: Errors, name: str, message: Message) -> None:
-    errors.setdefault(name, []).append(message)
 
 
 # ---------------------------------------------------------------- opening a programme
@@ -109,15 +103,15 @@ def open_programme(
         raise InvalidInput({"pack": [_("There is no policy pack with this name.")]}) from None
     found = programme_info.programme(checked, programme)
     if found is None:
-        _add(errors, "programme", _("The policy pack has no such programme."))
+        add_error(errors, "programme", _("The policy pack has no such programme."))
     if county.level != AreaLevel.COUNTY:
-        _add(errors, "county", _("A programme is opened by a county."))
+        add_error(errors, "county", _("A programme is opened by a county."))
     if not 2000 <= year <= clock.today().year + 1:
-        _add(errors, "year", _("Give a year from 2000 to next year."))
+        add_error(errors, "year", _("Give a year from 2000 to next year."))
     if found is not None and found.effective_to is not None and found.effective_to.year < year:
-        _add(errors, "year", _("The programme ends before this year."))
+        add_error(errors, "year", _("The programme ends before this year."))
     if Opening.objects.filter(pack=pack, programme=programme, county=county, year=year).exists():
-        _add(errors, "year", _("The county has already opened this programme for this year."))
+        add_error(errors, "year", _("The county has already opened this programme for this year."))
     if errors:
         raise InvalidInput(errors)
     opening = Opening.objects.create(
@@ -238,12 +232,12 @@ def parse_fact(kind: str, raw: Any) -> tuple[Any, Message | None]:
 
 def _person(errors: Errors, raw: str) -> Member | None:
     if not raw.strip():
-        _add(errors, "id_number", _("Give the person's ID number."))
+        add_error(errors, "id_number", _("Give the person's ID number."))
         return None
     try:
         number = idnumber.parse(raw).number
     except idnumber.IdNumberError:
-        _add(errors, "id_number", _("This is not a valid ID number."))
+        add_error(errors, "id_number", _("This is not a valid ID number."))
         return None
     digest = get_cipher().blind_index("id", number)
     member = (
@@ -252,7 +246,7 @@ def _person(errors: Errors, raw: str) -> Member | None:
         .first()
     )
     if member is None:
-        _add(errors, "id_number", _("Nobody in the registry has this ID number."))
+        add_error(errors, "id_number", _("Nobody in the registry has this ID number."))
     return member
 
 
@@ -293,11 +287,11 @@ def _resolve(
     """Check an application's input against its programme; the people and entity it names."""
     today = clock.today()
     if data.applied_on is None:
-        _add(errors, "applied_on", _("Give the date of the application."))
+        add_error(errors, "applied_on", _("Give the date of the application."))
     elif data.applied_on > today:
-        _add(errors, "applied_on", _("The date cannot be in the future."))
+        add_error(errors, "applied_on", _("The date cannot be in the future."))
     elif data.applied_on.year != opening.year:
-        _add(errors, "applied_on", lazy_format(_("The opening is for %(year)s."), year=opening.year))
+        add_error(errors, "applied_on", lazy_format(_("The opening is for %(year)s."), year=opening.year))
     member = None
     if programme_info.needs_person(programme):
         member = _person(errors, data.id_number)
@@ -305,7 +299,7 @@ def _resolve(
     if programme_info.needs_entity(programme):
         problem = entities.credit_code_problem(data.credit_code)
         if problem is not None:
-            _add(errors, "credit_code", problem)
+            add_error(errors, "credit_code", problem)
         elif register_entity:
             try:
                 entity = entities.find_or_register(
@@ -325,22 +319,22 @@ def _resolve(
     post_code = data.post_code.strip()
     if programme.applicant == "post":
         if not post_code:
-            _add(errors, "post_code", _("Give the post's number or name."))
+            add_error(errors, "post_code", _("Give the post's number or name."))
         elif len(post_code) > 40:
-            _add(errors, "post_code", _("At most 40 characters, please."))
+            add_error(errors, "post_code", _("At most 40 characters, please."))
     if programme_info.needs_period(programme) and data.period is None:
-        _add(errors, "period", _("Give the month claimed."))
+        add_error(errors, "period", _("Give the month claimed."))
     if data.period is not None and data.period > today:
-        _add(errors, "period", _("The month cannot be in the future."))
+        add_error(errors, "period", _("The month cannot be in the future."))
     facts: dict[str, Any] = {}
     for fact in programme_info.facts_asked(checked, programme):
         value, problem = parse_fact(fact.kind, data.facts.get(fact.name))
         if problem is not None:
-            _add(errors, fact.name, problem)
+            add_error(errors, fact.name, problem)
         else:
             facts[fact.name] = value
     for name, problem in _bank_account_problem(data).items():
-        _add(errors, name, problem)
+        add_error(errors, name, problem)
     if errors:
         return None
     household = member.household if member is not None else None
@@ -355,7 +349,7 @@ def _resolve(
         area = opening.county
     if not area.path.startswith(opening.county.path):
         where = "id_number" if programme.applicant in ("person", "post", "household") else "credit_code"
-        _add(errors, where, lazy_format(_("This is outside %(county)s."), county=opening.county.name))
+        add_error(errors, where, lazy_format(_("This is outside %(county)s."), county=opening.county.name))
         return None
     if not scope.area_in_scope(actor, area.path, "capture"):
         raise OutOfScope()
@@ -915,18 +909,18 @@ def attach_evidence(*, actor: Any, application: Application, kind: str, upload: 
         raise OutOfScope()
     errors: Errors = {}
     if kind not in EvidenceKind.values:
-        _add(errors, "kind", _("Choose what the document is."))
+        add_error(errors, "kind", _("Choose what the document is."))
     size = int(getattr(upload, "size", 0) or 0)
     upload.seek(0)
     head = upload.read(8)
     upload.seek(0)
     found = next((v for magic, v in EVIDENCE_TYPES.items() if bytes(head).startswith(magic)), None)
     if found is None:
-        _add(errors, "file", _("Attach a PDF, a JPEG or a PNG file."))
+        add_error(errors, "file", _("Attach a PDF, a JPEG or a PNG file."))
     if size > EVIDENCE_MAX_BYTES:
-        _add(errors, "file", _("The file is larger than 10 MB."))
+        add_error(errors, "file", _("The file is larger than 10 MB."))
     elif size == 0:
-        _add(errors, "file", _("The file is empty."))
+        add_error(errors, "file", _("The file is empty."))
     if errors:
         raise InvalidInput(errors)
     assert found is not None

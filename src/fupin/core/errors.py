@@ -8,6 +8,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 Message = str | Promise
+# What a service collects before refusing: field → messages, every problem at once (InvalidInput).
+Errors = dict[str, list[Message]]
+
+
+def add_error(errors: Errors, field: str, message: Message) -> None:
+    errors.setdefault(field, []).append(message)
 
 
 class ServiceError(Exception):

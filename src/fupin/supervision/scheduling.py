@@ -25,18 +25,13 @@ from fupin.accounts.roles import Capability
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core import clock
-from fupin.core.errors import InvalidInput, Message, OutOfScope, Refused
+from fupin.core.errors import Errors, InvalidInput, OutOfScope, Refused, add_error
 from fupin.registry.services import require_capability
 from fupin.supervision import schedules
 from fupin.supervision.models import ReportRound, ReportSubmission, SubmissionStatus
 
-Errors = dict[str, list[Message]]
 _PERIOD = re.compile(r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
 OPEN = (SubmissionStatus.PENDING, SubmissionStatus.RETURNED)
-
-
-def _add(errors: Errors, field: str, message: Message) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def _audit(actor: Any, action: str, kind: str, pk: int, area: Area, summary: str, **changes: Any) -> None:
@@ -97,35 +92,35 @@ def issue_round(*, actor: Any, data: RoundInput) -> ReportRound:
     errors: Errors = {}
     form = schedules.forms().get(data.form_code)
     if form is None:
-        _add(errors, "form_code", _("Choose a report form."))
+        add_error(errors, "form_code", _("Choose a report form."))
     issuer = Area.objects.filter(code=data.issuer_code).first()
     if issuer is None or not scope.area_in_scope(actor, issuer.path):
-        _add(errors, "issuer", _("Choose an area of yours to issue from."))
+        add_error(errors, "issuer", _("Choose an area of yours to issue from."))
     level = data.filler_level
     if level is None or level not in AreaLevel.values or (issuer is not None and level <= issuer.level):
-        _add(errors, "filler_level", _("Choose a level below the issuing area."))
+        add_error(errors, "filler_level", _("Choose a level below the issuing area."))
     if not _PERIOD.match(data.period or ""):
-        _add(errors, "period", _("Give the month the figures are for, as YYYY-MM."))
+        add_error(errors, "period", _("Give the month the figures are for, as YYYY-MM."))
     today = clock.today()
     if data.deadline is None:
-        _add(errors, "deadline", _("Set the deadline."))
+        add_error(errors, "deadline", _("Set the deadline."))
     elif data.deadline < today:
-        _add(errors, "deadline", _("The deadline cannot be in the past."))
+        add_error(errors, "deadline", _("The deadline cannot be in the past."))
     from fupin.supervision.services import has_identifiers
 
     title = data.title.strip()
     if len(title) > 100:
-        _add(errors, "title", _("Keep the title under 100 characters."))
+        add_error(errors, "title", _("Keep the title under 100 characters."))
     for field, text in (("title", title), ("note", data.note)):
         if has_identifiers(text):  # both reach every filler, the title by text message
-            _add(errors, field, _("Leave ID numbers and phone numbers out: link the household instead."))
+            add_error(errors, field, _("Leave ID numbers and phone numbers out: link the household instead."))
     if len(data.note) > 500:
-        _add(errors, "note", _("Keep the note under 500 characters."))
+        add_error(errors, "note", _("Keep the note under 500 characters."))
     targets: list[Area] = []
     if issuer is not None and level in AreaLevel.values and level > issuer.level:
         targets = list(Area.objects.filter(path__startswith=issuer.path, level=level).order_by("code"))
         if not targets:
-            _add(errors, "filler_level", _("There is no area of that level under the issuing area."))
+            add_error(errors, "filler_level", _("There is no area of that level under the issuing area."))
     if errors:
         raise InvalidInput(errors)
     assert form is not None and issuer is not None and data.deadline is not None and level is not None
@@ -214,7 +209,7 @@ def save(
             continue
         kept, problem = field.check(typed.get(field.code))
         if problem and (submit or kept):  # a draft may leave a required field empty, never a bad one
-            _add(errors, field.code, problem)
+            add_error(errors, field.code, problem)
         values[field.code] = kept
     if errors:
         raise InvalidInput(errors)

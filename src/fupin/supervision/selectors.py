@@ -294,13 +294,17 @@ def inspection_strata(inspection: Inspection) -> list[StratumRow]:
 # ---------------------------------------------------------------- important situation reports
 
 
+def acknowledging_level(user: Any) -> str:
+    """Which level's acknowledgement the user gives: "province" for province staff, else "county"."""
+    return "province" if user.role == "province_viewer" else "county"
+
+
 def situations_for(user: Any, *, waiting_only: bool = False) -> QuerySet[SituationReport]:
     """Reports of areas in the user's view scope, newest first; ``waiting_only``: not yet acknowledged
     at the user's level (the county's or the province's)."""
     queryset = scope.scoped(SituationReport.objects.select_related("area", "reported_by"), user)
     if waiting_only:
-        field = "province_acknowledged_at" if user.role == "province_viewer" else "county_acknowledged_at"
-        queryset = queryset.filter(**{f"{field}__isnull": True})
+        queryset = queryset.filter(**{f"{acknowledging_level(user)}_acknowledged_at__isnull": True})
     return queryset.annotate(follow_ups=Count("updates")).order_by("-reported_at", "-id")
 
 

@@ -29,7 +29,7 @@ from fupin.accounts.roles import Capability
 from fupin.areas.models import Area
 from fupin.audit import services as audit
 from fupin.core import clock, uploads
-from fupin.core.errors import InvalidInput, Message, OutOfScope, Refused
+from fupin.core.errors import Errors, InvalidInput, OutOfScope, Refused, add_error
 from fupin.registry.models import Household
 from fupin.registry.services import require_capability
 from fupin.supervision import selectors
@@ -61,12 +61,6 @@ EVIDENCE_MAX_FILES = 10
 _ID_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
-Errors = dict[str, list[Message]]
-
-
-def _add(errors: Errors, field: str, message: Message) -> None:
-    errors.setdefault(field, []).append(message)
-
 
 def has_identifiers(text: str) -> bool:
     """Whether the text holds a resident ID number or a mobile number (it goes into texts and lists)."""
@@ -75,7 +69,7 @@ def has_identifiers(text: str) -> bool:
 
 def _no_identifiers(errors: Errors, field: str, text: str) -> None:
     if has_identifiers(text):
-        _add(
+        add_error(
             errors,
             field,
             _("Leave ID numbers and phone numbers out: link the household instead."),
@@ -130,25 +124,25 @@ class ProblemInput:
 def _validate(actor: Any, data: ProblemInput) -> tuple[Area, Household | None, Errors]:
     errors: Errors = {}
     if data.source not in Source.values:
-        _add(errors, "source", _("Choose where the problem was found."))
+        add_error(errors, "source", _("Choose where the problem was found."))
     if data.kind not in Kind.values:
-        _add(errors, "kind", _("Choose the kind of problem."))
+        add_error(errors, "kind", _("Choose the kind of problem."))
     if data.severity not in Severity.values:
-        _add(errors, "severity", _("Choose how serious the problem is."))
+        add_error(errors, "severity", _("Choose how serious the problem is."))
     description = data.description.strip()
     if not description:
-        _add(errors, "description", _("Describe the problem."))
+        add_error(errors, "description", _("Describe the problem."))
     elif len(description) > 1000:
-        _add(errors, "description", _("Keep the description under 1,000 characters."))
+        add_error(errors, "description", _("Keep the description under 1,000 characters."))
     _no_identifiers(errors, "description", description)
     if len(data.lead_unit) > 100:
-        _add(errors, "lead_unit", _("Keep the unit's name under 100 characters."))
+        add_error(errors, "lead_unit", _("Keep the unit's name under 100 characters."))
     today = clock.today()
     found_on = data.found_on or today
     if found_on > today:
-        _add(errors, "found_on", _("The day it was found cannot be in the future."))
+        add_error(errors, "found_on", _("The day it was found cannot be in the future."))
     if data.deadline is not None and data.deadline < found_on:
-        _add(errors, "deadline", _("The deadline cannot be before the day the problem was found."))
+        add_error(errors, "deadline", _("The deadline cannot be before the day the problem was found."))
     area = Area.objects.filter(code=data.area_code).first()
     household = None
     if data.household_id is not None:
@@ -158,21 +152,21 @@ def _validate(actor: Any, data: ProblemInput) -> tuple[Area, Household | None, E
             .first()
         )
         if household is None:
-            _add(errors, "household", _("No such household in the area you keep records for."))
+            add_error(errors, "household", _("No such household in the area you keep records for."))
         elif area is None:
             area = household.village
         elif not household.village.path.startswith(area.path):
-            _add(errors, "household", _("The household is not in the problem's area."))
+            add_error(errors, "household", _("The household is not in the problem's area."))
     if area is None or not scope.area_in_scope(actor, area.path, "capture"):
-        _add(errors, "area", _("Choose an area you keep records for."))
+        add_error(errors, "area", _("Choose an area you keep records for."))
     if data.inspection_id is not None:
         found = (
             selectors.visible_inspections(actor).select_related("area").filter(pk=data.inspection_id).first()
         )
         if found is None:
-            _add(errors, "inspection", _("No such inspection in your area."))
+            add_error(errors, "inspection", _("No such inspection in your area."))
         elif area is not None and not area.path.startswith(found.area.path):
-            _add(errors, "area", _("A finding of an inspection lies in the inspected area."))
+            add_error(errors, "area", _("A finding of an inspection lies in the inspected area."))
     return area, household, errors  # type: ignore[return-value]
 
 
@@ -238,14 +232,14 @@ def problem_from_check_failure(
     errors: Errors = {}
     check = checks_link.describe(check_code)
     if check is None:
-        _add(errors, "check", _("No such data check."))
+        add_error(errors, "check", _("No such data check."))
     clean: dict[str, str] = {}
     for key, value in dict(values).items():
         text = "" if value is None else str(value)
         clean[str(key)[:60]] = text[:200]
         _no_identifiers(errors, "values", text)
     if len(clean) > 20:
-        _add(errors, "values", _("Give at most 20 values of the check."))
+        add_error(errors, "values", _("Give at most 20 values of the check."))
     if errors:
         raise InvalidInput(errors)
     assert check is not None
@@ -304,34 +298,34 @@ def plan_inspection(*, actor: Any, data: InspectionInput) -> Inspection:
     require_capability(actor, Capability.RECORD_PROBLEMS)
     errors: Errors = {}
     if data.source not in INSPECTION_SOURCES:
-        _add(errors, "source", _("Choose an inspection, an unannounced visit or an assessment."))
+        add_error(errors, "source", _("Choose an inspection, an unannounced visit or an assessment."))
     title, team = data.title.strip(), data.team.strip()
     if not title:
-        _add(errors, "title", _("Give the inspection a title."))
+        add_error(errors, "title", _("Give the inspection a title."))
     elif len(title) > 100:
-        _add(errors, "title", _("Keep the title under 100 characters."))
+        add_error(errors, "title", _("Keep the title under 100 characters."))
     if not team:
-        _add(errors, "team", _("Name the team: its leader and members with their units."))
+        add_error(errors, "team", _("Name the team: its leader and members with their units."))
     elif len(team) > 1000:
-        _add(errors, "team", _("Keep the team under 1,000 characters."))
+        add_error(errors, "team", _("Keep the team under 1,000 characters."))
     _no_identifiers(errors, "team", team)
     if data.starts_on is None:
-        _add(errors, "starts_on", _("Give the first day."))
+        add_error(errors, "starts_on", _("Give the first day."))
     if data.ends_on is None:
-        _add(errors, "ends_on", _("Give the last day."))
+        add_error(errors, "ends_on", _("Give the last day."))
     elif data.starts_on is not None and data.ends_on < data.starts_on:
-        _add(errors, "ends_on", _("The last day cannot be before the first."))
+        add_error(errors, "ends_on", _("The last day cannot be before the first."))
     if data.sample_size is None or not 1 <= data.sample_size <= MAX_SAMPLE:
-        _add(
+        add_error(
             errors,
             "sample_size",
             _("Draw between 1 and %(most)s households to visit.") % {"most": MAX_SAMPLE},
         )
     if data.seed is not None and not 0 <= data.seed < 2**53:
-        _add(errors, "seed", _("The seed is a whole number from 0 to 9,007,199,254,740,991."))
+        add_error(errors, "seed", _("The seed is a whole number from 0 to 9,007,199,254,740,991."))
     area = Area.objects.filter(code=data.area_code).first()
     if area is None or not scope.area_in_scope(actor, area.path, "capture"):
-        _add(errors, "area", _("Choose an area you keep records for."))
+        add_error(errors, "area", _("Choose an area you keep records for."))
     if errors:
         raise InvalidInput(errors)
     assert area is not None and data.sample_size is not None
@@ -416,20 +410,20 @@ def add_task(
     errors: Errors = {}
     unit, person, text = responsible_unit.strip(), responsible_person.strip(), measures.strip()
     if not unit:
-        _add(errors, "responsible_unit", _("Name the responsible unit."))
+        add_error(errors, "responsible_unit", _("Name the responsible unit."))
     if not person:
-        _add(errors, "responsible_person", _("Name the person responsible."))
+        add_error(errors, "responsible_person", _("Name the person responsible."))
     if len(unit) > 100:
-        _add(errors, "responsible_unit", _("Keep the unit's name under 100 characters."))
+        add_error(errors, "responsible_unit", _("Keep the unit's name under 100 characters."))
     if len(person) > 50:
-        _add(errors, "responsible_person", _("Keep the name under 50 characters."))
+        add_error(errors, "responsible_person", _("Keep the name under 50 characters."))
     if not text:
-        _add(errors, "measures", _("Say which measures fix the problem."))
+        add_error(errors, "measures", _("Say which measures fix the problem."))
     _no_identifiers(errors, "measures", text)
     if deadline is None:
-        _add(errors, "deadline", _("Set the deadline."))
+        add_error(errors, "deadline", _("Set the deadline."))
     elif deadline < problem.found_on:
-        _add(errors, "deadline", _("The deadline cannot be before the day the problem was found."))
+        add_error(errors, "deadline", _("The deadline cannot be before the day the problem was found."))
     if errors:
         raise InvalidInput(errors)
     assert deadline is not None
@@ -472,23 +466,23 @@ def rectify(
     errors: Errors = {}
     text = description.strip()
     if not text:
-        _add(errors, "description", _("Say what was done."))
+        add_error(errors, "description", _("Say what was done."))
     elif len(text) > 1000:
-        _add(errors, "description", _("Keep the description under 1,000 characters."))
+        add_error(errors, "description", _("Keep the description under 1,000 characters."))
     _no_identifiers(errors, "description", text)
     today = clock.today()
     if done_on is None:
-        _add(errors, "done_on", _("Give the day the fix was done."))
+        add_error(errors, "done_on", _("Give the day the fix was done."))
     elif done_on > today:
-        _add(errors, "done_on", _("The day of the fix cannot be in the future."))
+        add_error(errors, "done_on", _("The day of the fix cannot be in the future."))
     if not files:
-        _add(errors, "files", _("Attach at least one evidence file: a photo or a scanned document."))
+        add_error(errors, "files", _("Attach at least one evidence file: a photo or a scanned document."))
     if len(files) > EVIDENCE_MAX_FILES:
-        _add(errors, "files", _("Attach at most 10 files."))
+        add_error(errors, "files", _("Attach at most 10 files."))
     for upload in files:
         for message in uploads.problems(upload, allowed=EVIDENCE_TYPES, max_bytes=EVIDENCE_MAX_BYTES):
             name = str(getattr(upload, "name", "") or "")[-60:]
-            _add(errors, "files", f"{name}: {message}" if name else message)
+            add_error(errors, "files", f"{name}: {message}" if name else message)
     if errors:
         raise InvalidInput(errors)
     assert done_on is not None
@@ -577,9 +571,9 @@ def _reason(reason: str) -> str:
     text = reason.strip()
     errors: Errors = {}
     if not text:
-        _add(errors, "reason", _("Give the reason."))
+        add_error(errors, "reason", _("Give the reason."))
     elif len(text) > 500:
-        _add(errors, "reason", _("Keep the reason under 500 characters."))
+        add_error(errors, "reason", _("Keep the reason under 500 characters."))
     _no_identifiers(errors, "reason", text)
     if errors:
         raise InvalidInput(errors)
@@ -742,38 +736,38 @@ def report_situation(*, actor: Any, data: SituationInput) -> SituationReport:
     require_capability(actor, Capability.REPORT_SITUATIONS)
     errors: Errors = {}
     if data.kind not in SituationKind.values:
-        _add(errors, "kind", _("Choose what kind of situation it is."))
+        add_error(errors, "kind", _("Choose what kind of situation it is."))
     title, description, measures = data.title.strip(), data.description.strip(), data.measures.strip()
     if not title:
-        _add(errors, "title", _("Give the situation a short title."))
+        add_error(errors, "title", _("Give the situation a short title."))
     elif len(title) > 100:
-        _add(errors, "title", _("Keep the title under 100 characters."))
+        add_error(errors, "title", _("Keep the title under 100 characters."))
     _no_identifiers(errors, "title", title)
     if not description:
-        _add(errors, "description", _("Say what happened."))
+        add_error(errors, "description", _("Say what happened."))
     elif len(description) > 2000:
-        _add(errors, "description", _("Keep it under 2,000 characters."))
+        add_error(errors, "description", _("Keep it under 2,000 characters."))
     _no_identifiers(errors, "description", description)
     if len(measures) > 2000:
-        _add(errors, "measures", _("Keep it under 2,000 characters."))
+        add_error(errors, "measures", _("Keep it under 2,000 characters."))
     _no_identifiers(errors, "measures", measures)
     today = clock.today()
     if data.occurred_on is None:
-        _add(errors, "occurred_on", _("Give the day it happened."))
+        add_error(errors, "occurred_on", _("Give the day it happened."))
     elif data.occurred_on > today:
-        _add(errors, "occurred_on", _("The day it happened cannot be in the future."))
+        add_error(errors, "occurred_on", _("The day it happened cannot be in the future."))
     elif data.occurred_on < today - dt.timedelta(days=366):
-        _add(errors, "occurred_on", _("A situation of more than a year ago is not reported this way."))
+        add_error(errors, "occurred_on", _("A situation of more than a year ago is not reported this way."))
     counts = {"households_affected": data.households_affected, "people_affected": data.people_affected}
     for field, value in counts.items():
         if value is not None and not 0 <= value <= MAX_AFFECTED:
-            _add(errors, field, _("Give a number from 0 to 10,000,000."))
+            add_error(errors, field, _("Give a number from 0 to 10,000,000."))
     households, people = data.households_affected or 0, data.people_affected or 0
     if 0 <= households <= MAX_AFFECTED and 0 <= people <= MAX_AFFECTED and people < households:
-        _add(errors, "people_affected", _("Every household affected has at least one person affected."))
+        add_error(errors, "people_affected", _("Every household affected has at least one person affected."))
     area = Area.objects.filter(code=data.area_code).first()
     if area is None or not scope.area_in_scope(actor, area.path, "capture"):
-        _add(errors, "area", _("Choose an area you keep records for."))
+        add_error(errors, "area", _("Choose an area you keep records for."))
     if errors:
         raise InvalidInput(errors)
     assert area is not None and data.occurred_on is not None
@@ -800,7 +794,7 @@ def acknowledge_situation(*, actor: Any, report: SituationReport) -> SituationRe
     if not scope.area_in_scope(actor, report.area.path):
         raise OutOfScope()
     report = SituationReport.objects.select_for_update().select_related("area").get(pk=report.pk)
-    level = "province" if actor.role == "province_viewer" else "county"
+    level = selectors.acknowledging_level(actor)
     if getattr(report, f"{level}_acknowledged_at") is not None:
         raise Refused(
             _("The %(level)s acknowledged this report already.")
@@ -826,9 +820,9 @@ def follow_up_situation(*, actor: Any, report: SituationReport, text: str) -> Si
     body = text.strip()
     errors: Errors = {}
     if not body:
-        _add(errors, "text", _("Write the follow-up."))
+        add_error(errors, "text", _("Write the follow-up."))
     elif len(body) > 2000:
-        _add(errors, "text", _("Keep it under 2,000 characters."))
+        add_error(errors, "text", _("Keep it under 2,000 characters."))
     _no_identifiers(errors, "text", body)
     if errors:
         raise InvalidInput(errors)

@@ -7,11 +7,12 @@ then checks the role (403 that says who may), then the form.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from fupin.accounts.roles import Capability
 from fupin.core import clock
-from fupin.core.errors import InvalidInput, Refused
+from fupin.core.errors import InvalidInput, Message, Refused
 from fupin.registry.models import Household
 from fupin.supervision import forms, selectors, services
 from fupin.supervision.models import (
@@ -39,13 +40,20 @@ from fupin.web.forms import apply_errors
 from fupin.web.pages import current_user, page, require
 
 PAGE_SIZE = 50
+T = TypeVar("T")
+
+
+def _in_scope(request: HttpRequest, lookup: Callable[[Any, int], T], pk: int, missing: Message) -> T:
+    """The record by ``lookup`` (a selector reading through the scope layer), or 404 saying ``missing``:
+    the same answer whether it is elsewhere or does not exist."""
+    try:
+        return lookup(current_user(request), pk)
+    except ObjectDoesNotExist:
+        raise Http404(missing) from None
 
 
 def _problem(request: HttpRequest, pk: int) -> Problem:
-    try:
-        return selectors.get_problem(current_user(request), pk)
-    except Problem.DoesNotExist:
-        raise Http404(_("No such problem in your area.")) from None
+    return _in_scope(request, selectors.get_problem, pk, _("No such problem in your area."))
 
 
 def _flash(request: HttpRequest, error: InvalidInput | Refused) -> None:
@@ -435,10 +443,7 @@ def inspection_new(request: HttpRequest) -> HttpResponse:
 
 
 def _inspection(request: HttpRequest, pk: int) -> Inspection:
-    try:
-        return selectors.get_inspection(current_user(request), pk)
-    except Inspection.DoesNotExist:
-        raise Http404(_("No such inspection in your area.")) from None
+    return _in_scope(request, selectors.get_inspection, pk, _("No such inspection in your area."))
 
 
 @page
@@ -527,20 +532,6 @@ def inspection_export(request: HttpRequest, pk: int) -> HttpResponseBase:
 # ---------------------------------------------------------------- important situation reports
 
 
-def _report_areas(user: Any) -> list[Any]:
-    """Where the user may report from: the capture areas, villages included."""
-    from fupin.accounts import scope
-    from fupin.areas.models import Area
-
-    paths = scope.granted_paths(user, "capture")
-    if not paths:
-        return []
-    condition = Q()
-    for path in paths:
-        condition |= Q(path__startswith=path)
-    return list(Area.objects.filter(condition, level__gte=3).order_by("path")[:1000])
-
-
 @page
 def situations(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
@@ -554,7 +545,7 @@ def situations(request: HttpRequest) -> HttpResponse:
         {
             "page_obj": listing,
             "waiting": waiting,
-            "can_report": user.can(Capability.REPORT_SITUATIONS) and bool(_report_areas(user)),
+            "can_report": user.can(Capability.REPORT_SITUATIONS) and bool(selectors.capture_areas(user)),
             "can_acknowledge": user.can(Capability.ACKNOWLEDGE_SITUATIONS),
         },
     )
@@ -564,7 +555,7 @@ def situations(request: HttpRequest) -> HttpResponse:
 def situation_new(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.REPORT_SITUATIONS)
-    form = forms.SituationForm(request.POST or None, areas=_report_areas(user))
+    form = forms.SituationForm(request.POST or None, areas=selectors.capture_areas(user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -590,17 +581,14 @@ def situation_new(request: HttpRequest) -> HttpResponse:
 
 
 def _situation(request: HttpRequest, pk: int) -> SituationReport:
-    try:
-        return selectors.get_situation(current_user(request), pk)
-    except SituationReport.DoesNotExist:
-        raise Http404(_("No such report in your area.")) from None
+    return _in_scope(request, selectors.get_situation, pk, _("No such report in your area."))
 
 
 @page
 def situation(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     found = _situation(request, pk)
-    level_field = "province_acknowledged_at" if user.role == "province_viewer" else "county_acknowledged_at"
+    level_field = f"{selectors.acknowledging_level(user)}_acknowledged_at"
     return render(
         request,
         "supervision/situation.html",
@@ -711,10 +699,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
 
 
 def _round(request: HttpRequest, pk: int) -> ReportRound:
-    try:
-        return selectors.get_round(current_user(request), pk)
-    except ReportRound.DoesNotExist:
-        raise Http404(_("No such report in your area.")) from None
+    return _in_scope(request, selectors.get_round, pk, _("No such report in your area."))
 
 
 @page
@@ -755,10 +740,7 @@ def round_remind(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _submission(request: HttpRequest, pk: int) -> ReportSubmission:
-    try:
-        return selectors.get_submission(current_user(request), pk)
-    except ReportSubmission.DoesNotExist:
-        raise Http404(_("No such report in your area.")) from None
+    return _in_scope(request, selectors.get_submission, pk, _("No such report in your area."))
 
 
 @page

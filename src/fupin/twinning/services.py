@@ -23,7 +23,7 @@ from fupin.accounts.roles import Capability
 from fupin.areas.models import Area, AreaLevel
 from fupin.audit import services as audit
 from fupin.core import clock
-from fupin.core.errors import InvalidInput, Message, NotPermitted, OutOfScope, StaleEdit
+from fupin.core.errors import Errors, InvalidInput, Message, NotPermitted, OutOfScope, StaleEdit, add_error
 from fupin.core.i18n import lazy_format
 from fupin.pii.crypto import get_cipher
 from fupin.registry.choices import HouseholdStatus
@@ -43,31 +43,25 @@ from fupin.twinning.models import (
     VisitPhoto,
 )
 
-Errors = dict[str, list[Message]]
-
 HELPER_AREA_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
 MAX_QUOTA = 50
 MAX_TERM_MONTHS = 120
 
 
-def _add(errors: Errors, field: str, message: Message) -> None:
-    errors.setdefault(field, []).append(message)
-
-
 def _text(errors: Errors, field: str, value: str, max_length: int, missing: Message | None = None) -> str:
     cleaned = (value or "").strip()
     if missing is not None and not cleaned:
-        _add(errors, field, missing)
+        add_error(errors, field, missing)
     elif len(cleaned) > max_length:
-        _add(errors, field, lazy_format(_("At most %(count)s characters, please."), count=max_length))
+        add_error(errors, field, lazy_format(_("At most %(count)s characters, please."), count=max_length))
     return cleaned
 
 
 def _not_future(errors: Errors, field: str, day: dt.date | None, missing: Message) -> None:
     if day is None:
-        _add(errors, field, missing)
+        add_error(errors, field, missing)
     elif day > clock.today():
-        _add(errors, field, _("The date cannot be in the future."))
+        add_error(errors, field, _("The date cannot be in the future."))
 
 
 def _who(actor: Any) -> str:
@@ -84,7 +78,9 @@ def _iso(day: dt.date | None) -> str | None:
 def _helper_area(actor: Any, code: str, errors: Errors) -> Area | None:
     area = Area.objects.filter(code=(code or "").strip(), level__in=HELPER_AREA_LEVELS).first()
     if area is None:
-        _add(errors, "area", _("Choose the county, township or village that keeps this helper's record."))
+        add_error(
+            errors, "area", _("Choose the county, township or village that keeps this helper's record.")
+        )
         return None
     require_capture(actor, area.path)
     return area
@@ -92,7 +88,7 @@ def _helper_area(actor: Any, code: str, errors: Errors) -> Area | None:
 
 def _check_rank(county_code: str, rank: str, errors: Errors) -> None:
     if rank not in {r.code for r in selectors.ranks_for(county_code)}:
-        _add(errors, "rank", _("Choose one of the county's ranks."))
+        add_error(errors, "rank", _("Choose one of the county's ranks."))
 
 
 def _helper_facts(helper: Helper) -> dict[str, Any]:
@@ -171,7 +167,7 @@ def update_helper(
         set_phone(draft, phone_number, errors)
     current = helper.assignments.filter(ended_on__isnull=True).count()
     if not active and current:
-        _add(
+        add_error(
             errors,
             "active",
             lazy_format(
@@ -240,25 +236,29 @@ def assign(
     errors: Errors = {}
     _not_future(errors, "started_on", started_on, _("Give the day the twinning starts."))
     if household.status == HouseholdStatus.CANCELLED:
-        _add(errors, "helper", _("The household's record is cancelled: it is not twinned any more."))
+        add_error(errors, "helper", _("The household's record is cancelled: it is not twinned any more."))
     helper = None
     if helper_id:
         # Locked so that two assignments at once cannot both take the helper's last place.
         helper = selectors.helpers_for(actor).select_for_update(of=("self",)).filter(pk=helper_id).first()
     if helper is None:
-        _add(errors, "helper", _("Choose a helper."))
+        add_error(errors, "helper", _("Choose a helper."))
     else:
         county = household.village.county_code
         current = helper.assignments.filter(ended_on__isnull=True)
         rank = selectors.quotas_by_county([county])[county].get(helper.rank)
         if helper.area.county_code != county:
-            _add(errors, "helper", _("The helper belongs to another county."))
+            add_error(errors, "helper", _("The helper belongs to another county."))
         elif not helper.active:
-            _add(errors, "helper", lazy_format(_("%(name)s no longer helps households."), name=helper.name))
+            add_error(
+                errors, "helper", lazy_format(_("%(name)s no longer helps households."), name=helper.name)
+            )
         elif current.filter(household=household).exists():
-            _add(errors, "helper", lazy_format(_("%(name)s already helps this household."), name=helper.name))
+            add_error(
+                errors, "helper", lazy_format(_("%(name)s already helps this household."), name=helper.name)
+            )
         elif rank is None:
-            _add(
+            add_error(
                 errors,
                 "helper",
                 lazy_format(
@@ -267,7 +267,7 @@ def assign(
                 ),
             )
         elif current.count() >= rank.households:
-            _add(
+            add_error(
                 errors,
                 "helper",
                 lazy_format(
@@ -314,10 +314,10 @@ def end_assignment(
     errors: Errors = {}
     locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if locked.ended_on is not None:
-        _add(errors, "ended_on", _("This twinning has already ended."))
+        add_error(errors, "ended_on", _("This twinning has already ended."))
     _not_future(errors, "ended_on", ended_on, _("Give the day the twinning ends."))
     if ended_on is not None and ended_on < locked.started_on:
-        _add(errors, "ended_on", _("The twinning cannot end before it started."))
+        add_error(errors, "ended_on", _("The twinning cannot end before it started."))
     cleaned = _text(errors, "reason", reason, 200, _("Say why the twinning ends."))
     if errors:
         raise InvalidInput(errors)
@@ -383,11 +383,11 @@ def save_county_settings(
     for rank in ranks:
         key = f"rank_{rank.code or 'new'}"
         if rank.code and rank.code not in existing:
-            _add(errors, f"{key}_name", _("This rank is not one of the county's."))
+            add_error(errors, f"{key}_name", _("This rank is not one of the county's."))
             continue
         if rank.remove:
             if rank.code in used:
-                _add(
+                add_error(
                     errors, f"{key}_remove", _("Helpers still have this rank: give them another rank first.")
                 )
             continue
@@ -395,11 +395,13 @@ def save_county_settings(
             continue  # the empty row for a new rank
         name = rank.name.strip()
         if not rank.code and not name:
-            _add(errors, f"{key}_name", _("Give the new rank a name."))
+            add_error(errors, f"{key}_name", _("Give the new rank a name."))
         if len(name) > 50:
-            _add(errors, f"{key}_name", lazy_format(_("At most %(count)s characters, please."), count=50))
+            add_error(
+                errors, f"{key}_name", lazy_format(_("At most %(count)s characters, please."), count=50)
+            )
         if rank.households is None or not 0 <= rank.households <= MAX_QUOTA:
-            _add(
+            add_error(
                 errors,
                 f"{key}_households",
                 lazy_format(_("A quota is a number of households from 0 to %(max)s."), max=MAX_QUOTA),
@@ -407,11 +409,11 @@ def save_county_settings(
             continue
         kept.append((rank.code or f"r{uuid.uuid4().hex[:8]}", name, rank.households))
     if not kept:
-        _add(errors, "ranks", _("The county needs at least one rank."))
+        add_error(errors, "ranks", _("The county needs at least one rank."))
     if min_members is None or not 1 <= min_members <= 30:
-        _add(errors, "min_members", _("Give a number of members from 1 to 30."))
+        add_error(errors, "min_members", _("Give a number of members from 1 to 30."))
     if min_term_months is None or not 1 <= min_term_months <= MAX_TERM_MONTHS:
-        _add(
+        add_error(
             errors,
             "min_term_months",
             lazy_format(_("Give a number of months from 1 to %(max)s."), max=MAX_TERM_MONTHS),
@@ -479,9 +481,9 @@ def _period(
     missing: Message,
 ) -> None:
     if start is None:
-        _add(errors, start_field, missing)
+        add_error(errors, start_field, missing)
     if start is not None and end is not None and end < start:
-        _add(errors, end_field, _("The end cannot be before the start."))
+        add_error(errors, end_field, _("The end cannot be before the start."))
 
 
 def _unit_facts(unit: HelpingUnit) -> dict[str, Any]:
@@ -514,7 +516,7 @@ def save_helping_unit(
     cleaned_notes = _text(errors, "notes", notes, 300)
     _period(errors, "started_on", started_on, "ended_on", ended_on, _("Give the day the help starts."))
     if ended_on is not None and ended_on > clock.today():
-        _add(errors, "ended_on", _("The date cannot be in the future."))
+        add_error(errors, "ended_on", _("The date cannot be in the future."))
     if errors:
         raise InvalidInput(errors)
     assert started_on is not None
@@ -584,17 +586,17 @@ def save_task_force_member(
         raise NotPermitted(_("This record belongs to another village."))
     errors: Errors = {}
     if role not in TaskForceRole.values:
-        _add(errors, "role", _("Choose the member's role."))
+        add_error(errors, "role", _("Choose the member's role."))
     cleaned_name = _text(errors, "name", name, 50, _("Give the member's name."))
     cleaned_unit = _text(errors, "unit", unit, 100, _("Give the member's work unit."))
     _period(errors, "term_start", term_start, "term_end", term_end, _("Give the day the term starts."))
     if term_end is None:
-        _add(errors, "term_end", _("Give the day the term ends."))
+        add_error(errors, "term_end", _("Give the day the term ends."))
     if left_on is not None:
         if left_on > clock.today():
-            _add(errors, "left_on", _("The date cannot be in the future."))
+            add_error(errors, "left_on", _("The date cannot be in the future."))
         elif term_start is not None and left_on < term_start:
-            _add(errors, "left_on", _("A member cannot leave before the term starts."))
+            add_error(errors, "left_on", _("A member cannot leave before the term starts."))
     if errors:
         raise InvalidInput(errors)
     assert term_start is not None and term_end is not None
@@ -650,17 +652,17 @@ def _check_photos(uploads: Sequence[File], errors: Errors) -> list[photo_files.C
     limit = settings.TWINNING_PHOTO_MAX_BYTES
     most = settings.TWINNING_PHOTOS_PER_VISIT
     if len(uploads) > most:
-        _add(errors, "photos", lazy_format(_("At most %(count)s photos per visit."), count=most))
+        add_error(errors, "photos", lazy_format(_("At most %(count)s photos per visit."), count=most))
         return []
     checked = []
     for upload in uploads:
         name = (getattr(upload, "name", "") or "")[-100:]
         size = upload.size or 0
         if size == 0:
-            _add(errors, "photos", lazy_format(_("%(name)s is empty."), name=name))
+            add_error(errors, "photos", lazy_format(_("%(name)s is empty."), name=name))
             continue
         if size > limit:
-            _add(
+            add_error(
                 errors,
                 "photos",
                 lazy_format(
@@ -670,7 +672,7 @@ def _check_photos(uploads: Sequence[File], errors: Errors) -> list[photo_files.C
             continue
         content_type = photo_files.sniff(photo_files.read_head(upload))
         if content_type is None:
-            _add(errors, "photos", lazy_format(_("%(name)s is not a JPEG or PNG photo."), name=name))
+            add_error(errors, "photos", lazy_format(_("%(name)s is not a JPEG or PNG photo."), name=name))
             continue
         checked.append(photo_files.CheckedPhoto(upload, content_type, size, name))
     return checked
@@ -700,7 +702,7 @@ def record_visit(
     findings = _text(errors, "findings", findings, 4000, _("Record what the visit found."))
     follow_up = _text(errors, "follow_up", follow_up, 4000)
     if risk_present is None:
-        _add(errors, "risk_present", _("Say whether the risk is still present."))
+        add_error(errors, "risk_present", _("Say whether the risk is still present."))
     helper = None
     if helper_id:
         twinned = Assignment.objects.filter(household=household, helper_id=helper_id).select_related("helper")
@@ -708,7 +710,7 @@ def record_visit(
             twinned = twinned.filter(started_on__lte=visited_on).exclude(ended_on__lt=visited_on)
         found = twinned.first()
         if found is None:
-            _add(errors, "helper", _("On that day this helper was not twinned with the household."))
+            add_error(errors, "helper", _("On that day this helper was not twinned with the household."))
         else:
             helper = found.helper
     checked = _check_photos(list(photos), errors)
