@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "fupin.payments",
     "fupin.supervision",
     "fupin.employment",
+    "fupin.projects",
 ]
 
 MIDDLEWARE = [

@@ -60,6 +60,14 @@ class Capability(StrEnum):
     FILL_REPORTS = "fill_reports"
     # Employment (fupin.employment): the yearly targets of persons in work, for the areas below one's own.
     SET_EMPLOYMENT_TARGETS = "set_employment_targets"
+    # The project library (fupin.projects): the village proposes, the township reviews, the county appraises
+    # and approves; nobody reviews a step they took. Funds (fupin.funds) and assets (fupin.assets) are the
+    # county's finance and project staff's.
+    PROPOSE_PROJECTS = "propose_projects"  # prepare a project, post the village notice, submit it
+    REVIEW_PROJECTS = "review_projects"  # the township's review and notice
+    APPROVE_PROJECTS = "approve_projects"  # the county's appraisal, approval, plan, start, acceptance
+    MANAGE_FUNDS = "manage_funds"  # the year's fund amounts, allocations to projects, disbursements
+    MANAGE_ASSETS = "manage_assets"  # register project assets, their income and its distribution
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -72,6 +80,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.RECORD_VISITS,
             Capability.RECTIFY_PROBLEMS,
             Capability.REPORT_SITUATIONS,
+            Capability.PROPOSE_PROJECTS,
         }
     ),
     # Township officers often keep the records for villages without a clerk, so they may do the village
@@ -91,6 +100,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.RECTIFY_PROBLEMS,
             Capability.REPORT_SITUATIONS,
             Capability.FILL_REPORTS,
+            Capability.PROPOSE_PROJECTS,
+            Capability.REVIEW_PROJECTS,
+            Capability.MANAGE_ASSETS,
         }
     ),
     Role.COUNTY_OFFICER: frozenset(
@@ -113,6 +125,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.ACKNOWLEDGE_SITUATIONS,
             Capability.ISSUE_REPORTS,
             Capability.FILL_REPORTS,
+            Capability.PROPOSE_PROJECTS,
+            Capability.APPROVE_PROJECTS,
+            Capability.MANAGE_ASSETS,
         }
     ),
     Role.COUNTY_ADMIN: frozenset(
@@ -142,6 +157,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.ACKNOWLEDGE_SITUATIONS,
             Capability.ISSUE_REPORTS,
             Capability.FILL_REPORTS,
+            Capability.PROPOSE_PROJECTS,
+            Capability.APPROVE_PROJECTS,
+            Capability.MANAGE_FUNDS,
+            Capability.MANAGE_ASSETS,
         }
     ),
     # Departments send data, read the registry to match it and refer households; they never see full
@@ -154,7 +173,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     # The county's finance or employment bureau staff who check and pay what clerks entered.
     Role.BENEFIT_REVIEWER: frozenset(
-        {Capability.EXPORT, Capability.APPROVE_APPLICATIONS, Capability.MANAGE_PAYMENTS}
+        {
+            Capability.EXPORT,
+            Capability.APPROVE_APPLICATIONS,
+            Capability.MANAGE_PAYMENTS,
+            Capability.MANAGE_FUNDS,
+        }
     ),
 }
 
@@ -204,6 +228,11 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.ACKNOWLEDGE_SITUATIONS: _("acknowledge and follow the important situations reported up"),
     Capability.ISSUE_REPORTS: _("issue scheduling reports to the areas below, accept or return them"),
     Capability.FILL_REPORTS: _("fill in and submit the scheduling reports of one's area"),
+    Capability.PROPOSE_PROJECTS: _("propose projects for the library and post the village notice"),
+    Capability.REVIEW_PROJECTS: _("take the township review of a project"),
+    Capability.APPROVE_PROJECTS: _("appraise and approve projects, plan them and accept their completion"),
+    Capability.MANAGE_FUNDS: _("set the year's funds, allocate them to projects and record disbursements"),
+    Capability.MANAGE_ASSETS: _("register project assets, their income and its distribution"),
 }
 
 
