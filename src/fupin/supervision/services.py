@@ -14,7 +14,6 @@ The rules the state machine test (tests/test_supervision_lifecycle.py) holds to:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from fupin.areas.models import Area
 from fupin.audit import services as audit
 from fupin.core import clock, uploads
 from fupin.core.errors import Errors, InvalidInput, OutOfScope, Refused, add_error
+from fupin.domain.free_text import has_identifiers
 from fupin.registry.models import Household
 from fupin.registry.services import require_capability
 from fupin.supervision import selectors
@@ -55,16 +55,6 @@ from fupin.supervision.models import (
 EVIDENCE_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG)
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_MAX_FILES = 10
-
-# Text a cadre types about a problem must not carry identifiers: an 18-character resident ID number or
-# an 11-digit mobile number is refused (the household link says who; the registry holds the rest).
-_ID_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-
-
-def has_identifiers(text: str) -> bool:
-    """Whether the text holds a resident ID number or a mobile number (it goes into texts and lists)."""
-    return bool(_ID_NUMBER.search(text) or _MOBILE.search(text))
 
 
 def _no_identifiers(errors: Errors, field: str, text: str) -> None:

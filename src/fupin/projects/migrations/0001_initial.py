@@ -6,157 +6,538 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('areas', '0002_load_divisions'),
-        ('registry', '0004_money_never_negative'),
+        ("areas", "0002_load_divisions"),
+        ("registry", "0004_money_never_negative"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='project code')),
-                ('name', models.CharField(max_length=120, verbose_name='project name')),
-                ('category', models.CharField(choices=[('industry', 'Industry development'), ('employment', 'Employment'), ('infrastructure', 'Infrastructure'), ('rural_construction', 'Rural construction'), ('public_services', 'Public services'), ('finance', 'Financial support'), ('management_fee', 'Project management fee'), ('other', 'Other')], max_length=20, verbose_name='category')),
-                ('subcategory', models.CharField(blank=True, max_length=60, verbose_name='sub-type')),
-                ('nature', models.CharField(choices=[('new', 'New construction'), ('continued', 'Continued construction')], default='new', max_length=10, verbose_name='nature of construction')),
-                ('content', models.TextField(max_length=2000, verbose_name='construction content and scale')),
-                ('implementing_unit', models.CharField(max_length=100, verbose_name='implementing unit')),
-                ('unit_person', models.CharField(max_length=40, verbose_name='person responsible (implementing unit)')),
-                ('department', models.CharField(blank=True, max_length=100, verbose_name='competent department')),
-                ('contractor', models.CharField(blank=True, max_length=100, verbose_name='contractor')),
-                ('contractor_person', models.CharField(blank=True, max_length=40, verbose_name='person responsible (contractor)')),
-                ('procurement', models.CharField(blank=True, max_length=200, verbose_name='procurement and tendering')),
-                ('months', models.PositiveSmallIntegerField(verbose_name='implementation period (months)')),
-                ('starts_on', models.DateField(blank=True, null=True, verbose_name='planned start')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='planned end')),
-                ('unit_subsidy', models.CharField(blank=True, max_length=100, verbose_name='subsidy standard')),
-                ('link_kind', models.CharField(blank=True, choices=[('employment', 'Jobs for local workers'), ('dividends', 'Dividends or shares'), ('asset_income', 'Income from collective assets'), ('purchase', "Purchase of farmers' products"), ('land_rent', 'Land rent'), ('household_support', 'Direct support to households'), ('public_benefit', 'Better living and production conditions')], max_length=20, verbose_name='link to farmers: kind')),
-                ('link_description', models.TextField(blank=True, max_length=1000, verbose_name='link to farmers')),
-                ('households_driven', models.PositiveIntegerField(default=0, verbose_name='households driven')),
-                ('persons_driven', models.PositiveIntegerField(default=0, verbose_name='persons driven')),
-                ('expected_income_fen', models.BigIntegerField(default=0, verbose_name='expected yearly income per household (fen)')),
-                ('household_project', models.BooleanField(default=False, verbose_name='household project (到户)')),
-                ('state', models.CharField(choices=[('draft', 'Being prepared by the village'), ('village_notice', 'Village notice posted'), ('township_review', 'Township review'), ('township_notice', 'Township notice posted'), ('county_appraisal', 'County appraisal'), ('county_decision', 'County decision'), ('county_notice', 'County library notice posted'), ('in_library', 'In the project library'), ('planned', "In the year's plan"), ('pre_start_notice', 'Notice before construction posted'), ('under_way', 'Under way'), ('completed', 'Completed and accepted'), ('assets_registered', 'Assets registered'), ('rejected', 'Not admitted'), ('terminated', 'Terminated')], default='draft', max_length=20, verbose_name='state')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('library_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='year admitted to the library')),
-                ('settled_fen', models.BigIntegerField(blank=True, null=True, verbose_name='settled amount (fen)')),
-                ('audited_fen', models.BigIntegerField(blank=True, null=True, verbose_name='audited final amount (fen)')),
-                ('accepted_on', models.DateField(blank=True, null=True, verbose_name='accepted on')),
-                ('acceptance_note', models.TextField(blank=True, max_length=1000, verbose_name='acceptance result')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('appraised_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='place')),
-                ('county', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='county')),
-                ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('township_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('villages', models.ManyToManyField(blank=True, related_name='+', to='areas.area', verbose_name='villages')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="project code")),
+                ("name", models.CharField(max_length=120, verbose_name="project name")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("industry", "Industry development"),
+                            ("employment", "Employment"),
+                            ("infrastructure", "Infrastructure"),
+                            ("rural_construction", "Rural construction"),
+                            ("public_services", "Public services"),
+                            ("finance", "Financial support"),
+                            ("management_fee", "Project management fee"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                ("subcategory", models.CharField(blank=True, max_length=60, verbose_name="sub-type")),
+                (
+                    "nature",
+                    models.CharField(
+                        choices=[("new", "New construction"), ("continued", "Continued construction")],
+                        default="new",
+                        max_length=10,
+                        verbose_name="nature of construction",
+                    ),
+                ),
+                ("content", models.TextField(max_length=2000, verbose_name="construction content and scale")),
+                ("implementing_unit", models.CharField(max_length=100, verbose_name="implementing unit")),
+                (
+                    "unit_person",
+                    models.CharField(max_length=40, verbose_name="person responsible (implementing unit)"),
+                ),
+                (
+                    "department",
+                    models.CharField(blank=True, max_length=100, verbose_name="competent department"),
+                ),
+                ("contractor", models.CharField(blank=True, max_length=100, verbose_name="contractor")),
+                (
+                    "contractor_person",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="person responsible (contractor)"
+                    ),
+                ),
+                (
+                    "procurement",
+                    models.CharField(blank=True, max_length=200, verbose_name="procurement and tendering"),
+                ),
+                ("months", models.PositiveSmallIntegerField(verbose_name="implementation period (months)")),
+                ("starts_on", models.DateField(blank=True, null=True, verbose_name="planned start")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="planned end")),
+                (
+                    "unit_subsidy",
+                    models.CharField(blank=True, max_length=100, verbose_name="subsidy standard"),
+                ),
+                (
+                    "link_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("employment", "Jobs for local workers"),
+                            ("dividends", "Dividends or shares"),
+                            ("asset_income", "Income from collective assets"),
+                            ("purchase", "Purchase of farmers' products"),
+                            ("land_rent", "Land rent"),
+                            ("household_support", "Direct support to households"),
+                            ("public_benefit", "Better living and production conditions"),
+                        ],
+                        max_length=20,
+                        verbose_name="link to farmers: kind",
+                    ),
+                ),
+                (
+                    "link_description",
+                    models.TextField(blank=True, max_length=1000, verbose_name="link to farmers"),
+                ),
+                (
+                    "households_driven",
+                    models.PositiveIntegerField(default=0, verbose_name="households driven"),
+                ),
+                ("persons_driven", models.PositiveIntegerField(default=0, verbose_name="persons driven")),
+                (
+                    "expected_income_fen",
+                    models.BigIntegerField(
+                        default=0, verbose_name="expected yearly income per household (fen)"
+                    ),
+                ),
+                (
+                    "household_project",
+                    models.BooleanField(default=False, verbose_name="household project (到户)"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Being prepared by the village"),
+                            ("village_notice", "Village notice posted"),
+                            ("township_review", "Township review"),
+                            ("township_notice", "Township notice posted"),
+                            ("county_appraisal", "County appraisal"),
+                            ("county_decision", "County decision"),
+                            ("county_notice", "County library notice posted"),
+                            ("in_library", "In the project library"),
+                            ("planned", "In the year's plan"),
+                            ("pre_start_notice", "Notice before construction posted"),
+                            ("under_way", "Under way"),
+                            ("completed", "Completed and accepted"),
+                            ("assets_registered", "Assets registered"),
+                            ("rejected", "Not admitted"),
+                            ("terminated", "Terminated"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                (
+                    "library_year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="year admitted to the library"
+                    ),
+                ),
+                (
+                    "settled_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="settled amount (fen)"),
+                ),
+                (
+                    "audited_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="audited final amount (fen)"),
+                ),
+                ("accepted_on", models.DateField(blank=True, null=True, verbose_name="accepted on")),
+                (
+                    "acceptance_note",
+                    models.TextField(blank=True, max_length=1000, verbose_name="acceptance result"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "appraised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="place",
+                    ),
+                ),
+                (
+                    "county",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="county",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "township_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "villages",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="areas.area", verbose_name="villages"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-year', 'code'],
+                "ordering": ["-year", "code"],
             },
         ),
         migrations.CreateModel(
-            name='PerformanceTarget',
+            name="PerformanceTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('output', 'Output'), ('effect', 'Effect'), ('satisfaction', 'Satisfaction')], max_length=15, verbose_name='first-level indicator')),
-                ('kind', models.CharField(choices=[('quantity', 'Quantity'), ('quality', 'Quality'), ('timeliness', 'Timeliness'), ('cost', 'Cost'), ('economic', 'Economic benefit'), ('social', 'Social benefit'), ('ecological', 'Ecological benefit'), ('sustainability', 'Sustainability'), ('beneficiaries', "Beneficiaries' satisfaction")], max_length=15, verbose_name='second-level indicator')),
-                ('indicator', models.CharField(max_length=100, verbose_name='indicator')),
-                ('comparator', models.CharField(max_length=2, verbose_name='comparator')),
-                ('value', models.CharField(max_length=30, verbose_name='value')),
-                ('unit', models.CharField(blank=True, max_length=20, verbose_name='unit')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("output", "Output"),
+                            ("effect", "Effect"),
+                            ("satisfaction", "Satisfaction"),
+                        ],
+                        max_length=15,
+                        verbose_name="first-level indicator",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("quantity", "Quantity"),
+                            ("quality", "Quality"),
+                            ("timeliness", "Timeliness"),
+                            ("cost", "Cost"),
+                            ("economic", "Economic benefit"),
+                            ("social", "Social benefit"),
+                            ("ecological", "Ecological benefit"),
+                            ("sustainability", "Sustainability"),
+                            ("beneficiaries", "Beneficiaries' satisfaction"),
+                        ],
+                        max_length=15,
+                        verbose_name="second-level indicator",
+                    ),
+                ),
+                ("indicator", models.CharField(max_length=100, verbose_name="indicator")),
+                ("comparator", models.CharField(max_length=2, verbose_name="comparator")),
+                ("value", models.CharField(max_length=30, verbose_name="value")),
+                ("unit", models.CharField(blank=True, max_length=20, verbose_name="unit")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'id'],
+                "ordering": ["project", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('proposal', 'Village notice of the proposal'), ('review', 'Township notice of the review'), ('library', 'County notice of the library'), ('pre_start', 'Notice before construction'), ('completion', 'Announcement after completion')], max_length=12, verbose_name='notice')),
-                ('posted_on', models.DateField(verbose_name='posted on')),
-                ('ends_on', models.DateField(verbose_name='notice ends on')),
-                ('place', models.CharField(max_length=100, verbose_name='posted at')),
-                ('objections', models.TextField(blank=True, max_length=1000, verbose_name='objections received')),
-                ('posted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("proposal", "Village notice of the proposal"),
+                            ("review", "Township notice of the review"),
+                            ("library", "County notice of the library"),
+                            ("pre_start", "Notice before construction"),
+                            ("completion", "Announcement after completion"),
+                        ],
+                        max_length=12,
+                        verbose_name="notice",
+                    ),
+                ),
+                ("posted_on", models.DateField(verbose_name="posted on")),
+                ("ends_on", models.DateField(verbose_name="notice ends on")),
+                ("place", models.CharField(max_length=100, verbose_name="posted at")),
+                (
+                    "objections",
+                    models.TextField(blank=True, max_length=1000, verbose_name="objections received"),
+                ),
+                (
+                    "posted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'posted_on', 'id'],
+                "ordering": ["project", "posted_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=30)),
-                ('from_state', models.CharField(max_length=20)),
-                ('to_state', models.CharField(max_length=20)),
-                ('reason', models.TextField(blank=True, max_length=1000)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=30)),
+                ("from_state", models.CharField(max_length=20)),
+                ("to_state", models.CharField(max_length=20)),
+                ("reason", models.TextField(blank=True, max_length=1000)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'at', 'id'],
+                "ordering": ["project", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Budget',
+            name="Budget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('central', 'Central linkage funds'), ('provincial', 'Provincial linkage funds'), ('municipal', 'Municipal linkage funds'), ('county', 'County linkage funds'), ('integrated', 'Integrated agriculture-related funds'), ('east_west', 'East-West cooperation funds'), ('designated', 'Designated help funds'), ('self_raised', 'Self-raised and other funds')], max_length=20, verbose_name='funding source')),
-                ('amount_fen', models.BigIntegerField(verbose_name='amount (fen)')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budget', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("central", "Central linkage funds"),
+                            ("provincial", "Provincial linkage funds"),
+                            ("municipal", "Municipal linkage funds"),
+                            ("county", "County linkage funds"),
+                            ("integrated", "Integrated agriculture-related funds"),
+                            ("east_west", "East-West cooperation funds"),
+                            ("designated", "Designated help funds"),
+                            ("self_raised", "Self-raised and other funds"),
+                        ],
+                        max_length=20,
+                        verbose_name="funding source",
+                    ),
+                ),
+                ("amount_fen", models.BigIntegerField(verbose_name="amount (fen)")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budget",
+                        to="projects.project",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Beneficiary',
+            name="Beneficiary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('how', models.CharField(blank=True, max_length=100, verbose_name='how it benefits')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.household')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='beneficiaries', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("how", models.CharField(blank=True, max_length=100, verbose_name="how it benefits")),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.household"
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="beneficiaries",
+                        to="projects.project",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Appraisal',
+            name="Appraisal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('necessity', models.CharField(choices=[('pass', 'Passes'), ('fail', 'Does not pass')], max_length=4, verbose_name='necessity')),
-                ('feasibility', models.CharField(choices=[('pass', 'Passes'), ('fail', 'Does not pass')], max_length=4, verbose_name='feasibility')),
-                ('budget', models.CharField(choices=[('pass', 'Passes'), ('fail', 'Does not pass')], max_length=4, verbose_name='budget estimate')),
-                ('link_to_farmers', models.CharField(choices=[('pass', 'Passes'), ('fail', 'Does not pass')], max_length=4, verbose_name='link to farmers')),
-                ('targets', models.CharField(choices=[('pass', 'Passes'), ('fail', 'Does not pass')], max_length=4, verbose_name='performance targets')),
-                ('compliance', models.CharField(choices=[('pass', 'Passes'), ('fail', 'Does not pass')], max_length=4, verbose_name='compliance and land use')),
-                ('opinion', models.TextField(max_length=1000, verbose_name='opinion')),
-                ('appraised_on', models.DateField(verbose_name='appraised on')),
-                ('appraised_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='appraisal', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "necessity",
+                    models.CharField(
+                        choices=[("pass", "Passes"), ("fail", "Does not pass")],
+                        max_length=4,
+                        verbose_name="necessity",
+                    ),
+                ),
+                (
+                    "feasibility",
+                    models.CharField(
+                        choices=[("pass", "Passes"), ("fail", "Does not pass")],
+                        max_length=4,
+                        verbose_name="feasibility",
+                    ),
+                ),
+                (
+                    "budget",
+                    models.CharField(
+                        choices=[("pass", "Passes"), ("fail", "Does not pass")],
+                        max_length=4,
+                        verbose_name="budget estimate",
+                    ),
+                ),
+                (
+                    "link_to_farmers",
+                    models.CharField(
+                        choices=[("pass", "Passes"), ("fail", "Does not pass")],
+                        max_length=4,
+                        verbose_name="link to farmers",
+                    ),
+                ),
+                (
+                    "targets",
+                    models.CharField(
+                        choices=[("pass", "Passes"), ("fail", "Does not pass")],
+                        max_length=4,
+                        verbose_name="performance targets",
+                    ),
+                ),
+                (
+                    "compliance",
+                    models.CharField(
+                        choices=[("pass", "Passes"), ("fail", "Does not pass")],
+                        max_length=4,
+                        verbose_name="compliance and land use",
+                    ),
+                ),
+                ("opinion", models.TextField(max_length=1000, verbose_name="opinion")),
+                ("appraised_on", models.DateField(verbose_name="appraised on")),
+                (
+                    "appraised_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="appraisal",
+                        to="projects.project",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['county', 'year', 'state'], name='projects_pr_county__f7b07d_idx'),
+            model_name="project",
+            index=models.Index(fields=["county", "year", "state"], name="projects_pr_county__f7b07d_idx"),
         ),
         migrations.AddConstraint(
-            model_name='budget',
-            constraint=models.UniqueConstraint(fields=('project', 'source'), name='project_budget_one_per_source'),
+            model_name="budget",
+            constraint=models.UniqueConstraint(
+                fields=("project", "source"), name="project_budget_one_per_source"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='beneficiary',
-            constraint=models.UniqueConstraint(fields=('project', 'household'), name='project_beneficiary_once'),
+            model_name="beneficiary",
+            constraint=models.UniqueConstraint(
+                fields=("project", "household"), name="project_beneficiary_once"
+            ),
         ),
     ]
