@@ -60,6 +60,9 @@ class Capability(StrEnum):
     FILL_REPORTS = "fill_reports"
     # Employment (fupin.employment): the yearly targets of persons in work, for the areas below one's own.
     SET_EMPLOYMENT_TARGETS = "set_employment_targets"
+    # Public-welfare posts, help workshops and training courses of an area (fupin.employment); holders,
+    # workers, participants and returned workers' follow-ups are records (EDIT_RECORDS).
+    MANAGE_EMPLOYMENT = "manage_employment"
     # The project library (fupin.projects): the village proposes, the township reviews, the county appraises
     # and approves; nobody reviews a step they took. Funds (fupin.funds) and assets (fupin.assets) are the
     # county's finance and project staff's.
@@ -103,6 +106,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.PROPOSE_PROJECTS,
             Capability.REVIEW_PROJECTS,
             Capability.MANAGE_ASSETS,
+            Capability.MANAGE_EMPLOYMENT,
         }
     ),
     Role.COUNTY_OFFICER: frozenset(
@@ -128,6 +132,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.PROPOSE_PROJECTS,
             Capability.APPROVE_PROJECTS,
             Capability.MANAGE_ASSETS,
+            Capability.MANAGE_EMPLOYMENT,
         }
     ),
     Role.COUNTY_ADMIN: frozenset(
@@ -161,6 +166,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.APPROVE_PROJECTS,
             Capability.MANAGE_FUNDS,
             Capability.MANAGE_ASSETS,
+            Capability.MANAGE_EMPLOYMENT,
         }
     ),
     # Departments send data, read the registry to match it and refer households; they never see full
@@ -224,6 +230,7 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.RECTIFY_PROBLEMS: _("report the rectification of a problem"),
     Capability.ACCEPT_RECTIFICATIONS: _("accept, return or reopen a problem's rectification"),
     Capability.SET_EMPLOYMENT_TARGETS: _("set the employment targets of the areas below one's own"),
+    Capability.MANAGE_EMPLOYMENT: _("create public-welfare posts, recognise help workshops and run training courses"),
     Capability.REPORT_SITUATIONS: _("report an important situation up to the county and the province"),
     Capability.ACKNOWLEDGE_SITUATIONS: _("acknowledge and follow the important situations reported up"),
     Capability.ISSUE_REPORTS: _("issue scheduling reports to the areas below, accept or return them"),

@@ -235,3 +235,89 @@ def progress(user: Any, area: Area, year: int, month_number: int) -> Progress:
         by_place=[(str(label), place_counts.get(value, 0)) for value, label in Place.choices],
         by_kind=[(str(label), kind_counts.get(value, 0)) for value, label in Kind.choices],
     )
+
+
+# ---------------------------------------------------------------- posts, workshops, returned workers
+
+
+@dataclass
+class WorkshopCheck:
+    """Seed 002's "at least one help workshop per county": each county of the area and its workshops."""
+
+    counties: list[tuple[Area, int]]
+
+    @property
+    def missing(self) -> list[Area]:
+        return [county for county, n in self.counties if n == 0]
+
+    @property
+    def passed(self) -> bool:
+        return not self.missing
+
+
+def workshop_check(area: Area) -> WorkshopCheck | None:
+    """Recognised or operating workshops per county of ``area`` (None below a county: no check there)."""
+    from fupin.areas.models import AreaLevel
+    from fupin.employment.models import Workshop, WorkshopStatus
+
+    if area.level > AreaLevel.COUNTY:
+        return None
+    counties = (
+        [area]
+        if area.level == AreaLevel.COUNTY
+        else list(Area.objects.filter(path__startswith=area.path, level=AreaLevel.COUNTY).order_by("code"))
+    )
+    working = Counter(
+        code[:6]
+        for code in Workshop.objects.filter(
+            area__path__startswith=area.path,
+            status__in=[WorkshopStatus.RECOGNISED, WorkshopStatus.OPERATING],
+        ).values_list("area__code", flat=True)
+    )
+    return WorkshopCheck([(county, working.get(county.code, 0)) for county in counties])
+
+
+def in_area(model: Any, user: Any, area: Area) -> QuerySet[Any]:
+    """Records of ``model`` (scoped by its area) in the user's view scope within ``area``."""
+    return scoped(model.objects.all(), user).filter(area__path__startswith=area.path)
+
+
+def members_to_choose(user: Any, area: Area, limit: int = 500) -> list[Member]:
+    """Labour-capable members of the area the user may edit, for a form's chooser (by village, household)."""
+    from fupin.accounts.scope import granted_paths
+
+    capture = granted_paths(user, "capture")
+    q = Q()
+    for path in capture:
+        q |= Q(household__village__path__startswith=path)
+    if not capture:
+        return []
+    return list(
+        Member.objects.filter(q)
+        .filter(
+            household__village__path__startswith=area.path, exit_reason="", labour_capacity__in=LABOUR_CAPABLE
+        )
+        .select_related("household__village")
+        .order_by("household__village__code", "household__number", "pk")[:limit]
+    )
+
+
+def returned_in(user: Any, area: Area) -> QuerySet[Any]:
+    from fupin.employment.models import ReturnedWorker
+
+    return (
+        scoped(ReturnedWorker.objects.all(), user)
+        .filter(member__household__village__path__startswith=area.path)
+        .select_related("member__household__village")
+        .order_by("followed_up_on", "due_on", "pk")
+    )
+
+
+def grants_in(user: Any, area: Area) -> QuerySet[Any]:
+    from fupin.employment.models import VocationalGrant
+
+    return (
+        scoped(VocationalGrant.objects.all(), user)
+        .filter(member__household__village__path__startswith=area.path)
+        .select_related("member__household__village")
+    )
