@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "fupin.supervision",
     "fupin.employment",
     "fupin.projects",
+    "fupin.funds",
+    "fupin.assets",
 ]
 
 MIDDLEWARE = [
