@@ -71,6 +71,8 @@ class Capability(StrEnum):
     APPROVE_PROJECTS = "approve_projects"  # the county's appraisal, approval, plan, start, acceptance
     MANAGE_FUNDS = "manage_funds"  # the year's fund amounts, allocations to projects, disbursements
     MANAGE_ASSETS = "manage_assets"  # register project assets, their income and its distribution
+    # The township's approval and the county's consent to dispose of an asset (never one's own request).
+    APPROVE_ASSET_DISPOSAL = "approve_asset_disposal"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -106,6 +108,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.PROPOSE_PROJECTS,
             Capability.REVIEW_PROJECTS,
             Capability.MANAGE_ASSETS,
+            Capability.APPROVE_ASSET_DISPOSAL,
             Capability.MANAGE_EMPLOYMENT,
         }
     ),
@@ -132,6 +135,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.PROPOSE_PROJECTS,
             Capability.APPROVE_PROJECTS,
             Capability.MANAGE_ASSETS,
+            Capability.APPROVE_ASSET_DISPOSAL,
             Capability.MANAGE_EMPLOYMENT,
         }
     ),
@@ -166,6 +170,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.APPROVE_PROJECTS,
             Capability.MANAGE_FUNDS,
             Capability.MANAGE_ASSETS,
+            Capability.APPROVE_ASSET_DISPOSAL,
             Capability.MANAGE_EMPLOYMENT,
         }
     ),
@@ -240,6 +245,7 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.APPROVE_PROJECTS: _("appraise and approve projects, plan them and accept their completion"),
     Capability.MANAGE_FUNDS: _("set the year's funds, allocate them to projects and record disbursements"),
     Capability.MANAGE_ASSETS: _("register project assets, their income and its distribution"),
+    Capability.APPROVE_ASSET_DISPOSAL: _("approve or consent to the disposal of a project asset"),
 }
 
 
