@@ -471,6 +471,28 @@ RECORD_PAGES = [
     RecordPage(
         "supervision:submission_decide", lambda r: [_submission_of(r)], Capability.ISSUE_REPORTS, True, ok=302
     ),
+    # Project assets: the ledger, its export and the dashboard panel of an area; an asset and its steps
+    # belong to the asset's village (the small forms post and redirect back to the asset's page).
+    RecordPage("assets:ledger", lambda r: [r.household.village.code]),
+    RecordPage("assets:ledger_export", lambda r: [r.household.village.code], Capability.EXPORT),
+    RecordPage("assets:dashboard_panel", lambda r: [r.household.village.code]),
+    RecordPage("assets:asset", lambda r: [_asset_of(r)]),
+    RecordPage("assets:asset_edit", lambda r: [_asset_of(r)], Capability.MANAGE_ASSETS),
+    RecordPage("assets:distribute", lambda r: [_asset_of(r)], Capability.MANAGE_ASSETS),
+    *(
+        RecordPage(f"assets:{step}", lambda r: [_asset_of(r)], Capability.MANAGE_ASSETS, True, ok=302)
+        for step in ("status", "handover", "income", "disposal_request")
+    ),
+    RecordPage(
+        "assets:disposal_decide",
+        lambda r: [_asset_disposal_of(r)],
+        Capability.APPROVE_ASSET_DISPOSAL,
+        True,
+        ok=302,
+    ),
+    RecordPage(
+        "assets:disposal_complete", lambda r: [_asset_disposal_of(r)], Capability.MANAGE_ASSETS, True, ok=302
+    ),
 ]
 # Pages that are not about one record (lists, counts, search, export, forms for new records).
 COLLECTION_PAGES = {
@@ -560,6 +582,10 @@ COLLECTION_PAGES = {
     "supervision:situation_new",
     "supervision:reports",
     "supervision:round_new",
+    # The assets start page lists the user's own areas; registering needs a capture area
+    # (tests/test_assets_pages.py).
+    "assets:home",
+    "assets:asset_new",
     # County-level payment rounds: their own role × inside/outside test in tests/test_payments_pages.py.
     *(f"payments:{p.name}" for p in payment_urls if isinstance(p, URLPattern)),
 }
@@ -1239,3 +1265,50 @@ API_OUTSIDE.update(
         ("POST", "/benefit-openings/{opening_id}/applications"): {403, 404},
     }
 )
+
+
+def _asset_of(target: Records) -> int:
+    """A village collective's asset in the target's village, in use."""
+    from fupin.accounts.models import User
+    from fupin.assets.models import Asset
+
+    village = target.household.village
+    found = Asset.objects.filter(code=f"ZC-{village.code}").values_list("pk", flat=True).first()
+    if found is not None:
+        return found
+    return Asset.objects.create(
+        code=f"ZC-{village.code}",
+        name="矩阵光伏电站",
+        asset_class="operating",
+        sub_type="solar",
+        year_formed=2024,
+        original_value_fen=10_000_000,
+        area=village,
+        county=village.parent.parent,
+        owner_level="village",
+        owner_entity="村股份经济合作社",
+        status="in_use",
+        registered_by=User.objects.order_by("pk").first(),
+    ).pk
+
+
+def _asset_disposal_of(target: Records) -> int:
+    """A disposal of the target village's asset, waiting for the township (asked by someone else)."""
+    from fupin.accounts.models import User
+    from fupin.assets.models import Disposal
+
+    asset_id = _asset_of(target)
+    found = Disposal.objects.filter(asset_id=asset_id).values_list("pk", flat=True).first()
+    if found is not None:
+        return found
+    return Disposal.objects.create(
+        asset_id=asset_id,
+        ground="idle_loss",
+        method="auction",
+        reason="闲置",
+        meeting_on=dt.date.today(),
+        meeting_resolution="同意",
+        state="requested",
+        status_before="in_use",
+        requested_by=User.objects.order_by("pk").first(),
+    ).pk

@@ -220,7 +220,9 @@ def areas_below(user: Any, area: Area) -> list[AreaRow]:
         distributed = Distribution.objects.filter(asset__in=inside).aggregate(s=Sum("total_fen"))["s"]
         if figures["n"]:
             rows.append(
-                AreaRow(child, int(figures["n"]), int(figures["v"] or 0), int(income or 0), int(distributed or 0))
+                AreaRow(
+                    child, int(figures["n"]), int(figures["v"] or 0), int(income or 0), int(distributed or 0)
+                )
             )
     return rows
 

@@ -6,198 +6,592 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('areas', '0002_load_divisions'),
-        ('projects', '0001_initial'),
-        ('registry', '0004_money_never_negative'),
+        ("areas", "0002_load_divisions"),
+        ("projects", "0001_initial"),
+        ("registry", "0004_money_never_negative"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Asset',
+            name="Asset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='asset code')),
-                ('name', models.CharField(max_length=120, verbose_name='asset name')),
-                ('asset_class', models.CharField(choices=[('operating', 'Operating asset (经营性)'), ('public_welfare', 'Public-welfare asset (公益性)'), ('household', 'Household asset (到户类)')], max_length=20, verbose_name='asset class')),
-                ('sub_type', models.CharField(choices=[('road', 'Road or bridge'), ('water', 'Water supply or irrigation'), ('solar', 'Solar power station'), ('workshop', 'Workshop or plant building'), ('equipment', 'Equipment'), ('livestock', 'Livestock'), ('other', 'Other')], max_length=20, verbose_name='sub-type')),
-                ('year_formed', models.PositiveSmallIntegerField(verbose_name='year formed')),
-                ('original_value_fen', models.BigIntegerField(verbose_name='original value (fen)')),
-                ('owner_level', models.CharField(choices=[('village', 'Village collective'), ('township', 'Township'), ('county', 'County'), ('household', 'Household')], max_length=10, verbose_name='owner level')),
-                ('owner_entity', models.CharField(max_length=100, verbose_name='owner')),
-                ('operator', models.CharField(blank=True, max_length=100, verbose_name='operator')),
-                ('contract_from', models.DateField(blank=True, null=True, verbose_name='contract from')),
-                ('contract_to', models.DateField(blank=True, null=True, verbose_name='contract to')),
-                ('guaranteed_rate', models.DecimalField(blank=True, decimal_places=4, max_digits=6, null=True, verbose_name='guaranteed return rate')),
-                ('maintenance_body', models.CharField(blank=True, max_length=100, verbose_name='maintenance body')),
-                ('maintenance_person', models.CharField(blank=True, max_length=40, verbose_name='person responsible for maintenance')),
-                ('beneficiaries', models.PositiveIntegerField(default=0, verbose_name='households benefiting')),
-                ('status', models.CharField(choices=[('under_construction', 'Under construction (在建)'), ('accepted', 'Accepted (已验收)'), ('rights_registered', 'Rights registered (已确权)'), ('handed_over', 'Handed over (已移交)'), ('in_use', 'In use (在用)'), ('idle', 'Idle (闲置)'), ('inefficient', 'Inefficient (低效)'), ('disposal_requested', 'Disposal requested (处置申请)'), ('disposal_approved', 'Disposal approved (已批准)'), ('disposed', 'Disposed (已处置)')], max_length=20, verbose_name='status')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='place')),
-                ('county', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='county')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.household', verbose_name='owning household')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assets', to='projects.project', verbose_name='source project')),
-                ('registered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="asset code")),
+                ("name", models.CharField(max_length=120, verbose_name="asset name")),
+                (
+                    "asset_class",
+                    models.CharField(
+                        choices=[
+                            ("operating", "Operating asset (经营性)"),
+                            ("public_welfare", "Public-welfare asset (公益性)"),
+                            ("household", "Household asset (到户类)"),
+                        ],
+                        max_length=20,
+                        verbose_name="asset class",
+                    ),
+                ),
+                (
+                    "sub_type",
+                    models.CharField(
+                        choices=[
+                            ("road", "Road or bridge"),
+                            ("water", "Water supply or irrigation"),
+                            ("solar", "Solar power station"),
+                            ("workshop", "Workshop or plant building"),
+                            ("equipment", "Equipment"),
+                            ("livestock", "Livestock"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="sub-type",
+                    ),
+                ),
+                ("year_formed", models.PositiveSmallIntegerField(verbose_name="year formed")),
+                ("original_value_fen", models.BigIntegerField(verbose_name="original value (fen)")),
+                (
+                    "owner_level",
+                    models.CharField(
+                        choices=[
+                            ("village", "Village collective"),
+                            ("township", "Township"),
+                            ("county", "County"),
+                            ("household", "Household"),
+                        ],
+                        max_length=10,
+                        verbose_name="owner level",
+                    ),
+                ),
+                ("owner_entity", models.CharField(max_length=100, verbose_name="owner")),
+                ("operator", models.CharField(blank=True, max_length=100, verbose_name="operator")),
+                ("contract_from", models.DateField(blank=True, null=True, verbose_name="contract from")),
+                ("contract_to", models.DateField(blank=True, null=True, verbose_name="contract to")),
+                (
+                    "guaranteed_rate",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="guaranteed return rate",
+                    ),
+                ),
+                (
+                    "maintenance_body",
+                    models.CharField(blank=True, max_length=100, verbose_name="maintenance body"),
+                ),
+                (
+                    "maintenance_person",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="person responsible for maintenance"
+                    ),
+                ),
+                (
+                    "beneficiaries",
+                    models.PositiveIntegerField(default=0, verbose_name="households benefiting"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("under_construction", "Under construction (在建)"),
+                            ("accepted", "Accepted (已验收)"),
+                            ("rights_registered", "Rights registered (已确权)"),
+                            ("handed_over", "Handed over (已移交)"),
+                            ("in_use", "In use (在用)"),
+                            ("idle", "Idle (闲置)"),
+                            ("inefficient", "Inefficient (低效)"),
+                            ("disposal_requested", "Disposal requested (处置申请)"),
+                            ("disposal_approved", "Disposal approved (已批准)"),
+                            ("disposed", "Disposed (已处置)"),
+                        ],
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="place",
+                    ),
+                ),
+                (
+                    "county",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="county",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.household",
+                        verbose_name="owning household",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assets",
+                        to="projects.project",
+                        verbose_name="source project",
+                    ),
+                ),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['county', 'area__path', 'code'],
+                "ordering": ["county", "area__path", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Disposal',
+            name="Disposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ground', models.CharField(choices=[('disaster', 'Destroyed by a disaster'), ('planning', 'Demolished for planning or policy'), ('end_of_life', 'End of its life or technical fault'), ('idle_loss', 'Idle or loss-making operating asset'), ('equity_ended', 'Equity agreement ended'), ('replaced', 'Replaced by a new project')], max_length=15, verbose_name='ground')),
-                ('method', models.CharField(choices=[('auction', 'Auction (拍卖)'), ('transfer', 'Transfer (转让)'), ('change_of_use', 'Change of use (转产)'), ('suspend', 'Suspension (报停)'), ('write_off', 'Write-off (报损)'), ('scrap', 'Scrapping (报废)')], max_length=15, verbose_name='method')),
-                ('reason', models.TextField(max_length=1000, verbose_name='reason')),
-                ('meeting_on', models.DateField(verbose_name='village meeting held on')),
-                ('meeting_resolution', models.CharField(max_length=300, verbose_name='village meeting resolution')),
-                ('state', models.CharField(choices=[('requested', "Waiting for the township's approval"), ('township_approved', "Waiting for the county's consent"), ('approved', 'Approved'), ('refused', 'Refused'), ('completed', 'Disposed')], max_length=20, verbose_name='state')),
-                ('status_before', models.CharField(choices=[('under_construction', 'Under construction (在建)'), ('accepted', 'Accepted (已验收)'), ('rights_registered', 'Rights registered (已确权)'), ('handed_over', 'Handed over (已移交)'), ('in_use', 'In use (在用)'), ('idle', 'Idle (闲置)'), ('inefficient', 'Inefficient (低效)'), ('disposal_requested', 'Disposal requested (处置申请)'), ('disposal_approved', 'Disposal approved (已批准)'), ('disposed', 'Disposed (已处置)')], max_length=20)),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('township_on', models.DateField(blank=True, null=True)),
-                ('township_opinion', models.CharField(blank=True, max_length=300, verbose_name='township opinion')),
-                ('county_on', models.DateField(blank=True, null=True)),
-                ('county_opinion', models.CharField(blank=True, max_length=300, verbose_name='county opinion')),
-                ('disposed_on', models.DateField(blank=True, null=True, verbose_name='disposed on')),
-                ('proceeds_fen', models.BigIntegerField(blank=True, null=True, verbose_name='proceeds (fen)')),
-                ('proceeds_use', models.CharField(blank=True, max_length=200, verbose_name='where the proceeds go')),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='disposals', to='assets.asset')),
-                ('county_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('township_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "ground",
+                    models.CharField(
+                        choices=[
+                            ("disaster", "Destroyed by a disaster"),
+                            ("planning", "Demolished for planning or policy"),
+                            ("end_of_life", "End of its life or technical fault"),
+                            ("idle_loss", "Idle or loss-making operating asset"),
+                            ("equity_ended", "Equity agreement ended"),
+                            ("replaced", "Replaced by a new project"),
+                        ],
+                        max_length=15,
+                        verbose_name="ground",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("auction", "Auction (拍卖)"),
+                            ("transfer", "Transfer (转让)"),
+                            ("change_of_use", "Change of use (转产)"),
+                            ("suspend", "Suspension (报停)"),
+                            ("write_off", "Write-off (报损)"),
+                            ("scrap", "Scrapping (报废)"),
+                        ],
+                        max_length=15,
+                        verbose_name="method",
+                    ),
+                ),
+                ("reason", models.TextField(max_length=1000, verbose_name="reason")),
+                ("meeting_on", models.DateField(verbose_name="village meeting held on")),
+                (
+                    "meeting_resolution",
+                    models.CharField(max_length=300, verbose_name="village meeting resolution"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Waiting for the township's approval"),
+                            ("township_approved", "Waiting for the county's consent"),
+                            ("approved", "Approved"),
+                            ("refused", "Refused"),
+                            ("completed", "Disposed"),
+                        ],
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "status_before",
+                    models.CharField(
+                        choices=[
+                            ("under_construction", "Under construction (在建)"),
+                            ("accepted", "Accepted (已验收)"),
+                            ("rights_registered", "Rights registered (已确权)"),
+                            ("handed_over", "Handed over (已移交)"),
+                            ("in_use", "In use (在用)"),
+                            ("idle", "Idle (闲置)"),
+                            ("inefficient", "Inefficient (低效)"),
+                            ("disposal_requested", "Disposal requested (处置申请)"),
+                            ("disposal_approved", "Disposal approved (已批准)"),
+                            ("disposed", "Disposed (已处置)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("township_on", models.DateField(blank=True, null=True)),
+                (
+                    "township_opinion",
+                    models.CharField(blank=True, max_length=300, verbose_name="township opinion"),
+                ),
+                ("county_on", models.DateField(blank=True, null=True)),
+                (
+                    "county_opinion",
+                    models.CharField(blank=True, max_length=300, verbose_name="county opinion"),
+                ),
+                ("disposed_on", models.DateField(blank=True, null=True, verbose_name="disposed on")),
+                (
+                    "proceeds_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="proceeds (fen)"),
+                ),
+                (
+                    "proceeds_use",
+                    models.CharField(blank=True, max_length=200, verbose_name="where the proceeds go"),
+                ),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="disposals",
+                        to="assets.asset",
+                    ),
+                ),
+                (
+                    "county_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "township_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset', '-requested_at', '-id'],
+                "ordering": ["asset", "-requested_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Distribution',
+            name="Distribution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='income year')),
-                ('total_fen', models.BigIntegerField(verbose_name='amount distributed (fen)')),
-                ('household_share_ppm', models.PositiveIntegerField(default=0)),
-                ('decided_on', models.DateField(verbose_name='decided on')),
-                ('decision', models.CharField(max_length=200, verbose_name='decision (meeting, document)')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='distributions', to='assets.asset')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="income year")),
+                ("total_fen", models.BigIntegerField(verbose_name="amount distributed (fen)")),
+                ("household_share_ppm", models.PositiveIntegerField(default=0)),
+                ("decided_on", models.DateField(verbose_name="decided on")),
+                ("decision", models.CharField(max_length=200, verbose_name="decision (meeting, document)")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="distributions",
+                        to="assets.asset",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset', '-year', 'id'],
+                "ordering": ["asset", "-year", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DistributionLine',
+            name="DistributionLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('use', models.CharField(choices=[('no_labour', '① Support for people without labour capacity'), ('post_wages', '② Wages of village public-welfare posts'), ('projects', '③ Linkage projects and asset upkeep'), ('industry_awards', '④ Awards for developing industry'), ('collective', '⑤ Village collective economy')], max_length=20, verbose_name='use')),
-                ('amount_fen', models.BigIntegerField(verbose_name='amount (fen)')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('distribution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='assets.distribution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "use",
+                    models.CharField(
+                        choices=[
+                            ("no_labour", "① Support for people without labour capacity"),
+                            ("post_wages", "② Wages of village public-welfare posts"),
+                            ("projects", "③ Linkage projects and asset upkeep"),
+                            ("industry_awards", "④ Awards for developing industry"),
+                            ("collective", "⑤ Village collective economy"),
+                        ],
+                        max_length=20,
+                        verbose_name="use",
+                    ),
+                ),
+                ("amount_fen", models.BigIntegerField(verbose_name="amount (fen)")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "distribution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="assets.distribution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['distribution', 'id'],
+                "ordering": ["distribution", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DistributionShare',
+            name="DistributionShare",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weight', models.PositiveIntegerField(verbose_name='shares')),
-                ('amount_fen', models.BigIntegerField(verbose_name='amount (fen)')),
-                ('priority', models.BooleanField(default=False)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.household')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='assets.distributionline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weight", models.PositiveIntegerField(verbose_name="shares")),
+                ("amount_fen", models.BigIntegerField(verbose_name="amount (fen)")),
+                ("priority", models.BooleanField(default=False)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.household"
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shares",
+                        to="assets.distributionline",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['line', 'id'],
+                "ordering": ["line", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=30)),
-                ('from_status', models.CharField(blank=True, max_length=20)),
-                ('to_status', models.CharField(max_length=20)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='assets.asset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=30)),
+                ("from_status", models.CharField(blank=True, max_length=20)),
+                ("to_status", models.CharField(max_length=20)),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="assets.asset"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset', 'at', 'id'],
+                "ordering": ["asset", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Funding',
+            name="Funding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('central', 'Central linkage funds'), ('provincial', 'Provincial linkage funds'), ('municipal', 'Municipal linkage funds'), ('county', 'County linkage funds'), ('integrated', 'Integrated agriculture-related funds'), ('east_west', 'East-West cooperation funds'), ('designated', 'Designated help funds'), ('self_raised', 'Self-raised and other funds')], max_length=20, verbose_name='funding source')),
-                ('amount_fen', models.BigIntegerField(verbose_name='amount (fen)')),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='funding', to='assets.asset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("central", "Central linkage funds"),
+                            ("provincial", "Provincial linkage funds"),
+                            ("municipal", "Municipal linkage funds"),
+                            ("county", "County linkage funds"),
+                            ("integrated", "Integrated agriculture-related funds"),
+                            ("east_west", "East-West cooperation funds"),
+                            ("designated", "Designated help funds"),
+                            ("self_raised", "Self-raised and other funds"),
+                        ],
+                        max_length=20,
+                        verbose_name="funding source",
+                    ),
+                ),
+                ("amount_fen", models.BigIntegerField(verbose_name="amount (fen)")),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="funding", to="assets.asset"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset', 'id'],
+                "ordering": ["asset", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Handover',
+            name="Handover",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('handed_on', models.DateField(verbose_name='handed over on')),
-                ('from_party', models.CharField(max_length=100, verbose_name='handed over by')),
-                ('to_party', models.CharField(max_length=100, verbose_name='received by')),
-                ('document', models.CharField(max_length=100, verbose_name='handover document')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='handovers', to='assets.asset')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("handed_on", models.DateField(verbose_name="handed over on")),
+                ("from_party", models.CharField(max_length=100, verbose_name="handed over by")),
+                ("to_party", models.CharField(max_length=100, verbose_name="received by")),
+                ("document", models.CharField(max_length=100, verbose_name="handover document")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="handovers",
+                        to="assets.asset",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset', 'handed_on', 'id'],
+                "ordering": ["asset", "handed_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='IncomeRecord',
+            name="IncomeRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('amount_fen', models.BigIntegerField(verbose_name='amount (fen)')),
-                ('source', models.CharField(choices=[('rent', 'Rent'), ('dividend', 'Dividend'), ('sales', 'Sales (e.g. electricity)'), ('guaranteed', 'Guaranteed return'), ('other', 'Other income')], max_length=12, verbose_name='income source')),
-                ('received_on', models.DateField(verbose_name='received on')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incomes', to='assets.asset')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("amount_fen", models.BigIntegerField(verbose_name="amount (fen)")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("rent", "Rent"),
+                            ("dividend", "Dividend"),
+                            ("sales", "Sales (e.g. electricity)"),
+                            ("guaranteed", "Guaranteed return"),
+                            ("other", "Other income"),
+                        ],
+                        max_length=12,
+                        verbose_name="income source",
+                    ),
+                ),
+                ("received_on", models.DateField(verbose_name="received on")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="incomes", to="assets.asset"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset', '-year', 'received_on', 'id'],
+                "ordering": ["asset", "-year", "received_on", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(fields=['county', 'asset_class', 'status'], name='assets_asse_county__456e99_idx'),
+            model_name="asset",
+            index=models.Index(
+                fields=["county", "asset_class", "status"], name="assets_asse_county__456e99_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='distributionline',
-            constraint=models.UniqueConstraint(fields=('distribution', 'use'), name='asset_distribution_one_line_per_use'),
+            model_name="distributionline",
+            constraint=models.UniqueConstraint(
+                fields=("distribution", "use"), name="asset_distribution_one_line_per_use"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='distributionshare',
-            constraint=models.UniqueConstraint(fields=('line', 'household'), name='asset_share_once_per_line'),
+            model_name="distributionshare",
+            constraint=models.UniqueConstraint(
+                fields=("line", "household"), name="asset_share_once_per_line"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='funding',
-            constraint=models.UniqueConstraint(fields=('asset', 'source'), name='asset_funding_one_per_source'),
+            model_name="funding",
+            constraint=models.UniqueConstraint(
+                fields=("asset", "source"), name="asset_funding_one_per_source"
+            ),
         ),
     ]
