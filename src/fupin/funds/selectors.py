@@ -31,8 +31,10 @@ from fupin.areas.models import Area, AreaLevel
 from fupin.core import clock
 from fupin.engine.parameters import value_in_force
 from fupin.funds.models import Allocation, Disbursement, YearFund
-from fupin.projects.models import Category, FundSource, Project
+from fupin.projects.models import APPROVED_STATES, Category, FundSource, Project
 from fupin.screening import packs
+
+APPROVED = APPROVED_STATES
 
 
 def parameter(county_code: str, name: str, on: dt.date) -> tuple[Decimal, str, str]:
@@ -402,8 +404,6 @@ def counties_table(user: Any, area: Area, year: int) -> list[CountyRow]:
 
 def fundable_projects(user: Any, county: Area) -> QuerySet[Project]:
     """The county's approved projects (the allocation form's choices), in the user's scope."""
-    from fupin.projects.models import APPROVED_STATES
-
     return (
         scope.scoped(Project.objects.all(), user)
         .filter(county=county, state__in=APPROVED_STATES)
