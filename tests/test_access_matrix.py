@@ -1076,6 +1076,20 @@ def _household_with_measure(target: Records) -> int:
     return target.household.pk
 
 
+# Project assets (read only): tests/test_assets_pages.py checks the ledger's filters.
+API_MATRIX.update(
+    {
+        ("GET", "/assets"): (lambda r: {}, lambda r: None, None),
+        ("GET", "/assets/{asset_id}"): (lambda r: {"asset_id": _asset_of(r)}, lambda r: None, None),
+        ("GET", "/assets/summary/{area_code}"): (
+            lambda r: {"area_code": r.household.village.code},
+            lambda r: None,
+            None,
+        ),
+    }
+)
+
+
 # What a route answers for the record outside when it is not "not found" (404).
 API_OUTSIDE: dict[tuple[str, str], set[int]] = {("POST", "/feeds/{kind}"): {403, 422}}
 

@@ -156,6 +156,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 def _register_routers() -> None:
     from fupin.api import (
+        assets,
         assistance,
         benefits,
         cases,
@@ -186,6 +187,7 @@ def _register_routers() -> None:
     api.add_router("", visits.router)
     api.add_router("", exports.router)
     api.add_router("", supervision.router)
+    api.add_router("", assets.router)
 
 
 _register_routers()
