@@ -1326,3 +1326,85 @@ def _asset_disposal_of(target: Records) -> int:
         status_before="in_use",
         requested_by=User.objects.order_by("pk").first(),
     ).pk
+
+
+# ---------------------------------------------------------------- linkage funds (fupin.funds)
+# An area's pages take the target's village (its part of the county's plan); an allocation and its
+# payments belong to the project's village. The import's error workbook is the uploader's own
+# (tests/test_funds_pages.py).
+
+
+def _fund_project_of(target: Records) -> int:
+    """An approved project (in the year's plan) of the target's village, made with the ORM."""
+    from django.contrib.auth import get_user_model
+
+    from fupin.projects.models import Project
+
+    village = target.household.village
+    return Project.objects.create(
+        code=f"XMM{village.code}{Project.objects.count() + 1:04d}",
+        name="矩阵项目",
+        category="industry",
+        area=village,
+        county=village.parent.parent,
+        content="新建大棚",
+        implementing_unit="开通镇人民政府",
+        unit_person="李镇长",
+        months=6,
+        year=dt.date.today().year,
+        state="planned",
+        proposed_by=get_user_model().objects.order_by("pk").first(),
+    ).pk
+
+
+def _fund_allocation_of(target: Records) -> int:
+    from django.contrib.auth import get_user_model
+
+    from fupin.funds.models import Allocation
+    from fupin.projects.models import Project
+
+    project = Project.objects.get(pk=_fund_project_of(target))
+    return Allocation.objects.create(
+        project=project,
+        county=project.county,
+        year=project.year,
+        source="central",
+        amount_fen=1_000_000,
+        created_by=get_user_model().objects.order_by("pk").first(),
+    ).pk
+
+
+FUNDS = Capability.MANAGE_FUNDS
+RECORD_PAGES.extend(
+    [
+        *(
+            RecordPage(f"funds:{name}", lambda r: [r.household.village.code])
+            for name in ("plan", "progress", "counties", "notice_pdf", "import_template", "dashboard_panel")
+        ),
+        RecordPage("funds:year_fund_add", lambda r: [r.household.village.code], FUNDS),
+        RecordPage("funds:plan_import", lambda r: [r.household.village.code], FUNDS),
+        RecordPage("funds:plan_export", lambda r: [r.household.village.code], Capability.EXPORT),
+        RecordPage("funds:progress_export", lambda r: [r.household.village.code], Capability.EXPORT),
+        RecordPage("funds:allocate", lambda r: [_fund_project_of(r)], FUNDS),
+        RecordPage("funds:allocation", lambda r: [_fund_allocation_of(r)]),
+        RecordPage("funds:disburse", lambda r: [_fund_allocation_of(r)], FUNDS, True, ok=302),
+    ]
+)
+COLLECTION_PAGES.add("funds:import_errors")
+API_MATRIX.update(
+    {
+        **{
+            ("GET", f"/funds/{{area_code}}/{name}"): (
+                lambda r: {"area_code": r.household.village.code},
+                lambda r: None,
+                None,
+            )
+            for name in ("plan", "allocations", "progress")
+        },
+        ("GET", "/funds/allocations/{allocation_id}/disbursements"): (
+            lambda r: {"allocation_id": _fund_allocation_of(r)},
+            lambda r: None,
+            None,
+        ),
+    }
+)

@@ -163,6 +163,7 @@ def _register_routers() -> None:
         checks,
         exports,
         feeds,
+        funds,
         households,
         incomes,
         indicators,
@@ -187,6 +188,7 @@ def _register_routers() -> None:
     api.add_router("", visits.router)
     api.add_router("", exports.router)
     api.add_router("", supervision.router)
+    api.add_router("", funds.router)
     api.add_router("", assets.router)
 
 

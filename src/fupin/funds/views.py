@@ -313,8 +313,8 @@ def counties(request: HttpRequest, code: str) -> HttpResponse:
 @page
 def plan_export(request: HttpRequest, code: str) -> HttpResponseBase:
     user = current_user(request)
-    exports.require_export(user)
     area = _area(request, code)
+    exports.require_export(user)
     year = _year(request)
     the_plan = selectors.year_plan(user, area, year)
     columns: list[exports.Column[Allocation]] = [
@@ -343,8 +343,8 @@ def plan_export(request: HttpRequest, code: str) -> HttpResponseBase:
 @page
 def progress_export(request: HttpRequest, code: str) -> HttpResponseBase:
     user = current_user(request)
-    exports.require_export(user)
     area = _area(request, code)
+    exports.require_export(user)
     year = _year(request)
     the_progress = selectors.spending_progress(user, area, year)
     lines = [line for line in [*the_progress.lines, the_progress.total] if line.allocated_fen]
