@@ -110,6 +110,7 @@ class Command(BaseCommand):
         self._demo_cases()
         self._demo_benefits(options["seed"])
         self._demo_supervision(options["seed"])
+        self._demo_assets(options["seed"])
         self._print_logins(summary.logins)
 
     def _province(self, options: dict[str, Any]) -> None:
@@ -189,6 +190,18 @@ class Command(BaseCommand):
                 f"({staged.inspection_households} households drawn), "
                 f"{staged.problems} problems at every stage, "
                 f"a scheduling report to {staged.report_areas} counties."
+            )
+
+    def _demo_assets(self, seed: int) -> None:
+        """The demo village's project assets, their 2025 income and its distribution, a disposal waiting."""
+        from fupin.assets.services import fen_text
+        from fupin.demo import assets
+
+        staged = assets.stage(seed)
+        if staged is not None:
+            self.stdout.write(
+                f"演示资产 / Demo assets: {staged.assets} assets, {fen_text(staged.distributed_fen)} yuan "
+                f"of income distributed to {staged.households} households."
             )
 
     def _print_logins(self, logins: list[loader.DemoLogin]) -> None:
