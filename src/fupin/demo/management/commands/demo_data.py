@@ -111,6 +111,7 @@ class Command(BaseCommand):
         self._demo_benefits(options["seed"])
         self._demo_supervision(options["seed"])
         self._demo_assets(options["seed"])
+        self._demo_funds(options["seed"])
         self._print_logins(summary.logins)
 
     def _province(self, options: dict[str, Any]) -> None:
@@ -202,6 +203,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"演示资产 / Demo assets: {staged.assets} assets, {fen_text(staged.distributed_fen)} yuan "
                 f"of income distributed to {staged.households} households."
+            )
+
+    def _demo_funds(self, seed: int) -> None:
+        """The year's linkage funds of the demo county: documents, a plan across projects, payments."""
+        from fupin.demo import funds
+
+        staged = funds.stage(seed)
+        if staged is not None:
+            self.stdout.write(
+                f"演示衔接资金 / Demo linkage funds {staged.year}: {staged.projects} projects, "
+                f"{staged.allocated_fen / 100:,.2f} yuan allocated, {staged.disbursed_fen / 100:,.2f} paid."
             )
 
     def _print_logins(self, logins: list[loader.DemoLogin]) -> None:
