@@ -96,11 +96,13 @@ def year_fund_add(request: HttpRequest, code: str) -> HttpResponse:
     user = current_user(request)
     area = _area(request, code)
     require(user, Capability.MANAGE_FUNDS)
-    form = forms.YearFundForm(request.POST or None, initial={"year": _year(request)})
+    form: forms.YearFundForm | None = forms.YearFundForm(
+        request.POST or None, initial={"year": _year(request)}
+    )
     if area.level != AreaLevel.COUNTY:
         messages.info(request, _("Linkage funds are planned by the county: choose a county."))
         form = None
-    elif request.method == "POST" and form.is_valid():
+    elif form is not None and request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.add_year_fund(
@@ -209,15 +211,15 @@ def disburse(request: HttpRequest, pk: int) -> HttpResponseBase:
                 ),
             )
         except InvalidInput as error:
-            for messages_ in error.field_errors.values():
-                for message in messages_:
-                    messages.error(request, str(message))
+            for texts in error.field_errors.values():
+                for text in texts:
+                    messages.error(request, str(text))
         else:
             messages.success(request, _("The payment is recorded."))
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        for problems in form.errors.values():
+            for problem in problems:
+                messages.error(request, str(problem))
     return redirect("funds:allocation", pk=found.pk)
 
 
