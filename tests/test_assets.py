@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,13 @@ from fupin.registry.models import Household
 from tests.assetwork import completed_project, in_use, solar_input
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are read in English here (the Chinese of one is checked below)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -234,6 +242,8 @@ def test_forbidden_uses_and_the_household_share_are_refused_and_nothing_changes(
             ),
         )
     assert "Village committee running costs" in str(refused.value.field_errors["lines.1"][0])
+    with translation.override("zh-hans"):
+        assert "资产收益不得用于村级组织运转经费" in str(refused.value.field_errors["lines.1"][0])
     # 30% to priority households is below the 40% of the national pack.
     with pytest.raises(InvalidInput) as low:
         services.distribute(

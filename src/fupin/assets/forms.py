@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +24,11 @@ from fupin.assets.services import INITIAL_STATUSES
 from fupin.projects.models import FundSource
 from fupin.web.forms import DateInput, indented_area_choices
 
-MONEY = {"max_digits": 15, "decimal_places": 2, "min_value": Decimal(0)}
+
+def money(label: Any, *, required: bool = True) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, max_digits=15, decimal_places=2, min_value=Decimal(0), required=required
+    )
 
 
 def _blank(choices: Any) -> list[tuple[str, Any]]:
@@ -60,17 +64,17 @@ class AssetForm(forms.Form):
 
     def __init__(
         self, *args: Any, areas: list[Area], projects: list[Any], editing: bool = False, **kwargs: Any
-    ):
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = indented_area_choices(areas)
-        self.fields["project"].choices = [("", _("None (formed before the system)"))] + [
-            (p.pk, f"{p.code} {p.name}") for p in projects
-        ]
+        cast(forms.ChoiceField, self.fields["area"]).choices = indented_area_choices(areas)
+        cast(forms.ChoiceField, self.fields["project"]).choices = [
+            ("", _("None (formed before the system)"))
+        ] + [(p.pk, f"{p.code} {p.name}") for p in projects]
         for source, label in FundSource.choices:
-            self.fields[f"fund_{source}"] = forms.DecimalField(
-                label=_("funded by: %(source)s (yuan)") % {"source": label}, required=False, **MONEY
+            self.fields[f"fund_{source}"] = money(
+                _("funded by: %(source)s (yuan)") % {"source": label}, required=False
             )
-        self.fields["original_value"] = forms.DecimalField(label=_("original value (yuan)"), **MONEY)
+        self.fields["original_value"] = money(_("original value (yuan)"))
         if editing:
             del self.fields["status"]
             self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -90,7 +94,7 @@ class HandoverForm(forms.Form):
 
 class IncomeForm(forms.Form):
     year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
-    amount = forms.DecimalField(label=_("amount (yuan)"), **MONEY)
+    amount = money(_("amount (yuan)"))
     source = forms.ChoiceField(label=_("income source"), choices=_blank(IncomeSource.choices))
     received_on = forms.DateField(label=_("received on"), widget=DateInput())
     note = forms.CharField(label=_("note"), max_length=200, required=False)
@@ -108,7 +112,7 @@ class DistributionForm(forms.Form):
     lists them, one household number a line, optionally followed by its number of shares."""
 
     year = forms.IntegerField(label=_("income year"), min_value=2000, max_value=2100)
-    total = forms.DecimalField(label=_("amount distributed (yuan)"), **MONEY)
+    total = money(_("amount distributed (yuan)"))
     decided_on = forms.DateField(label=_("decided on"), widget=DateInput())
     decision = forms.CharField(label=_("decision (meeting, document)"), max_length=200)
 
@@ -118,9 +122,7 @@ class DistributionForm(forms.Form):
             self.fields[f"use_{index}"] = forms.ChoiceField(
                 label=_("use"), choices=[("", "—"), *USE_CHOICES], required=False
             )
-            self.fields[f"amount_{index}"] = forms.DecimalField(
-                label=_("amount (yuan)"), required=False, **MONEY
-            )
+            self.fields[f"amount_{index}"] = money(_("amount (yuan)"), required=False)
             self.fields[f"households_{index}"] = forms.CharField(
                 label=_("households (number and shares, one a line)"),
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -162,5 +164,5 @@ class DecideForm(forms.Form):
 
 class CompleteForm(forms.Form):
     disposed_on = forms.DateField(label=_("disposed on"), widget=DateInput())
-    proceeds = forms.DecimalField(label=_("proceeds (yuan)"), **MONEY)
+    proceeds = money(_("proceeds (yuan)"))
     proceeds_use = forms.CharField(label=_("where the proceeds go"), max_length=200, required=False)

@@ -174,7 +174,7 @@ def _asset_problems(actor: Any, data: AssetInput, existing: Asset | None) -> tup
         add_error(errors, "code", _("Give the asset's code."))
     elif len(code) > 30:
         add_error(errors, "code", _("Keep the code under 30 characters."))
-    elif Asset.objects.filter(code=code).exclude(pk=existing.pk if existing else None).exists():
+    elif Asset.objects.filter(code=code).exclude(pk=existing.pk if existing else 0).exists():
         add_error(errors, "code", _("Another asset has this code: each asset's code is its own."))
     _text_problem(errors, "name", data.name.strip(), 120)
     _text_problem(errors, "owner_entity", data.owner_entity.strip(), 100)
@@ -230,10 +230,10 @@ def _asset_problems(actor: Any, data: AssetInput, existing: Asset | None) -> tup
     else:
         found["area"] = area
         found["county"] = Area.objects.get(code=area.county_code)
-        wanted = {
-            OwnerLevel.VILLAGE: AreaLevel.VILLAGE,
-            OwnerLevel.TOWNSHIP: AreaLevel.TOWNSHIP,
-            OwnerLevel.HOUSEHOLD: AreaLevel.VILLAGE,
+        wanted: AreaLevel | None = {
+            str(OwnerLevel.VILLAGE): AreaLevel.VILLAGE,
+            str(OwnerLevel.TOWNSHIP): AreaLevel.TOWNSHIP,
+            str(OwnerLevel.HOUSEHOLD): AreaLevel.VILLAGE,
         }.get(data.owner_level)
         if wanted is not None and area.level < wanted:
             add_error(

@@ -7,6 +7,7 @@ the asset's page and post to their own routes, which redirect back with the outc
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -127,7 +128,9 @@ def ledger_columns() -> list[exports.Column[Asset]]:
         exports.Column(_("Maintenance body"), lambda a: a.maintenance_body, 18),
         exports.Column(_("Person responsible for maintenance"), lambda a: a.maintenance_person, 12),
         exports.Column(_("Households benefiting"), lambda a: a.beneficiaries, 8),
-        exports.Column(_("Income to date (yuan)"), lambda a: services.fen_text(a.income_fen or 0), 14),
+        exports.Column(
+            _("Income to date (yuan)"), lambda a: services.fen_text(getattr(a, "income_fen", 0) or 0), 14
+        ),
         exports.Column(_("Status"), lambda a: a.get_status_display(), 14),
     ]
 
@@ -460,7 +463,7 @@ def distribute(request: HttpRequest, pk: int) -> HttpResponse:
             lines.append(
                 services.LineInput(
                     use=use,
-                    amount_fen=services.yuan_to_fen(data[f"amount_{index}"] or 0),
+                    amount_fen=services.yuan_to_fen(data[f"amount_{index}"] or Decimal(0)),
                     households=[(ids[n], w) for n, w in parsed],
                 )
             )

@@ -70,6 +70,7 @@ def stage(seed: int = 2024) -> DemoAssets | None:
     if grant is None or grant.area.parent is None:
         return None
     village = grant.area
+    township = grant.area.parent
     code = village.code
     solar_project = _project(
         county, village, f"XM{code}-GF", f"{village.name}20千瓦村级光伏电站", "建设20千瓦光伏电站"
@@ -96,7 +97,7 @@ def stage(seed: int = 2024) -> DemoAssets | None:
             actor=county,
             asset=asset,
             data=services.HandoverInput(
-                dt.date(2024, 12, 20), f"{village.parent.name}人民政府", to_party, document
+                dt.date(2024, 12, 20), f"{township.name}人民政府", to_party, document
             ),
         )
         return services.change_status(actor=county, asset=asset, to_status="in_use")
