@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connections
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -33,7 +34,8 @@ def clerk(place, make_user):
 
 
 def _errors(excinfo) -> str:
-    return " ".join(str(m) for messages in excinfo.value.field_errors.values() for m in messages)
+    with translation.override("en"):
+        return " ".join(str(m) for messages in excinfo.value.field_errors.values() for m in messages)
 
 
 def test_allocations_never_exceed_the_source_and_a_refusal_changes_nothing(clerk, place):

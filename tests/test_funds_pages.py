@@ -58,6 +58,7 @@ def test_plan_shows_the_share_check_red_below_the_minimum(client, clerk, place, 
 def test_forms_allocate_and_disburse(client, clerk, place, funded):
     industry, roads, allocation = funded
     client.force_login(clerk)
+    client.cookies["django_language"] = "en"
     response = client.post(
         reverse("funds:year_fund_add", args=[place.county.code]),
         {
@@ -169,3 +170,20 @@ def test_import_is_all_or_nothing_with_an_error_workbook(client, clerk, place, f
 def test_panel_on_the_dashboard(client, clerk, place, funded):
     panel = _get(client, clerk, "funds:dashboard_panel", place.county.code).content.decode()
     assert 'id="funds-panel"' in panel
+
+
+def test_the_notice_pdf_is_chinese_with_the_hotline_and_no_personal_data(client, clerk, place, funded):
+    from pypdf import PdfReader
+
+    pdf = _get(client, clerk, "funds:notice_pdf", place.county.code, year=2023)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).replace(" ", "")
+    assert "年度衔接资金计划公告" in text and "12317" in text
+    assert "一村大棚" in text and "500,000.00" in text and "分配原则" in text
+    assert "李镇长" not in text  # the person responsible is not printed
+
+
+def test_the_plan_page_in_chinese(client, clerk, place, funded):
+    client.force_login(clerk)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("funds:plan", args=[place.county.code]), {"year": 2023}).content.decode()
+    assert "低于最低要求" in page and "中央衔接资金" in page
