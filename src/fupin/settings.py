@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "fupin.supervision",
     "fupin.employment",
     "fupin.projects",
+    "fupin.scenarios",
     "fupin.funds",
     "fupin.assets",
 ]

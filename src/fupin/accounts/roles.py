@@ -73,6 +73,10 @@ class Capability(StrEnum):
     MANAGE_ASSETS = "manage_assets"  # register project assets, their income and its distribution
     # The township's approval and the county's consent to dispose of an asset (never one's own request).
     APPROVE_ASSET_DISPOSAL = "approve_asset_disposal"
+    # Policy scenarios (fupin.scenarios): simulate a change of the rules on one's area; publishing one as a
+    # pack is requested by one person and approved by another.
+    RUN_SCENARIOS = "run_scenarios"
+    PUBLISH_SCENARIOS = "publish_scenarios"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -172,6 +176,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.MANAGE_ASSETS,
             Capability.APPROVE_ASSET_DISPOSAL,
             Capability.MANAGE_EMPLOYMENT,
+            Capability.RUN_SCENARIOS,
+            Capability.PUBLISH_SCENARIOS,
         }
     ),
     # Departments send data, read the registry to match it and refer households; they never see full
@@ -180,7 +186,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # Province staff watch figures and lists; personal data stays masked. They acknowledge the important
     # situations reported up to them and issue the scheduling reports the counties fill.
     Role.PROVINCE_VIEWER: frozenset(
-        {Capability.EXPORT, Capability.ACKNOWLEDGE_SITUATIONS, Capability.ISSUE_REPORTS}
+        {
+            Capability.EXPORT,
+            Capability.ACKNOWLEDGE_SITUATIONS,
+            Capability.ISSUE_REPORTS,
+            Capability.RUN_SCENARIOS,
+            Capability.PUBLISH_SCENARIOS,
+        }
     ),
     # The county's finance or employment bureau staff who check and pay what clerks entered.
     Role.BENEFIT_REVIEWER: frozenset(
@@ -246,6 +258,8 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.MANAGE_FUNDS: _("set the year's funds, allocate them to projects and record disbursements"),
     Capability.MANAGE_ASSETS: _("register project assets, their income and its distribution"),
     Capability.APPROVE_ASSET_DISPOSAL: _("approve or consent to the disposal of a project asset"),
+    Capability.RUN_SCENARIOS: _("simulate policy scenarios on one's area"),
+    Capability.PUBLISH_SCENARIOS: _("request or approve publishing a policy scenario as a pack"),
 }
 
 

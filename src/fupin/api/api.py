@@ -168,6 +168,7 @@ def _register_routers() -> None:
         incomes,
         indicators,
         members,
+        scenarios,
         screening,
         supervision,
         twinning,
@@ -188,6 +189,7 @@ def _register_routers() -> None:
     api.add_router("", visits.router)
     api.add_router("", exports.router)
     api.add_router("", supervision.router)
+    api.add_router("", scenarios.router)
     api.add_router("", funds.router)
     api.add_router("", assets.router)
 
