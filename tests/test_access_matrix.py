@@ -586,6 +586,8 @@ COLLECTION_PAGES = {
     # (tests/test_assets_pages.py).
     "assets:home",
     "assets:asset_new",
+    "assets:import",
+    "assets:import_template",
     # County-level payment rounds: their own role × inside/outside test in tests/test_payments_pages.py.
     *(f"payments:{p.name}" for p in payment_urls if isinstance(p, URLPattern)),
 }

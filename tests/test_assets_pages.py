@@ -149,3 +149,80 @@ def test_dashboard_panel_and_api(browser, solar, officer, place, client):
     assert [a["code"] for a in listing["items"]] == [solar.code]
     summary = client.get(f"/api/v1/assets/summary/{place.township_a.code}", headers=headers).json()
     assert {r["asset_class"]: r["count"] for r in summary}["operating"] == 1
+
+
+def test_import_all_rows_or_none(browser, place, officer):
+    from openpyxl import Workbook
+
+    from fupin.assets import importer
+
+    def workbook(rows):
+        book = Workbook()
+        sheet = book.active
+        sheet.append([f"{zh} {en}" for _k, zh, en in importer.COLUMNS])
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        out.seek(0)
+        out.name = "ledger.xlsx"
+        return out
+
+    good = [
+        "ZC-I-1",
+        "一村通组道路",
+        "公益性资产",
+        "道路桥梁",
+        "",
+        2018,
+        "1500000",
+        place.village_a1.code,
+        "村集体",
+        "一村村民委员会",
+        "",
+        "在用",
+        "",
+        "",
+        "",
+        "",
+        "一村村民委员会",
+        "王管护",
+        80,
+    ]
+    bad = [
+        "ZC-I-2",
+        "一村光伏",
+        "operating",
+        "solar",
+        "",
+        2019,
+        "0",
+        place.village_a1.code,
+        "village",
+        "一村股份经济合作社",
+        "",
+        "in_use",
+        "某公司",
+        "",
+        "",
+        "15",
+        "",
+        "",
+        0,
+    ]
+    refused = browser.post(reverse("assets:import"), {"file": workbook([good, bad])})
+    body = refused.content.decode()
+    assert refused.status_code == 200 and "Nothing was imported" in body and "guaranteed return" in body
+    assert not Asset.objects.exists()
+    done = browser.post(reverse("assets:import"), {"file": workbook([good])})
+    assert done.status_code == 302
+    road = Asset.objects.get(code="ZC-I-1")
+    assert (road.asset_class, road.sub_type, road.owner_level, road.status) == (
+        "public_welfare",
+        "road",
+        "village",
+        "in_use",
+    )
+    assert road.original_value_fen == 150_000_000
+    assert AuditEntry.objects.filter(action="asset.import").count() == 1
+    assert browser.get(reverse("assets:import_template")).status_code == 200

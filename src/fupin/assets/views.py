@@ -511,3 +511,34 @@ def dashboard_panel(request: HttpRequest, code: str) -> HttpResponse:
             "priority_fen": sum(r.priority_fen for r in rows),
         },
     )
+
+
+@page
+def import_assets(request: HttpRequest) -> HttpResponse:
+    """Upload the county's existing ledger (all rows or none); the problems by row and column."""
+    from fupin.assets import importer
+
+    user = current_user(request)
+    require(user, Capability.MANAGE_ASSETS)
+    result = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or (upload.size or 0) > 10 * 1024 * 1024:
+            messages.error(request, _("Choose an Excel file of at most 10 MB."))
+        else:
+            result = importer.import_assets(actor=user, content=upload.read())
+            if not result.problems:
+                messages.success(request, _("%(n)s assets imported.") % {"n": result.imported})
+                areas = selectors.areas_for(user)
+                if areas:
+                    return redirect("assets:ledger", code=areas[0].code)
+    return render(request, "assets/import.html", {"result": result})
+
+
+@page
+def import_template(request: HttpRequest) -> HttpResponse:
+    from fupin.assets import importer
+
+    response = HttpResponse(importer.template(), content_type=exports.XLSX)
+    response["Content-Disposition"] = 'attachment; filename="asset-ledger-template.xlsx"'
+    return response
