@@ -247,6 +247,51 @@ def _application_of(target: Records) -> int:
     ).pk
 
 
+def _post_of(target: Records) -> int:
+    """A public-welfare post of the target's village."""
+    from fupin.employment.models import Post
+
+    return Post.objects.create(
+        code=f"GY-{target.household.number}-{Post.objects.count()}",
+        title="保洁员",
+        kind="ordinary",
+        area=target.household.village,
+        monthly_subsidy_fen=80_000,
+        term_start=dt.date(2020, 1, 1),
+        term_end=dt.date(2040, 12, 1),
+    ).pk
+
+
+def _workshop_of(target: Records) -> int:
+    from fupin.employment.models import Workshop
+
+    return Workshop.objects.create(
+        name="帮扶车间", workshop_type="factory", operator="某公司", area=target.household.village
+    ).pk
+
+
+def _returned_of(target: Records) -> int:
+    from fupin.employment.models import ReturnedWorker
+
+    return ReturnedWorker.objects.create(
+        member=target.member, returned_on=dt.date.today(), source="by_hand", due_on=dt.date.today()
+    ).pk
+
+
+def _course_of(target: Records) -> int:
+    from fupin.employment.models import Course
+
+    return Course.objects.create(
+        title="电工",
+        trade="电工",
+        area=target.household.village,
+        starts_on=dt.date.today(),
+        ends_on=dt.date.today(),
+        hours=8,
+        provider="县职校",
+    ).pk
+
+
 def _evidence_of(target: Records) -> int:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
@@ -425,6 +470,16 @@ RECORD_PAGES = [
     RecordPage("employment:member", lambda r: [r.member.pk], EDIT),
     RecordPage("employment:area", lambda r: [r.household.village.code]),
     RecordPage("employment:targets", lambda r: [r.household.village.code], Capability.SET_EMPLOYMENT_TARGETS),
+    # Posts, workshops and courses belong to their area, a returned worker to the member's village; the
+    # lists are of an area (tests/test_employment_work_pages.py posts to them).
+    *(
+        RecordPage(f"employment:{name}", lambda r: [r.household.village.code])
+        for name in ("posts", "workshops", "returned", "courses", "grants")
+    ),
+    RecordPage("employment:post", lambda r: [_post_of(r)]),
+    RecordPage("employment:workshop", lambda r: [_workshop_of(r)]),
+    RecordPage("employment:returned_task", lambda r: [_returned_of(r)]),
+    RecordPage("employment:course", lambda r: [_course_of(r)]),
     # Supervision: a problem and its evidence belong to the problem's area; a step on it redirects back to
     # the problem (with a message when the step does not apply to its status).
     RecordPage("supervision:problem", lambda r: [_problem_of(r)]),

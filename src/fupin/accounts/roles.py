@@ -247,7 +247,7 @@ CAPABILITY_ACTIONS: dict[Capability, Promise] = {
     Capability.RECTIFY_PROBLEMS: _("report the rectification of a problem"),
     Capability.ACCEPT_RECTIFICATIONS: _("accept, return or reopen a problem's rectification"),
     Capability.SET_EMPLOYMENT_TARGETS: _("set the employment targets of the areas below one's own"),
-    Capability.MANAGE_EMPLOYMENT: _("create public-welfare posts, recognise help workshops and run training courses"),
+    Capability.MANAGE_EMPLOYMENT: _("manage public-welfare posts, help workshops and training courses"),
     Capability.REPORT_SITUATIONS: _("report an important situation up to the county and the province"),
     Capability.ACKNOWLEDGE_SITUATIONS: _("acknowledge and follow the important situations reported up"),
     Capability.ISSUE_REPORTS: _("issue scheduling reports to the areas below, accept or return them"),

@@ -282,8 +282,9 @@ def in_area(model: Any, user: Any, area: Area) -> QuerySet[Any]:
     return scoped(model.objects.all(), user).filter(area__path__startswith=area.path)
 
 
-def members_to_choose(user: Any, area: Area, limit: int = 500) -> list[Member]:
-    """Labour-capable members of the area the user may edit, for a form's chooser (by village, household)."""
+def members_to_choose(user: Any, area: Area, limit: int = 500, labour_only: bool = True) -> list[Member]:
+    """Members of the area the user may edit (labour-capable ones unless ``labour_only`` is off), for a
+    form's chooser, by village and household."""
     from fupin.accounts.scope import granted_paths
 
     capture = granted_paths(user, "capture")

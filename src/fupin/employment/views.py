@@ -106,6 +106,8 @@ def area(request: HttpRequest, code: str) -> HttpResponse:
             and scope.area_in_scope(user, place.path, "capture")
             and child_level in services.TARGET_LEVELS,
             "has_targets": child_level in services.TARGET_LEVELS or place.level in services.TARGET_LEVELS,
+            "area": place,
+            "check": selectors.workshop_check(place),
         },
     )
 

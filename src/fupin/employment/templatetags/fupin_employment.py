@@ -29,3 +29,24 @@ def months(record: EmploymentRecord | None) -> str:
     if record.end_month:
         return f"{start} – {record.end_month:%Y-%m}"
     return _("from %(month)s") % {"month": start}
+
+
+@register.filter
+def yuan(fen: int | None) -> str:
+    """Integer fen as yuan with two decimals and thousands separators (exact: no float)."""
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+@register.filter
+def months_total(holding: object) -> int:
+    """The subsidy of a post holding's recorded months, in fen."""
+    return sum(m.subsidy_fen for m in holding.months.all())  # type: ignore[attr-defined]
+
+
+@register.filter
+def get_label(labels: dict[str, object], key: str) -> object:
+    return labels.get(key, key)
