@@ -165,6 +165,7 @@ def demo(db, settings, tmp_path) -> Demo:
     from fupin.accounts.models import User
     from fupin.benefits.models import Application, Opening
     from fupin.cases.models import Case, Declaration, VillageNotice
+    from fupin.demo import assets as demo_assets
     from fupin.demo import benefits as demo_benefits
     from fupin.demo import cases
     from fupin.demo import supervision as demo_supervision
@@ -187,6 +188,7 @@ def demo(db, settings, tmp_path) -> Demo:
         assert cases.replay(TODAY) is not None
         assert demo_benefits.stage(5) is not None
         assert demo_supervision.stage(5) is not None
+        assert demo_assets.stage(5) is not None
         indicators.rebuild(as_of=TODAY)
     county = User.objects.get(username="demo-county")
     village_cadre = User.objects.get(username="demo-village")
@@ -251,9 +253,23 @@ def demo(db, settings, tmp_path) -> Demo:
         "submission": ReportSubmission.objects.filter(status="submitted")
         .values_list("pk", flat=True)
         .first(),
+        "asset": _first_asset(),
+        "asset_disposal": _first_disposal(),
     }
     users = {"county officer": county, "village cadre": village_cadre, "province viewer": province}
     return Demo(users, ids, {u.username for u in User.objects.all()})
+
+
+def _first_asset() -> int | None:
+    from fupin.assets.models import Asset
+
+    return Asset.objects.filter(distributions__isnull=False).values_list("pk", flat=True).first()
+
+
+def _first_disposal() -> int | None:
+    from fupin.assets.models import Disposal
+
+    return Disposal.objects.values_list("pk", flat=True).first()
 
 
 # ---------------------------------------------------------------- the pages
@@ -398,6 +414,19 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "supervision:round_remind": lambda: None,
         "supervision:submission": one("submission"),
         "supervision:submission_decide": lambda: None,
+        # Project assets: the demo village's solar station; its small forms are POST only.
+        "assets:ledger": lambda: ["220822"],
+        "assets:ledger_export": lambda: [village],
+        "assets:dashboard_panel": lambda: ["220822"],
+        "assets:asset": one("asset"),
+        "assets:asset_edit": one("asset"),
+        "assets:distribute": one("asset"),
+        "assets:status": lambda: None,
+        "assets:handover": lambda: None,
+        "assets:income": lambda: None,
+        "assets:disposal_request": lambda: None,
+        "assets:disposal_decide": lambda: None,
+        "assets:disposal_complete": lambda: None,
     }
 
 

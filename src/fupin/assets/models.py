@@ -325,6 +325,19 @@ class Disposal(models.Model):
         return f"disposal of {self.asset_id} ({self.state})"
 
 
+EVENT_ACTIONS = {
+    "register": _("Registered"),
+    "status": _("Status changed"),
+    "handover": _("Handed over"),
+    "disposal_request": _("Disposal requested"),
+    "disposal_township_approve": _("Disposal approved by the township"),
+    "disposal_township_refuse": _("Disposal refused by the township"),
+    "disposal_county_approve": _("Disposal consented to by the county"),
+    "disposal_county_refuse": _("Disposal refused by the county"),
+    "disposed": _("Disposed"),
+}
+
+
 class Event(models.Model):
     """One change of an asset's status, with its reason: the asset's history (the audit log has it too)."""
 
@@ -341,6 +354,18 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} on {self.asset_id}"
+
+    @property
+    def action_label(self) -> str:
+        return str(EVENT_ACTIONS.get(self.action, self.action))
+
+    @property
+    def from_label(self) -> str:
+        return str(Status(self.from_status).label) if self.from_status in Status.values else "—"
+
+    @property
+    def to_label(self) -> str:
+        return str(Status(self.to_status).label) if self.to_status in Status.values else self.to_status
 
 
 scope.register(Asset, "area__path")

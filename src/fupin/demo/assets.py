@@ -1,8 +1,8 @@
 """Project assets in the demo county: the demo village's 20-kW solar station (from a completed project),
 a help workshop let to an operator with an 8% guaranteed return, a village road formed before the system
-and a household's cattle; the station's and the workshop's 2025 income, the station's income distributed
-to the village's lifted-out and monitored households in the order of use, and a disposal waiting for the
-county. Made through the real services by the demo accounts.
+and a household's cattle; the station's and the workshop's income of last year, the station's income
+distributed to the village's lifted-out and monitored households in the order of use, and a disposal
+waiting for the county. Made through the real services by the demo accounts.
 
 The projects behind the station and the workshop are created here through the ORM in the completed state
 when the project library's own demo has not made them (``fupin.projects`` walks projects through the
@@ -18,6 +18,7 @@ from decimal import Decimal
 from fupin.accounts.models import User
 from fupin.assets import services
 from fupin.assets.models import Asset
+from fupin.core import clock
 from fupin.projects.models import Project, State
 from fupin.registry.models import Household
 
@@ -70,6 +71,9 @@ def stage(seed: int = 2024) -> DemoAssets | None:
     if grant is None or grant.area.parent is None:
         return None
     village = grant.area
+    today = clock.today()
+    year = today.year - 1  # last year's income, distributed this January (or today, early in January)
+    decided_on = min(dt.date(today.year, 1, 15), today)
     township = grant.area.parent
     code = village.code
     solar_project = _project(
@@ -125,7 +129,7 @@ def stage(seed: int = 2024) -> DemoAssets | None:
             original_value_fen=80_000_000,
             project_id=workshop_project.pk,
             operator="某服装加工有限公司",
-            contract_from=dt.date(2025, 1, 1),
+            contract_from=dt.date(year, 1, 1),
             contract_to=dt.date(2029, 12, 31),
             guaranteed_rate=Decimal("0.08"),
             beneficiaries=20,
@@ -172,17 +176,17 @@ def stage(seed: int = 2024) -> DemoAssets | None:
     services.record_income(
         actor=county,
         asset=solar,
-        data=services.IncomeInput(2025, 486_137, "sales", dt.date(2025, 7, 10), "上半年上网电费"),
+        data=services.IncomeInput(year, 486_137, "sales", dt.date(year, 7, 10), "上半年上网电费"),
     )
     services.record_income(
         actor=county,
         asset=solar,
-        data=services.IncomeInput(2025, 483_863, "sales", dt.date(2025, 12, 28), "下半年上网电费"),
+        data=services.IncomeInput(year, 483_863, "sales", dt.date(year, 12, 28), "下半年上网电费"),
     )
     services.record_income(
         actor=county,
         asset=workshop,
-        data=services.IncomeInput(2025, 6_400_000, "rent", dt.date(2025, 12, 20), "年租金（保底收益8%）"),
+        data=services.IncomeInput(year, 6_400_000, "rent", dt.date(year, 12, 20), "年租金（保底收益8%）"),
     )
     distributed = 0
     paid: set[int] = set()
@@ -200,7 +204,7 @@ def stage(seed: int = 2024) -> DemoAssets | None:
         services.distribute(
             actor=county,
             asset=solar,
-            data=services.DistributionInput(2025, 970_000, dt.date(2026, 1, 15), "村民代表大会决议", lines),
+            data=services.DistributionInput(year, 970_000, decided_on, "村民代表大会决议", lines),
         )
         distributed += 970_000
         paid = {h for line in lines for h, _w in line.households}
@@ -212,7 +216,7 @@ def stage(seed: int = 2024) -> DemoAssets | None:
             "end_of_life",
             "scrap",
             "旧桥涵段0.3公里损坏，已由新建道路替代",
-            dt.date(2026, 10, 10),
+            today - dt.timedelta(days=10),
             "村民代表大会同意报废",
         ),
     )
