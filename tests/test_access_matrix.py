@@ -1465,3 +1465,93 @@ API_MATRIX.update(
         ),
     }
 )
+
+
+# ---------------------------------------------------------------- policy scenarios
+# A scenario is normally for a province or county; here one is set up for the target's village (through
+# the ORM), so that its pages and routes are inside or outside the village user's scope like any record.
+# A county user simulating only on their own county: tests/test_scenarios.py.
+
+
+def _scenario_of(target: Records) -> int:
+    from fupin.accounts.models import User
+    from fupin.scenarios.models import Scenario
+
+    village = target.household.village
+    found = Scenario.objects.filter(area=village).values_list("pk", flat=True).first()
+    if found is not None:
+        return found
+    return Scenario.objects.create(
+        name=f"matrix {village.code}",
+        base_pack="national-monitoring",
+        base_version="t",
+        area=village,
+        overlay={"region": "220822", "parameters": {"monitoring_range": 7500}, "rules": []},
+        effective_from=dt.date(dt.date.today().year + 1, 1, 1),
+        author=User.objects.order_by("pk").first(),
+    ).pk
+
+
+def _scenario_run_of(target: Records) -> int:
+    from fupin.scenarios.models import ScenarioRun
+
+    scenario_id = _scenario_of(target)
+    finished = ScenarioRun.objects.filter(scenario_id=scenario_id, status="finished").order_by("pk")
+    found = finished.values_list("pk", flat=True).first()
+    if found is not None:
+        return found
+    return ScenarioRun.objects.create(
+        scenario_id=scenario_id,
+        area=target.household.village,
+        as_of=dt.date.today(),
+        started_by=target.run.started_by or _benefit_clerk(),
+        status="finished",
+        result={"kind": "simulation", "totals": {"only_scenario": 0}, "levels": {"county": []}},
+    ).pk
+
+
+def _scenario_publication_of(target: Records) -> int:
+    from fupin.scenarios.models import Publication
+
+    scenario_id = _scenario_of(target)
+    found = Publication.objects.filter(scenario_id=scenario_id).values_list("pk", flat=True).first()
+    if found is not None:
+        return found
+    return Publication.objects.create(
+        scenario_id=scenario_id,
+        pack_name="matrix-pack",
+        pack_version="1",
+        effective_from=dt.date.today(),
+        pack_text="name: matrix-pack\n",
+        status="approved",
+        requested_by=_benefit_clerk(),
+    ).pk
+
+
+SIMULATE = Capability.RUN_SCENARIOS
+RECORD_PAGES.extend(
+    [
+        RecordPage("scenarios:scenario", lambda r: [_scenario_of(r)], SIMULATE),
+        RecordPage("scenarios:run_start", lambda r: [_scenario_of(r)], SIMULATE, True, ok=302),
+        RecordPage("scenarios:publish", lambda r: [_scenario_of(r)], Capability.PUBLISH_SCENARIOS, True, ok=302),
+        RecordPage("scenarios:run", lambda r: [_scenario_run_of(r)], SIMULATE),
+        RecordPage("scenarios:run_export", lambda r: [_scenario_run_of(r)], SIMULATE),
+        RecordPage(
+            "scenarios:decide", lambda r: [_scenario_publication_of(r)], Capability.PUBLISH_SCENARIOS, True, ok=302
+        ),
+        RecordPage("scenarios:publication_file", lambda r: [_scenario_publication_of(r)], SIMULATE),
+    ]
+)
+# The list, the new-scenario form and the comparison show the user's own scenarios and runs only.
+COLLECTION_PAGES.update({"scenarios:index", "scenarios:new", "scenarios:compare"})
+API_MATRIX.update(
+    {
+        ("GET", "/scenarios"): (lambda r: {}, lambda r: None, SIMULATE),
+        ("POST", "/scenarios/{scenario_id}/runs"): (
+            lambda r: {"scenario_id": _scenario_of(r)},
+            lambda r: {"area_code": ""},
+            SIMULATE,
+        ),
+        ("GET", "/scenario-runs/{run_id}"): (lambda r: {"run_id": _scenario_run_of(r)}, lambda r: None, SIMULATE),
+    }
+)

@@ -284,7 +284,7 @@ def overlay_yaml(
 # ---------------------------------------------------------------- combining variants into one pack
 
 
-def _refs(text: str | None) -> set[str]:
+def names_in(text: str | None) -> set[str]:
     if not text:
         return set()
     try:
@@ -340,7 +340,9 @@ def combine(base: Pack, variants: Sequence[Pack]) -> Combined:
             for n, p in variant.parameters.items()
             if n not in base.parameters or _values(p) != _values(base.parameters[n])
         }
-        deps = {n: _refs(v.value) | _refs(v.where) | _refs(v.expr) for n, v in variant.variables.items()}
+        deps = {
+            n: names_in(v.value) | names_in(v.where) | names_in(v.expr) for n, v in variant.variables.items()
+        }
         growing = True
         while growing:
             growing = False
@@ -375,7 +377,11 @@ def combine(base: Pack, variants: Sequence[Pack]) -> Combined:
         mapping = {}
         for rule in variant.rules:
             old = base_rules.get(rule.id)
-            if old is not None and _rule_key(old) == _rule_key(rule) and not _refs(rule.condition) & changed:
+            if (
+                old is not None
+                and _rule_key(old) == _rule_key(rule)
+                and not names_in(rule.condition) & changed
+            ):
                 mapping[rule.id] = rule.id
                 continue
             copy_id = rule.id + suffix
@@ -448,11 +454,17 @@ def _list_sql(items: Sequence[tuple[str, str]]) -> str:
     )
 
 
-def _evaluate_sql(checked: CheckedPack, data: Mapping[str, pa.Table], as_of: dt.date) -> tuple[str, pa.Table]:
+_ORDERED = ' ORDER BY "household_id"'
+
+
+def _evaluate_sql(
+    checked: CheckedPack, data: Mapping[str, pa.Table], as_of: dt.date, *, only_hits: bool = True
+) -> tuple[str, pa.Table]:
+    """The compiled query (without its final sort: the caller groups or sorts) and its params table."""
     counties = data["households"].column("county_code").unique().to_pylist()
     params = parameter_table(checked.pack, counties, as_of)
-    compiled = _compiled(checked, as_of, True, uniform_values(params))
-    return compiled.sql, params
+    sql = _compiled(checked, as_of, only_hits, uniform_values(params)).sql
+    return sql.removesuffix(_ORDERED), params
 
 
 def _run(backend: Backend, sql: str, data: Mapping[str, pa.Table]) -> pa.Table:
@@ -731,6 +743,7 @@ def sweep(
     ]
     combined = combine(baseline.pack, variants)
     checked = check_pack(combined.pack)
+    # Only households some variant flags (filtering first is about twice as fast as masking every row).
     sql, params = _evaluate_sql(checked, prepared, as_of)
     bits = " + ".join(
         f"CASE WHEN {_any(list(m.values()))} THEN {1 << k}::BIGINT ELSE 0::BIGINT END"
