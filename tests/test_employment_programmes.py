@@ -32,7 +32,9 @@ TODAY = dt.date(2026, 6, 15)
 
 @pytest.fixture(autouse=True)
 def _today():
-    with pretend_today(TODAY):
+    from django.utils import translation
+
+    with pretend_today(TODAY), translation.override("en"):
         yield
 
 

@@ -8,6 +8,9 @@ class EmploymentConfig(AppConfig):
     verbose_name = _("Employment")
 
     def ready(self) -> None:
-        from fupin.employment import panels
+        from fupin.employment import panels, returned
+        from fupin.jobs import services as jobs
 
         panels.register()
+        # Rows of the human-resources returned-migrant lists become the village's follow-up tasks.
+        jobs.every_sweep(returned.from_feeds)
