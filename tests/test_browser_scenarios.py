@@ -4,6 +4,7 @@ simulation (a background job with progress), sees the newly flagged households b
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -91,7 +92,7 @@ def test_a_province_officer_raises_the_range_and_sees_the_new_households_by_coun
     expect(row).to_contain_text("2")
     with page.expect_download() as download:
         page.get_by_role("link", name="导出 Excel").first.click()
-    book = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()), read_only=True)
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
     counties = list(book["县"].iter_rows(values_only=True))
     assert any(r[0] == "220822" and r[4] == 2 for r in counties[1:])
     context.close()
