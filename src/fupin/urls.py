@@ -21,6 +21,7 @@ urlpatterns = [
     path("payments/", include("fupin.payments.urls")),
     path("employment/", include("fupin.employment.urls")),
     path("supervision/", include("fupin.supervision.urls")),
+    path("projects/", include("fupin.projects.urls")),
     path("scenarios/", include("fupin.scenarios.urls")),
     path("funds/", include("fupin.funds.urls")),
     path("assets/", include("fupin.assets.urls")),

@@ -6,3 +6,8 @@ class ProjectsConfig(AppConfig):
     name = "fupin.projects"
     label = "projects"
     verbose_name = _("Project library")
+
+    def ready(self) -> None:
+        from fupin.projects import panels
+
+        panels.register()
