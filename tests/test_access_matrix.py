@@ -262,6 +262,28 @@ def _post_of(target: Records) -> int:
     ).pk
 
 
+def _project_of(target: Records) -> int:
+    """A project being prepared in the target's village."""
+    from fupin.accounts.models import User
+    from fupin.areas.models import Area
+    from fupin.projects.models import Project
+
+    village = target.household.village
+    return Project.objects.create(
+        code=f"XM-{village.code}-{Project.objects.count()}",
+        name="蔬菜大棚",
+        category="industry",
+        area=village,
+        county=Area.objects.get(code=village.county_code),
+        content="新建大棚",
+        implementing_unit="镇政府",
+        unit_person="李镇长",
+        months=6,
+        year=dt.date.today().year,
+        proposed_by=User.objects.order_by("pk").first(),
+    ).pk
+
+
 def _workshop_of(target: Records) -> int:
     from fupin.employment.models import Workshop
 
@@ -483,6 +505,14 @@ RECORD_PAGES = [
     # Supervision: a problem and its evidence belong to the problem's area; a step on it redirects back to
     # the problem (with a message when the step does not apply to its status).
     RecordPage("supervision:problem", lambda r: [_problem_of(r)]),
+    # The project library: a project in preparation; a step without data, a notice not yet posted and
+    # an empty year's library notice go back to the page with a message.
+    RecordPage("projects:project", lambda r: [_project_of(r)]),
+    RecordPage("projects:edit", lambda r: [_project_of(r)], Capability.PROPOSE_PROJECTS),
+    RecordPage("projects:step", lambda r: [_project_of(r)], post_only=True, ok=302),
+    RecordPage("projects:notice_pdf", lambda r: [_project_of(r), "proposal"], ok=302),
+    RecordPage("projects:library", lambda r: [r.household.village.code]),
+    RecordPage("projects:library_pdf", lambda r: [r.household.village.code], ok=302),
     RecordPage("supervision:task_add", lambda r: [_problem_of(r)], Capability.RECORD_PROBLEMS, True, ok=302),
     RecordPage("supervision:rectify", lambda r: [_problem_of(r)], Capability.RECTIFY_PROBLEMS, True, ok=302),
     *(
@@ -629,6 +659,10 @@ COLLECTION_PAGES = {
     # The problem list shows the user's areas; recording and the data-check button need the capture
     # scope: tests/test_supervision_pages.py.
     "supervision:problems",
+    # The project list shows the user's scope; proposing needs a capture area (tests/test_projects_pages.py).
+    "projects:list",
+    "projects:new",
+    "projects:export",
     "supervision:problem_new",
     "supervision:from_check",
     "supervision:inspections",
