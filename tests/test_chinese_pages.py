@@ -427,6 +427,49 @@ def _arguments(demo: Demo, user: Any) -> dict[str, Callable[[], list[Any] | None
         "assets:disposal_request": lambda: None,
         "assets:disposal_decide": lambda: None,
         "assets:disposal_complete": lambda: None,
+        # Employment's area lists; their records have no demo data yet (tests/test_employment_work_pages.py).
+        **{
+            f"employment:{name}": lambda: [village]
+            for name in ("posts", "workshops", "returned", "courses", "grants")
+        },
+        **{f"employment:{name}": lambda: None for name in ("post", "workshop", "returned_task", "course")},
+        # The project library: area pages here, a project's pages in tests/test_projects_pages.py.
+        "projects:library": lambda: ["220822"],
+        "projects:library_pdf": lambda: None,  # a PDF
+        **{f"projects:{name}": lambda: None for name in ("project", "edit", "step", "notice_pdf")},
+        # Scenarios: none in the demo (tests/test_scenarios.py).
+        **{
+            f"scenarios:{name}": lambda: None
+            for name in (
+                "scenario",
+                "run_start",
+                "publish",
+                "run",
+                "run_export",
+                "decide",
+                "publication_file",
+            )
+        },
+        # Linkage funds of the demo county; forms and files are tested in tests/test_funds_pages.py.
+        **{
+            f"funds:{name}": lambda: ["220822"]
+            for name in ("plan", "progress", "counties", "dashboard_panel")
+        },
+        **{
+            f"funds:{name}": lambda: None
+            for name in (
+                "allocate",
+                "allocation",
+                "disburse",
+                "year_fund_add",
+                "plan_export",
+                "progress_export",
+                "notice_pdf",
+                "plan_import",
+                "import_template",
+                "import_errors",
+            )
+        },
     }
 
 
