@@ -118,7 +118,7 @@ def test_a_province_officer_sees_the_newly_flagged_households_by_county_and_expo
     counties_sheet = [row for row in book["Counties"].iter_rows(values_only=True)]
     assert counties_sheet[0][4] == "Newly flagged" and {r[0]: r[4] for r in counties_sheet[1:]} == counties
     assert AuditEntry.objects.filter(action="export", object_type="scenario_run").exists()
-    assert AuditEntry.objects.filter(action__in=["scenario_create", "scenario_run", "scenario_result"]).count() == 3
+    assert AuditEntry.objects.filter(action__in=["scenario.create", "scenario.run", "scenario.result"]).count() == 3
     assert _counts() == before  # nothing in the registry, clues or cases changed
 
 
@@ -189,7 +189,7 @@ def test_publishing_needs_another_person_and_the_pack_screens_as_simulated(clien
     client.post(reverse("scenarios:decide", args=[publication.pk]), {"decision": "approve"})
     publication.refresh_from_db()
     assert publication.status == PublicationStatus.APPROVED and publication.decided_by == other
-    assert AuditEntry.objects.filter(action="scenario_publish_approve", object_id=str(publication.pk)).exists()
+    assert AuditEntry.objects.filter(action="scenario.publish_approve", object_id=str(publication.pk)).exists()
     text = client.get(reverse("scenarios:publication_file", args=[publication.pk])).content.decode()
     # Installed and screened, the published pack finds exactly what the simulation said.
     folder = packs.BUILT_IN
@@ -233,7 +233,7 @@ def test_the_api_runs_a_scenario_and_reads_its_figures_in_scope(client, make_use
     run_id = started.json()["id"]
     read = client.get(f"/api/v1/scenario-runs/{run_id}", **headers).json()
     assert read["status"] == "finished" and read["result"]["totals"]["only_scenario"] == 2
-    assert AuditEntry.objects.filter(action="scenario_read", object_id=str(run_id)).exists()
+    assert AuditEntry.objects.filter(action="scenario.read", object_id=str(run_id)).exists()
     county = make_user(Role.COUNTY_ADMIN, "220821")
     other = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(user=county)}"}
     assert client.get(f"/api/v1/scenario-runs/{run_id}", **other).status_code == 404

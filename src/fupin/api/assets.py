@@ -63,14 +63,14 @@ class HandoverOut(Schema):
     document: str
 
 
-class IncomeOut(Schema):
+class AssetIncomeOut(Schema):
     year: int
     amount_fen: int
     source: str
     received_on: dt.date
 
 
-class ShareOut(Schema):
+class AssetShareOut(Schema):
     household_id: int
     household_number: str = Field(alias="household.number")
     weight: int
@@ -81,7 +81,7 @@ class ShareOut(Schema):
 class LineOut(Schema):
     use: str
     amount_fen: int
-    shares: list[ShareOut]
+    shares: list[AssetShareOut]
 
     @staticmethod
     def resolve_shares(obj: Any) -> list[Any]:
@@ -117,7 +117,7 @@ class DisposalOut(Schema):
 class AssetDetailOut(AssetOut):
     funding: list[FundingOut]
     handovers: list[HandoverOut]
-    incomes: list[IncomeOut]
+    incomes: list[AssetIncomeOut]
     distributions: list[DistributionOut]
     disposals: list[DisposalOut]
 

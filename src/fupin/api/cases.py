@@ -147,7 +147,7 @@ class ReferralIn(Schema):
     description: str = Field(description="what the department found")
 
 
-class VisitIn(Schema):
+class CaseVisitIn(Schema):
     visited_on: dt.date | None = None
     findings: str = ""
     proceed: bool = Field(description="false ends the case: no risk found (or, to eliminate, risk not gone)")
@@ -278,7 +278,7 @@ def _step(request: HttpRequest, case_id: int, capability: Capability) -> tuple[U
 @router.post(
     "/cases/{int:case_id}/visit", response={200: CaseOut, **STEP_ERRORS}, summary="The household visit"
 )
-def visit(request: HttpRequest, case_id: int, payload: VisitIn) -> Case:
+def visit(request: HttpRequest, case_id: int, payload: CaseVisitIn) -> Case:
     user, case = _step(request, case_id, Capability.VILLAGE_STEPS)
     services.record_visit(
         actor=user,

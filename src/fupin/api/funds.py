@@ -43,7 +43,7 @@ class SourceOut(Schema):
     disbursed_fen: int
 
 
-class ShareOut(Schema):
+class FundShareOut(Schema):
     central_fen: int
     industry_fen: int
     share: str | None = Field(description="industry / central, 4 decimals")
@@ -52,13 +52,13 @@ class ShareOut(Schema):
     source: str
 
 
-class PlanOut(Schema):
+class FundPlanOut(Schema):
     area_code: str
     year: int
     sources: list[SourceOut]
     total_allocated_fen: int
     household_share: str | None
-    industry_share: ShareOut | None
+    industry_share: FundShareOut | None
     projects_without_link: list[str] = Field(
         description="codes of allocated projects without a link to farmers or targets"
     )
@@ -107,7 +107,7 @@ class ProgressOut(Schema):
 
 @router.get(
     "/funds/{area_code}/plan",
-    response={200: PlanOut, 404: MessageOut},
+    response={200: FundPlanOut, 404: MessageOut},
     summary="The year's plan of an area",
     description="Sources with amounts, allocated and remaining; the industry-share check (county only).",
 )

@@ -98,7 +98,7 @@ def read_run(request: HttpRequest, run_id: int) -> Any:
     run = selectors.get_run(user, run_id)
     audit.record(
         actor=user,
-        action="scenario_read",
+        action="scenario.read",
         object_type="scenario_run",
         object_id=run.pk,
         area_code=run.area.code,

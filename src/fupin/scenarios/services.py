@@ -157,7 +157,7 @@ def create_scenario(
         )
         audit.record(
             actor=actor,
-            action="scenario_create",
+            action="scenario.create",
             object_type="scenario",
             object_id=scenario.pk,
             area_code=area.code,
@@ -231,7 +231,7 @@ def start_run(
         )
         audit.record(
             actor=actor,
-            action="scenario_run",
+            action="scenario.run",
             object_type="scenario_run",
             object_id=run.pk,
             area_code=area.code,
@@ -322,7 +322,7 @@ def carry_out(run: ScenarioRun) -> ScenarioRun:
             run.save()
             audit.record(
                 actor=run.started_by,
-                action="scenario_result",
+                action="scenario.result",
                 object_type="scenario_run",
                 object_id=run.pk,
                 area_code=run.area.code,
@@ -404,7 +404,7 @@ def request_publication(
         )
         audit.record(
             actor=actor,
-            action="scenario_publish_request",
+            action="scenario.publish_request",
             object_type="scenario_publication",
             object_id=publication.pk,
             area_code=scenario.area.code,
@@ -439,7 +439,7 @@ def decide_publication(
         locked.save()
         audit.record(
             actor=actor,
-            action="scenario_publish_approve" if approve else "scenario_publish_refuse",
+            action="scenario.publish_approve" if approve else "scenario.publish_refuse",
             object_type="scenario_publication",
             object_id=locked.pk,
             area_code=locked.scenario.area.code,
