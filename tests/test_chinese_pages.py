@@ -101,6 +101,8 @@ ALLOWED = {
 PAGE_ALLOWED: dict[str, set[str]] = {
     # Alkire-Foster and Watts are the names of the poverty measures, as the literature writes them.
     "dashboard:area": {"Alkire-Foster", "Watts"},
+    # A scenario's rule condition is written in the pack's condition language, where FALSE is a word.
+    "scenarios:new": {"FALSE"},
 }
 
 

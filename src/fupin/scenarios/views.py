@@ -19,7 +19,7 @@ from fupin.core.errors import InvalidInput, Refused
 from fupin.engine.packs import CATEGORIES, RISK_TYPES, SEVERITIES
 from fupin.jobs import services as jobs
 from fupin.registry.choices import MonitoringCategory, RiskType
-from fupin.scenarios import exports, results, selectors, services
+from fupin.scenarios import exports, labels, results, selectors, services
 from fupin.scenarios.models import Publication, PublicationStatus, RunKind, RunStatus
 from fupin.web.pages import current_user, is_htmx, page, require
 
@@ -68,9 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def _parameter_rows(user: Any, area: Any) -> list[dict[str, Any]]:
     checked = services.base_pack()
     rows = results.parameter_rows(checked, area, results.screening_parameters(checked), dt.date.today())
-    for row in rows:
-        row["label"] = _localized(row["title"])
-    return rows
+    return [labels.localize_row({**row, "label": _localized(row["title"])}) for row in rows]
 
 
 @page
@@ -116,7 +114,7 @@ def new(request: HttpRequest) -> HttpResponse:
         "values": request.POST,
         "errors": errors,
         "categories": [(c, MonitoringCategory(c).label) for c in CATEGORIES],
-        "severities": SEVERITIES,
+        "severities": [(s, labels.SEVERITIES.get(s, s)) for s in SEVERITIES],
         "risk_types": [(r, RiskType(r).label if r in RiskType.values else r) for r in RISK_TYPES],
         "next_year": dt.date(dt.date.today().year + 1, 1, 1).isoformat(),
     }
@@ -132,8 +130,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = results.parameter_rows(
         checked, scenario.area, list(overlay.parameters), dt.date.today(), overlay.parameters
     )
-    for row in rows:
-        row["label"] = _localized(row["title"])
+    rows = [labels.localize_row({**row, "label": _localized(row["title"])}) for row in rows]
     numeric = [
         (n, _localized(checked.pack.parameters[n].title))
         for n in results.screening_parameters(checked)
