@@ -49,7 +49,7 @@ for n, (name, income) in enumerate([("张三", 6000), ("李四", 7200), ("王五
     services.add_member(
         actor=clerk, household=household,
         values={"name": name, "sex": "M", "birth_date": birth, "relation": "head", "labour_capacity": "none"},
-        id_number=make("220822", birth, 100 + n),
+        id_number=make("220822", birth, 101 + 2 * n),
     )
     services.save_income(actor=clerk, household=household, year=year, values={"wage": Decimal(income)})
 print("ready")
