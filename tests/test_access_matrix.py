@@ -1567,11 +1567,17 @@ RECORD_PAGES.extend(
     [
         RecordPage("scenarios:scenario", lambda r: [_scenario_of(r)], SIMULATE),
         RecordPage("scenarios:run_start", lambda r: [_scenario_of(r)], SIMULATE, True, ok=302),
-        RecordPage("scenarios:publish", lambda r: [_scenario_of(r)], Capability.PUBLISH_SCENARIOS, True, ok=302),
+        RecordPage(
+            "scenarios:publish", lambda r: [_scenario_of(r)], Capability.PUBLISH_SCENARIOS, True, ok=302
+        ),
         RecordPage("scenarios:run", lambda r: [_scenario_run_of(r)], SIMULATE),
         RecordPage("scenarios:run_export", lambda r: [_scenario_run_of(r)], SIMULATE),
         RecordPage(
-            "scenarios:decide", lambda r: [_scenario_publication_of(r)], Capability.PUBLISH_SCENARIOS, True, ok=302
+            "scenarios:decide",
+            lambda r: [_scenario_publication_of(r)],
+            Capability.PUBLISH_SCENARIOS,
+            True,
+            ok=302,
         ),
         RecordPage("scenarios:publication_file", lambda r: [_scenario_publication_of(r)], SIMULATE),
     ]
@@ -1586,6 +1592,10 @@ API_MATRIX.update(
             lambda r: {"area_code": ""},
             SIMULATE,
         ),
-        ("GET", "/scenario-runs/{run_id}"): (lambda r: {"run_id": _scenario_run_of(r)}, lambda r: None, SIMULATE),
+        ("GET", "/scenario-runs/{run_id}"): (
+            lambda r: {"run_id": _scenario_run_of(r)},
+            lambda r: None,
+            SIMULATE,
+        ),
     }
 )

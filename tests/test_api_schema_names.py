@@ -1,4 +1,4 @@
-"""Every API schema has one name: two classes sharing a name make the documented schema lie for one of them."""
+"""Every API schema has one name: two classes sharing a name make the documented schema wrong for one."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ def test_no_two_api_schemas_share_a_name() -> None:
     for module_info in pkgutil.iter_modules(api_package.__path__):
         module = importlib.import_module(f"fupin.api.{module_info.name}")
         for name, value in vars(module).items():
-            if not (inspect.isclass(value) and issubclass(value, Schema)) or value.__module__ != module.__name__:
+            if (
+                not (inspect.isclass(value) and issubclass(value, Schema))
+                or value.__module__ != module.__name__
+            ):
                 continue
             if name in seen and seen[name] != module.__name__:
                 clashes.append(f"{name}: {seen[name]} and {module.__name__}")

@@ -81,7 +81,9 @@ def _scenario(actor, area="22", **parameters) -> Scenario:
     )
 
 
-def test_a_province_officer_sees_the_newly_flagged_households_by_county_and_exports(client, province, households):
+def test_a_province_officer_sees_the_newly_flagged_households_by_county_and_exports(
+    client, province, households
+):
     before = _counts()
     _as(client, province)
     form = client.get(reverse("scenarios:new"))
@@ -90,7 +92,12 @@ def test_a_province_officer_sees_the_newly_flagged_households_by_county_and_expo
     assert "param_monitoring_range" in body and "domain.md" in body  # the value's source is shown
     response = client.post(
         reverse("scenarios:new"),
-        {"name": "Range 7,500", "area": "22", "param_monitoring_range": "7,500", "effective_from": "2030-01-01"},
+        {
+            "name": "Range 7,500",
+            "area": "22",
+            "param_monitoring_range": "7,500",
+            "effective_from": "2030-01-01",
+        },
     )
     scenario = Scenario.objects.get()
     assert response.status_code == 302 and scenario.overlay["parameters"] == {"monitoring_range": 7500.0}
@@ -118,13 +125,18 @@ def test_a_province_officer_sees_the_newly_flagged_households_by_county_and_expo
     counties_sheet = [row for row in book["Counties"].iter_rows(values_only=True)]
     assert counties_sheet[0][4] == "Newly flagged" and {r[0]: r[4] for r in counties_sheet[1:]} == counties
     assert AuditEntry.objects.filter(action="export", object_type="scenario_run").exists()
-    assert AuditEntry.objects.filter(action__in=["scenario.create", "scenario.run", "scenario.result"]).count() == 3
+    assert (
+        AuditEntry.objects.filter(action__in=["scenario.create", "scenario.run", "scenario.result"]).count()
+        == 3
+    )
     assert _counts() == before  # nothing in the registry, clues or cases changed
 
 
 def test_an_invalid_scenario_says_what_is_wrong_and_saves_nothing(client, province, place):
     _as(client, province)
-    bad_value = client.post(reverse("scenarios:new"), {"name": "x", "area": "22", "param_lookback_days": "30.5"})
+    bad_value = client.post(
+        reverse("scenarios:new"), {"name": "x", "area": "22", "param_lookback_days": "30.5"}
+    )
     assert bad_value.status_code == 422 and "Enter a whole number" in bad_value.content.decode()
     bad_rule = client.post(
         reverse("scenarios:new"),
@@ -170,7 +182,9 @@ def test_a_county_user_simulates_only_on_their_own_county(client, make_user, pro
     assert client.get(reverse("scenarios:index")).status_code == 403
 
 
-def test_publishing_needs_another_person_and_the_pack_screens_as_simulated(client, make_user, province, households):
+def test_publishing_needs_another_person_and_the_pack_screens_as_simulated(
+    client, make_user, province, households
+):
     other = make_user(Role.PROVINCE_VIEWER, "22")
     scenario = _scenario(province)
     today = dt.date.today()
@@ -189,7 +203,9 @@ def test_publishing_needs_another_person_and_the_pack_screens_as_simulated(clien
     client.post(reverse("scenarios:decide", args=[publication.pk]), {"decision": "approve"})
     publication.refresh_from_db()
     assert publication.status == PublicationStatus.APPROVED and publication.decided_by == other
-    assert AuditEntry.objects.filter(action="scenario.publish_approve", object_id=str(publication.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="scenario.publish_approve", object_id=str(publication.pk)
+    ).exists()
     text = client.get(reverse("scenarios:publication_file", args=[publication.pk])).content.decode()
     # Installed and screened, the published pack finds exactly what the simulation said.
     folder = packs.BUILT_IN
@@ -211,14 +227,18 @@ def test_publishing_needs_another_person_and_the_pack_screens_as_simulated(clien
 def test_a_sweep_run_counts_every_step(province, households):
     scenario = _scenario(province)
     run = services.start_run(
-        actor=province, scenario=scenario, sweep={"parameter": "monitoring_range", "start": "6000", "stop": "9000", "step": "500"}
+        actor=province,
+        scenario=scenario,
+        sweep={"parameter": "monitoring_range", "start": "6000", "stop": "9000", "step": "500"},
     )
     services.carry_out(run)
     run.refresh_from_db()
     assert [s["flagged"] for s in run.result["steps"]] == [1, 1, 1, 4, 4, 4, 5]
     with pytest.raises(InvalidInput):
         services.start_run(
-            actor=province, scenario=scenario, sweep={"parameter": "monitoring_range", "start": "0", "stop": "1e6", "step": "1"}
+            actor=province,
+            scenario=scenario,
+            sweep={"parameter": "monitoring_range", "start": "0", "stop": "1e6", "step": "1"},
         )
 
 
@@ -227,7 +247,10 @@ def test_the_api_runs_a_scenario_and_reads_its_figures_in_scope(client, make_use
     token = issue_token(user=province)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     started = client.post(
-        f"/api/v1/scenarios/{scenario.pk}/runs", {"area_code": "220822"}, content_type="application/json", **headers
+        f"/api/v1/scenarios/{scenario.pk}/runs",
+        {"area_code": "220822"},
+        content_type="application/json",
+        **headers,
     )
     assert started.status_code == 201, started.content
     run_id = started.json()["id"]
@@ -238,5 +261,7 @@ def test_the_api_runs_a_scenario_and_reads_its_figures_in_scope(client, make_use
     other = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(user=county)}"}
     assert client.get(f"/api/v1/scenario-runs/{run_id}", **other).status_code == 404
     assert client.get("/api/v1/scenarios", **other).json() == []
-    cadre = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(user=make_user(Role.VILLAGE_CADRE, '220822100201'))}"}
+    cadre = {
+        "HTTP_AUTHORIZATION": f"Bearer {issue_token(user=make_user(Role.VILLAGE_CADRE, '220822100201'))}"
+    }
     assert client.get("/api/v1/scenarios", **cadre).status_code == 403

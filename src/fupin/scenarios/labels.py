@@ -41,4 +41,5 @@ def localize_row(row: dict[str, Any]) -> dict[str, Any]:
     confidence = str(row.get("confidence") or "")
     return {**row, "unit": UNITS.get(unit, unit), "confidence": CONFIDENCES.get(confidence, confidence)}
 
+
 SEVERITIES = {"high": _("high severity"), "medium": _("medium severity"), "low": _("low severity")}
